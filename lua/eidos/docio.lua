@@ -1,0 +1,109 @@
+-- eidos.docio: where documents come from and go to. A source or destination
+-- is "-" (stdin/stdout), a file path, or a URL whose scheme has a registered
+-- handler (http/https and cm:// are registered by eidos.k8s / eidos.fetch).
+-- Files are written atomically (temporary file, then rename): nothing is
+-- ever left half written.
+local errors = require("eidos.errors")
+local doc = require("eidos.doc")
+
+local M = {}
+
+local schemes = {}
+
+-- register(scheme, {read=function(url, opts) -> text, origin end,
+--                   write=function(url, text, opts) end,
+--                   load=function() end (optional: lazy set-up)})
+function M.register(scheme, handler)
+  schemes[scheme] = handler
+end
+
+-- modules that register schemes when first needed
+local providers = { cm = "eidos.k8s.cmstore", http = "eidos.fetch", https = "eidos.fetch" }
+
+local function scheme_of(loc)
+  return loc:match("^([%a][%w+.-]*)://")
+end
+
+local function handler(loc, what)
+  local s = scheme_of(loc)
+  if not s then return nil end
+  s = s:lower()
+  if not schemes[s] and providers[s] then
+    local ok, err = pcall(require, providers[s])
+    if not ok and not tostring(err):find("not found", 1, true) then error(err, 0) end
+  end
+  local h = schemes[s]
+  if not h or not h[what] then
+    local accepted = {}
+    for k, v in pairs(schemes) do if v[what] then accepted[#accepted + 1] = k .. "://" end end
+    table.sort(accepted)
+    errors.raise("invalid", string.format("unsupported location %q for %s (accepted: a file path, -%s%s)",
+      loc, what == "read" and "input" or "output",
+      #accepted > 0 and ", " or "", table.concat(accepted, ", ")))
+  end
+  return h
+end
+
+-- read(loc, opts) -> text, origin. opts.max: byte limit (default 64 MiB);
+-- opts.what: what is read, for messages ("snapshot", "recipe", ...).
+function M.read(loc, opts)
+  opts = opts or {}
+  local what = opts.what or "input"
+  if loc == nil or loc == "" then errors.raise("invalid", "no " .. what .. " given") end
+  if loc == "-" then return io.stdin:read("a"), "stdin" end
+  local h = handler(loc, "read")
+  if h then return h.read(loc, opts) end
+  local fs = require("eidos.core.fs")
+  local kind = fs.exists(loc)
+  if not kind then errors.raise("notfound", string.format("%s file %q not found", what, loc)) end
+  if kind ~= "file" then errors.raise("invalid", string.format("%s %q is a %s, not a file", what, loc, kind)) end
+  local text, msg, code = fs.read(loc, opts.max or 64 * 1024 * 1024)
+  errors.check(text, msg, code, what .. " " .. loc)
+  return text, loc
+end
+
+-- load(loc, opts) -> document, origin
+function M.load(loc, opts)
+  local text, origin = M.read(loc, opts)
+  if text:find("%z") then
+    errors.raise("invalid", string.format("%s %q is binary, not YAML or JSON", (opts and opts.what) or "input", loc))
+  end
+  return doc.decode(text, origin), origin
+end
+
+-- write(loc, text, opts): loc nil or "-" means stdout
+function M.write(loc, text, opts)
+  if loc == nil or loc == "-" then
+    io.stdout:write(text)
+    io.stdout:flush()
+    return
+  end
+  local h = handler(loc, "write")
+  if h then return h.write(loc, text, opts or {}) end
+  local fs = require("eidos.core.fs")
+  local dir = loc:match("^(.*)/[^/]*$")
+  if dir and dir ~= "" and fs.exists(dir) ~= "dir" then
+    errors.raise("invalid", string.format("output directory %q does not exist", dir))
+  end
+  if fs.exists(loc) == "dir" then
+    errors.raise("invalid", string.format("output %q is a directory; give a file path", loc))
+  end
+  local ok, msg, code = fs.write_atomic(loc, text)
+  errors.check(ok, msg, code, "writing " .. loc)
+end
+
+-- emit(d, opts): encode a document in opts.format (yaml|json, or table via
+-- opts.table(d) -> text) and write it to opts.output
+function M.emit(d, opts)
+  local text
+  if opts.format == "table" then
+    if not opts.table then errors.raise("invalid", "format 'table' is not available here (accepted: yaml, json)") end
+    text = opts.table(d)
+  else
+    text = doc.encode(d, opts.format or "yaml")
+  end
+  M.write(opts.output, text, opts)
+  return text
+end
+
+return M

@@ -1,0 +1,74 @@
+-- spec/support.lua: helpers for specs that run the eidos binary as a user
+-- would: run(args, {env=, stdin=}) -> {code=, out=, err=}; temporary
+-- directories; file helpers; the location of ../shared fixtures.
+local M = {}
+
+M.build = os.getenv("EIDOS_BUILD_DIR") or "build"
+M.root = os.getenv("PWD") or "."
+M.eidos = M.build .. "/eidos"
+
+local function sh_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+M.q = sh_quote
+
+local tmp_n = 0
+function M.tmpdir()
+  tmp_n = tmp_n + 1
+  local p = io.popen("mktemp -d /tmp/eidos-spec.XXXXXX")
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
+function M.write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+function M.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local t = f:read("a")
+  f:close()
+  return t
+end
+
+function M.exists(path)
+  return os.execute("test -e " .. sh_quote(path)) == true
+end
+
+-- run(args, opts): args a list of words passed to the eidos binary (or
+-- opts.bin); opts.env a map of extra environment; opts.stdin text.
+function M.run(args, opts)
+  opts = opts or {}
+  local d = M.tmpdir()
+  local words = {}
+  for k, v in pairs(opts.env or {}) do words[#words + 1] = k .. "=" .. sh_quote(v) end
+  words[#words + 1] = sh_quote(opts.bin or M.eidos)
+  for _, a in ipairs(args) do words[#words + 1] = sh_quote(a) end
+  local cmd = table.concat(words, " ")
+  if opts.stdin then
+    M.write(d .. "/in", opts.stdin)
+    cmd = cmd .. " < " .. d .. "/in"
+  else
+    cmd = cmd .. " < /dev/null"
+  end
+  cmd = "env " .. cmd .. " > " .. d .. "/out 2> " .. d .. "/err; echo $? > " .. d .. "/rc"
+  if opts.cwd then cmd = "cd " .. sh_quote(opts.cwd) .. " && " .. cmd end
+  os.execute(cmd)
+  local r = { code = tonumber(M.read(d .. "/rc")), out = M.read(d .. "/out"), err = M.read(d .. "/err") }
+  os.execute("rm -rf " .. sh_quote(d))
+  return r
+end
+
+-- the shared fixtures beside the project, or nil (specs then skip)
+function M.shared()
+  for _, p in ipairs({ M.root .. "/../shared", M.root .. "/../../shared" }) do
+    if M.exists(p .. "/fixtures") then return p end
+  end
+  return nil
+end
+
+return M

@@ -1,0 +1,63 @@
+/*
+ * bind.c -- shared helpers of the Lua bindings (see bind.h). Not a module.
+ */
+#include "bind.h"
+#include "../core/eidos.h"
+
+int eidos_bind_fail(lua_State *L, int code, const char *msg) {
+  lua_pushnil(L);
+  lua_pushstring(L, msg);
+  lua_pushstring(L, eidos_strcode(code));
+  return 3;
+}
+
+void eidos_bind_pushnull(lua_State *L) { lua_pushlightuserdata(L, NULL); }
+
+int eidos_bind_isnull(lua_State *L, int idx) {
+  return lua_islightuserdata(L, idx) && lua_touserdata(L, idx) == NULL;
+}
+
+static void marker(lua_State *L, const char *name, const char *kind) {
+  if (luaL_newmetatable(L, name)) {
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "__kind");
+  }
+}
+
+void eidos_bind_list_mt(lua_State *L) { marker(L, EIDOS_LIST_MT, "list"); }
+void eidos_bind_map_mt(lua_State *L) { marker(L, EIDOS_MAP_MT, "map"); }
+
+int eidos_bind_islist(lua_State *L, int idx, lua_Integer *n) {
+  lua_Integer count = 0, max = 0;
+  int marked = 0;
+  idx = lua_absindex(L, idx);
+  if (lua_getmetatable(L, idx)) {
+    luaL_getmetatable(L, EIDOS_LIST_MT);
+    marked = lua_rawequal(L, -1, -2) ? 1 : 0;
+    if (!marked) {
+      luaL_getmetatable(L, EIDOS_MAP_MT);
+      marked = lua_rawequal(L, -1, -3) ? -1 : 0;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+  }
+  if (marked < 0) return 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1)) {
+      lua_Integer k = lua_tointeger(L, -1);
+      if (k >= 1) {
+        if (k > max) max = k;
+        count++;
+        continue;
+      }
+    }
+    lua_pop(L, 1);
+    if (n) *n = 0;
+    return 0;
+  }
+  if (n) *n = count;
+  if (count == 0) return marked > 0;
+  return count == max;
+}

@@ -1,0 +1,37 @@
+/*
+ * bind.h -- helpers shared by the Lua bindings in src/bind (one binding per
+ * core module: lNAME.c defines luaopen_eidos_core_NAME and is discovered by
+ * the build). Conventions:
+ *  - misuse (wrong argument type) raises a Lua error (luaL_check*);
+ *  - an expected failure returns nil, message, codename (eidos_bind_fail);
+ *  - YAML/JSON null is the light userdata NULL (the same value as
+ *    cjson.null), pushed by eidos_bind_pushnull;
+ *  - a table whose metatable is the registry's "eidos.list" is a list even
+ *    when empty; "eidos.map" marks an empty map explicitly. An unmarked
+ *    empty table is emitted as a map. A metatable field __order (a list of
+ *    keys) fixes key order for the emitters; other keys follow in natural
+ *    order.
+ */
+#ifndef EIDOS_BIND_H
+#define EIDOS_BIND_H
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#define EIDOS_LIST_MT "eidos.list"
+#define EIDOS_MAP_MT "eidos.map"
+
+/* Push nil, msg, eidos_strcode(code); return 3 (for `return eidos_bind_fail(...)`). */
+int eidos_bind_fail(lua_State *L, int code, const char *msg);
+/* Push the null sentinel. */
+void eidos_bind_pushnull(lua_State *L);
+/* Is the value at idx the null sentinel? */
+int eidos_bind_isnull(lua_State *L, int idx);
+/* Push the list (or map) marker metatable, creating it on first use. */
+void eidos_bind_list_mt(lua_State *L);
+void eidos_bind_map_mt(lua_State *L);
+/* Kind of the table at idx: 1 list, 0 map. A list is a table marked with
+ * eidos.list, or a non-empty table whose keys are exactly 1..n. */
+int eidos_bind_islist(lua_State *L, int idx, lua_Integer *n);
+
+#endif

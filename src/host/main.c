@@ -1,0 +1,63 @@
+/*
+ * main.c -- the eidos executable: computes the override roots, builds a Lua
+ * state and enters Lua once, in a protected call, through
+ * require("eidos.main").main(argv0, args). Lua returns the exit code and has
+ * already printed any error it raised on purpose; anything that escapes is
+ * an internal error (exit 8), with a traceback only under --debug or
+ * EIDOS_DEBUG=1.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include "state.h"
+
+static int pmain(lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1), i;
+  char **argv = (char **)lua_touserdata(L, 2);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "eidos.main");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "main");
+  lua_pushstring(L, argv[0]);
+  lua_createtable(L, argc, 0);
+  for (i = 1; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i);
+  }
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  lua_State *L;
+  int rc, code = 8, debug = getenv("EIDOS_DEBUG") && strcmp(getenv("EIDOS_DEBUG"), "0");
+  int i;
+  for (i = 1; i < argc; i++) if (!strcmp(argv[i], "--debug")) debug = 1;
+  eidos_host_roots(argc, argv);
+  L = eidos_host_newstate();
+  if (!L) {
+    fprintf(stderr, "eidos: cannot create Lua state: out of memory\n");
+    return 8;
+  }
+  lua_pushcfunction(L, eidos_host_traceback);
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  rc = lua_pcall(L, 2, 1, 1);
+  if (rc == LUA_OK) {
+    code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+  } else {
+    const char *msg = lua_tostring(L, -1);
+    if (!msg) msg = "(error object is not a string)";
+    if (debug) fprintf(stderr, "eidos: internal error: %s\n", msg);
+    else {
+      const char *nl = strchr(msg, '\n');
+      fprintf(stderr, "eidos: internal error: %.*s\n(run with --debug for a traceback)\n",
+              nl ? (int)(nl - msg) : (int)strlen(msg), msg);
+    }
+  }
+  lua_close(L);
+  return code;
+}
