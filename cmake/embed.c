@@ -55,5 +55,7 @@ int main(int argc, char **argv) {
     fprintf(out, "  {\"%s\", f%zu, sizeof f%zu - 1},\n", paths[i], i, i);
   fprintf(out, "  {NULL, NULL, 0}\n};\nconst size_t eidos_res_nfiles = %zu;\n", n);
   fclose(out);
+  for (i = 0; i < n; i++) free(paths[i]);
+  free(paths);
   return 0;
 }

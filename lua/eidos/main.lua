@@ -127,10 +127,10 @@ function M.main(argv0, args)
     for _, s in ipairs(cmd.flags or {}) do specs[#specs + 1] = s end
     for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
     for _, a in ipairs(rest) do
-      if a == "--" then break end
+      if a == "--" or (cmd.passthrough and a:sub(1, 1) ~= "-") then break end
       if a == "--help" or a == "-h" then io.stdout:write(flags.help(cmd)); return 0 end
     end
-    local opts, pos = flags.parse(rest, specs, cmd.name)
+    local opts, pos = flags.parse(rest, specs, cmd.name, cmd.passthrough)
     log.setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"] })
     if cmd.args then
       local min, max = cmd.args.min or 0, cmd.args.max

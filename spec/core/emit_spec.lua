@@ -63,8 +63,6 @@ describe("eidos.core.emit", function()
 
   it("gives identical bytes for hundreds of keys in fresh processes", function()
     local script = [[
-      package.cpath = (os.getenv("EIDOS_BUILD_DIR") or "build") .. "/?.so;" .. package.cpath
-      require("eidos_lua")
       local emit = require("eidos.core.emit")
       local t = {}
       for i = 1, 500 do t["key" .. i] = { n = i, s = "v" .. i, l = { i, i + 1 }, f = i / 7 } end
@@ -74,7 +72,7 @@ describe("eidos.core.emit", function()
     support.write(dir .. "/gen.lua", script)
     local first
     for i = 1, 5 do
-      local p = io.popen("lua5.4 " .. dir .. "/gen.lua")
+      local p = io.popen(support.q(support.eidos) .. " lua " .. dir .. "/gen.lua")
       local out = p:read("a")
       p:close()
       assert.truthy(#out > 10000)

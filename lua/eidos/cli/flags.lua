@@ -53,9 +53,10 @@ local function coerce(spec, value, opts, cmd)
   end
 end
 
--- parse(argv, specs, cmdname) -> opts, positional
--- specs: list of flag specs (command flags and global flags together)
-function M.parse(argv, specs, cmdname)
+-- parse(argv, specs, cmdname, passthrough) -> opts, positional
+-- specs: list of flag specs (command flags and global flags together);
+-- passthrough: the first positional argument ends the flags (eidos lua FILE ARGS)
+function M.parse(argv, specs, cmdname, passthrough)
   local bylong, byshort = {}, {}
   for _, s in ipairs(specs) do
     bylong[s.name] = s
@@ -65,8 +66,8 @@ function M.parse(argv, specs, cmdname)
   local i = 1
   while i <= #argv do
     local a = argv[i]
-    if a == "--" then
-      for j = i + 1, #argv do pos[#pos + 1] = argv[j] end
+    if a == "--" or (passthrough and #pos > 0) then
+      for j = a == "--" and i + 1 or i, #argv do pos[#pos + 1] = argv[j] end
       break
     end
     local name, value, spec

@@ -38,6 +38,7 @@ return {
       help = "format of --list" },
   },
   args = { min = 0, text = "a script and its arguments" },
+  passthrough = true, -- flags after FILE belong to the script
   examples = { "eidos lua --list", "eidos lua --extract ./my-eidos && EIDOS_HOME=./my-eidos eidos lua --list",
                "eidos lua script.lua arg1" },
   run = function(ctx)
