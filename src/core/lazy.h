@@ -56,7 +56,7 @@
   X(archive_entry_set_perm) X(archive_entry_set_mtime) \
   X(archive_entry_set_uid) X(archive_entry_set_gid) \
   X(archive_entry_set_uname) X(archive_entry_set_gname) \
-  X(archive_write_open) X(archive_entry_set_pathname_utf8)
+  X(archive_write_open)
 
 #define EIDOS_LAZY_FIELD(n) __typeof__(n) *n;
 struct eidos_crypto { EIDOS_CRYPTO_SYMS(EIDOS_LAZY_FIELD) };

@@ -1,0 +1,208 @@
+/*
+ * lfs.c -- Lua binding of the file-system core (eidos.core.fs): atomic
+ * writes, mkdir -p, a join that refuses to escape its base, bounded reads,
+ * existence checks, sorted listings and walks, rename, rm -rf, mkdtemp and
+ * isatty. Paths are strings; a path with a NUL byte is refused as invalid.
+ * Modes are integers (493 == 0755) or octal strings ("0755").
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include "bind.h"
+#include "../core/eidos.h"
+#include "../core/fs.h"
+
+#define ERRLEN 1024
+
+/* The path at arg, or NULL (after pushing nil, msg, code) if it has a NUL. */
+static const char *path_arg(lua_State *L, int arg) {
+  size_t len;
+  const char *p = luaL_checklstring(L, arg, &len);
+  if (strlen(p) != len) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "path \"%s...\" contains a NUL byte", p);
+    lua_pushstring(L, eidos_strcode(EIDOS_EINVAL));
+    return NULL;
+  }
+  return p;
+}
+
+static mode_t mode_arg(lua_State *L, int arg, mode_t def) {
+  if (lua_isnoneornil(L, arg)) return def;
+  if (lua_type(L, arg) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, arg);
+    char *end;
+    long m = strtol(s, &end, 8);
+    if (*s && !*end && m >= 0 && m <= 07777) return (mode_t)m;
+  } else {
+    int ok;
+    lua_Integer m = lua_tointegerx(L, arg, &ok);
+    if (ok && m >= 0 && m <= 07777) return (mode_t)m;
+  }
+  luaL_argerror(L, arg, "mode must be an integer or octal string from 0 to 07777");
+  return def;
+}
+
+static int ok_or_fail(lua_State *L, int rc, const char *err) {
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int push_list(lua_State *L, int rc, eidos_fs_names *l, const char *err) {
+  size_t i;
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_createtable(L, (int)l->n, 0);
+  for (i = 0; i < l->n; i++) {
+    lua_pushstring(L, l->items[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  eidos_fs_names_free(l);
+  return 1;
+}
+
+/* fs.write_atomic(path, data [, mode=0644]) -> true; on failure nil, msg,
+ * code, and nothing is left at path (an old file there is untouched). */
+static int l_write_atomic(lua_State *L) {
+  char err[ERRLEN];
+  size_t len;
+  const char *p = path_arg(L, 1), *data = luaL_checklstring(L, 2, &len);
+  mode_t mode = mode_arg(L, 3, EIDOS_FS_DEFAULT_MODE);
+  if (!p) return 3;
+  return ok_or_fail(L, eidos_fs_write_atomic(p, data, len, mode, err, sizeof err), err);
+}
+
+/* fs.mkdir_p(path [, mode=0755]) -> true, or nil, msg, code. */
+static int l_mkdir_p(lua_State *L) {
+  char err[ERRLEN];
+  const char *p = path_arg(L, 1);
+  mode_t mode = mode_arg(L, 2, 0755);
+  if (!p) return 3;
+  return ok_or_fail(L, eidos_fs_mkdir_p(p, mode, err, sizeof err), err);
+}
+
+/* fs.join(base, rel) -> base/rel with `.`, `..` and `//` in rel resolved
+ * lexically; nil, msg, "invalid" if rel is absolute, climbs above base or
+ * either holds a NUL byte. */
+static int l_join(lua_State *L) {
+  char err[ERRLEN], *out;
+  size_t blen, rlen;
+  const char *b = luaL_checklstring(L, 1, &blen), *r = luaL_checklstring(L, 2, &rlen);
+  int rc = eidos_fs_join(b, blen, r, rlen, &out, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushstring(L, out);
+  free(out);
+  return 1;
+}
+
+/* fs.read(path [, max_bytes]) -> contents; nil, msg, code if unreadable or
+ * larger than max_bytes (the message names the limit; 0 or absent: no
+ * limit). */
+static int l_read(lua_State *L) {
+  char err[ERRLEN], *buf;
+  size_t len;
+  const char *p = path_arg(L, 1);
+  lua_Integer max = luaL_optinteger(L, 2, 0);
+  int rc;
+  luaL_argcheck(L, max >= 0, 2, "max_bytes must not be negative");
+  if (!p) return 3;
+  rc = eidos_fs_read(p, (size_t)max, &buf, &len, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushlstring(L, buf, len);
+  free(buf);
+  return 1;
+}
+
+/* fs.exists(path) -> "file", "dir", "other" (device, socket, fifo) or nil
+ * when absent (symlinks followed); nil, msg, code if it cannot be checked. */
+static int l_exists(lua_State *L) {
+  char err[ERRLEN], kind;
+  const char *p = path_arg(L, 1);
+  int rc;
+  if (!p) return 3;
+  rc = eidos_fs_kind(p, &kind, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  if (!kind) lua_pushnil(L);
+  else lua_pushstring(L, kind == 'f' ? "file" : kind == 'd' ? "dir" : "other");
+  return 1;
+}
+
+/* fs.list(dir) -> sorted list of entry names; nil, msg, code. */
+static int l_list(lua_State *L) {
+  char err[ERRLEN];
+  eidos_fs_names l;
+  const char *p = path_arg(L, 1);
+  if (!p) return 3;
+  return push_list(L, eidos_fs_list(p, &l, err, sizeof err), &l, err);
+}
+
+/* fs.walk(dir) -> sorted list of the files below dir as paths relative to
+ * it ("a/b.txt"); symlinked directories are not followed; nil, msg, code. */
+static int l_walk(lua_State *L) {
+  char err[ERRLEN];
+  eidos_fs_names l;
+  const char *p = path_arg(L, 1);
+  if (!p) return 3;
+  return push_list(L, eidos_fs_walk(p, &l, err, sizeof err), &l, err);
+}
+
+/* fs.rename(from, to) -> true, or nil, msg, code. */
+static int l_rename(lua_State *L) {
+  char err[ERRLEN];
+  const char *a = path_arg(L, 1), *b;
+  if (!a) return 3;
+  if (!(b = path_arg(L, 2))) return 3;
+  return ok_or_fail(L, eidos_fs_rename(a, b, err, sizeof err), err);
+}
+
+/* fs.remove_tree(path) -> true (also when absent); nil, msg, code, and
+ * "invalid" for "", "/", "." and "..". */
+static int l_remove_tree(lua_State *L) {
+  char err[ERRLEN];
+  const char *p = path_arg(L, 1);
+  if (!p) return 3;
+  return ok_or_fail(L, eidos_fs_remove_tree(p, err, sizeof err), err);
+}
+
+/* fs.mkdtemp(prefix) -> path of a new directory prefix.."XXXXXX" (mode
+ * 0700); nil, msg, code. */
+static int l_mkdtemp(lua_State *L) {
+  char err[ERRLEN], *out;
+  const char *p = path_arg(L, 1);
+  int rc;
+  if (!p) return 3;
+  rc = eidos_fs_mkdtemp(p, &out, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushstring(L, out);
+  free(out);
+  return 1;
+}
+
+/* fs.isatty(fd) -> boolean. */
+static int l_isatty(lua_State *L) {
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  lua_pushboolean(L, fd >= 0 && fd <= 0x7fffffff && isatty((int)fd));
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {
+  {"write_atomic", l_write_atomic},
+  {"mkdir_p", l_mkdir_p},
+  {"join", l_join},
+  {"read", l_read},
+  {"exists", l_exists},
+  {"list", l_list},
+  {"walk", l_walk},
+  {"rename", l_rename},
+  {"remove_tree", l_remove_tree},
+  {"mkdtemp", l_mkdtemp},
+  {"isatty", l_isatty},
+  {NULL, NULL}
+};
+
+int luaopen_eidos_core_fs(lua_State *L) {
+  luaL_newlib(L, funcs);
+  return 1;
+}
