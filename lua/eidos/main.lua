@@ -68,6 +68,26 @@ local function report(e)
   return errors.exit.internal
 end
 
+local function positive(opts, name)
+  local v = opts[name]
+  if v == nil then return nil end
+  local n = math.tointeger(tonumber(v))
+  if not n or n <= 0 then
+    errors.raise("invalid", string.format("invalid value %q for --%s (accepted: a positive integer)", v, name))
+  end
+  return n
+end
+
+-- hooks are loaded lazily, on the first hook point a command reaches
+function M.configure_hooks(opts)
+  if not opts.hooks and not os.getenv("EIDOS_HOOKS") then return end
+  local mb = positive(opts, "hook-memory")
+  require("eidos.hooks").configure({
+    dirs = opts.hooks, lenient = opts["hooks-lenient"],
+    time_ms = positive(opts, "hook-timeout"), memory = mb and mb * 1024 * 1024,
+  })
+end
+
 -- main(argv0, args) -> exit code
 function M.main(argv0, args)
   local prog = (argv0 or "eidos"):match("([^/]+)$")
@@ -93,7 +113,8 @@ function M.main(argv0, args)
   local ok, code = xpcall(function()
     local name
     local rest = {}
-    local takes = { ["--lua-path"] = true, ["--data-dir"] = true, ["--log-level"] = true }
+    local takes = { ["--lua-path"] = true, ["--data-dir"] = true, ["--log-level"] = true,
+                    ["--hooks"] = true, ["--hook-timeout"] = true, ["--hook-memory"] = true }
     local i = 1
     while i <= #args do
       local a = args[i]
@@ -132,6 +153,7 @@ function M.main(argv0, args)
     end
     local opts, pos = flags.parse(rest, specs, cmd.name, cmd.passthrough)
     log.setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"] })
+    M.configure_hooks(opts)
     if cmd.args then
       local min, max = cmd.args.min or 0, cmd.args.max
       if #pos < min or (max and #pos > max) then

@@ -188,9 +188,10 @@ int eidos_emit_end_list(struct eidos_emit *e) { return end(e, 0); }
 
 static int yscalar(struct eidos_emit *e, const char *s, size_t n, yaml_scalar_style_t style) {
   yaml_event_t ev;
+  /* quoted_implicit is always set: when libyaml itself must quote a string
+     we asked to be plain (it starts with '#', say) no "!" tag is written */
   if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)n,
-                                    style == YAML_PLAIN_SCALAR_STYLE,
-                                    style != YAML_PLAIN_SCALAR_STYLE, style))
+                                    style == YAML_PLAIN_SCALAR_STYLE, 1, style))
     return fail(e, EIDOS_EINTERNAL, "out of memory");
   return yemit(e, &ev);
 }

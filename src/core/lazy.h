@@ -16,6 +16,7 @@
 #define EIDOS_LAZY_H
 
 #include <stddef.h>
+#include "dl.h"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/bio.h>
@@ -68,13 +69,5 @@ struct eidos_archive { EIDOS_ARCHIVE_SYMS(EIDOS_LAZY_FIELD) };
 const struct eidos_crypto *eidos_lazy_crypto(char *err, size_t errlen);
 const struct eidos_curl *eidos_lazy_curl(char *err, size_t errlen);
 const struct eidos_archive *eidos_lazy_archive(char *err, size_t errlen);
-
-/* Generic: open the first loadable name of a NULL-terminated list and
- * resolve n symbols into table (an array of void pointers). Returns 0 or
- * EIDOS_EUNAVAIL with a message. Used by the tables above and by modules
- * with their own small tables (libsystemd, libnvidia-ml). */
-int eidos_lazy_open(const char *const *sonames, const char *const *syms,
-                    void **table, size_t n, void **handle,
-                    char *err, size_t errlen);
 
 #endif

@@ -115,6 +115,9 @@ int eidos_scalar_needs_quotes(const char *s, size_t len) {
   if (sc.kind != EIDOS_SCALAR_STRING) return 1;
   if (anyof(s, len, yaml11)) return 1;
   if (s[0] == ' ' || s[len - 1] == ' ') return 1;
+  /* YAML 1.1 timestamps (2026-11-22, 2026-11-22T16:00:25Z) */
+  if (len >= 8 && isdig(s[0]) && isdig(s[1]) && isdig(s[2]) && isdig(s[3]) && s[4] == '-' && isdig(s[5]))
+    return 1;
   /* number-like under YAML 1.1 (1_000, 0777, 1:20, 1e3, .5, +.5) */
   if (!(isdig(s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.')) numlike = 0;
   for (i = 0; numlike && i < len; i++) {

@@ -31,8 +31,8 @@ void eidos_scalar_resolve(const char *s, size_t len, struct eidos_scalar *out);
 /* Would a YAML reader take this string for something else, so that the
  * emitter must quote it? True for everything eidos_scalar_resolve does not
  * call a string, YAML 1.1 booleans (yes/no/on/off/y/n), number-like text
- * (digits with '_', ':', leading zeros), and strings with leading or
- * trailing space. */
+ * (digits with '_', ':', leading zeros), YAML 1.1 timestamps
+ * (2026-11-22T16:00:25Z), and strings with leading or trailing space. */
 int eidos_scalar_needs_quotes(const char *s, size_t len);
 
 #endif

@@ -18,6 +18,11 @@ M.global = {
   { name = "lua-path", arg = "DIR", repeatable = true,
     help = "directory searched first for lua/, recipes/, templates/, data/ overrides" },
   { name = "data-dir", arg = "DIR", repeatable = true, help = "same as --lua-path" },
+  { name = "hooks", arg = "DIR", repeatable = true,
+    help = "load every *.lua hook file of DIR into a sandbox (also EIDOS_HOOKS=DIR:DIR)" },
+  { name = "hooks-lenient", help = "log and skip a failing hook instead of stopping" },
+  { name = "hook-timeout", arg = "MS", help = "time limit of one hook call in milliseconds [default 100]" },
+  { name = "hook-memory", arg = "MB", help = "memory limit of one hook file in MiB [default 32]" },
 }
 
 -- the -o/-t pair every document-producing command shares

@@ -1,0 +1,133 @@
+-- eidos snapshot: measure this node (and its cluster) and print a Snapshot
+-- document. The collectors run in parallel, each with its own deadline;
+-- by default a collector that fails is recorded with its reason and the
+-- others still come out (--fail-fast turns any failure into an error).
+-- Collection and document building: eidos.snapshot.collect; redaction and
+-- filtering: eidos.snapshot.redact / .filter; table view: .view.
+--
+-- The snapshot agent (--deploy-agent ...) lives in eidos.k8s.agent: when
+-- that module exists, its `flags` are added here and its run(ctx) takes
+-- over when ctx.opts["deploy-agent"] is set.
+local flags = require("eidos.cli.flags")
+local docio = require("eidos.docio")
+local errors = require("eidos.errors")
+local log = require("eidos.log")
+local collect = require("eidos.snapshot.collect")
+
+local agent
+do
+  local ok, mod = pcall(require, "eidos.k8s.agent")
+  if ok and type(mod) == "table" then agent = mod
+  elseif not ok and not tostring(mod):find("module 'eidos.k8s.agent' not found", 1, true) then
+    error(mod, 0)
+  end
+end
+
+local specs = flags.output({ "yaml", "json", "table" })
+for _, s in ipairs({
+  { name = "only", arg = "TYPES", repeatable = true,
+    help = "collect only these measurement types, comma-separated (K8s, GPU, OS, SystemD, NodeTopology)" },
+  { name = "exclude", arg = "TYPES", repeatable = true, help = "skip these measurement types" },
+  { name = "timeout", arg = "DURATION",
+    help = "deadline of each collector, e.g. 500ms, 10s, 1m (default 10s; GPU 30s; K8s 60s)" },
+  { name = "gpu-timeout", arg = "DURATION", help = "deadline of the GPU collector (default --timeout, else 30s)" },
+  { name = "fail-fast", help = "fail when any measurement cannot be taken (exit 5 on a timeout, 6 unavailable)" },
+  { name = "require-gpu", help = "fail (exit 3) unless at least one GPU is found" },
+  { name = "sysroot", arg = "DIR", env = "EIDOS_SYSROOT",
+    help = "read every file the collectors read below DIR (a node's root mounted elsewhere, or a fixture)" },
+  { name = "unit", arg = "UNIT", repeatable = true,
+    help = "SystemD unit to describe (default containerd.service, docker.service, kubelet.service)" },
+  { name = "timestamp", arg = "TIME", env = "SOURCE_DATE_EPOCH",
+    help = "pin metadata.timestamp: RFC 3339 (2026-01-02T15:04:05Z) or seconds since the epoch" },
+}) do specs[#specs + 1] = s end
+if agent and agent.flags then
+  for _, s in ipairs(agent.flags) do specs[#specs + 1] = s end
+end
+
+local function fail_code(status)
+  if status == "timeout" then return "timeout" end
+  if status == "unavailable" then return "unavailable" end
+  return "failure"
+end
+
+local function run(ctx)
+  local o = ctx.opts
+  if agent and o["deploy-agent"] then return agent.run(ctx) end
+  local only = collect.parse_types(o.only, "only")
+  local excl = collect.parse_types(o.exclude, "exclude") or {}
+  local types = {}
+  for _, t in ipairs(collect.types()) do
+    if (not only or only[t]) and not excl[t] then types[t] = true end
+  end
+  if o["require-gpu"] and not types.GPU then
+    errors.raise("invalid", "--require-gpu needs the GPU measurement, but --only/--exclude leave it out")
+  end
+  if o.sysroot then
+    local fs = require("eidos.core.fs")
+    if fs.exists(o.sysroot) ~= "dir" then
+      errors.raise("invalid", string.format("--sysroot %q is not a directory", o.sysroot))
+    end
+  end
+  local timeout = o.timeout and collect.parse_duration(o.timeout, "timeout")
+  local d, records = collect.collect({
+    types = types,
+    sysroot = o.sysroot,
+    timeout_ms = timeout,
+    k8s_timeout_ms = timeout,
+    gpu_timeout_ms = o["gpu-timeout"] and collect.parse_duration(o["gpu-timeout"], "gpu-timeout"),
+    units = o.unit,
+    timestamp = o.timestamp and collect.parse_timestamp(o.timestamp, "timestamp"),
+  })
+  local failures = collect.failures(records)
+  for _, f in ipairs(failures) do
+    log.info(string.format("%s: %s", f.what, f.reason or f.status))
+  end
+  if o["fail-fast"] and #failures > 0 then
+    local f = failures[1]
+    errors.raise(fail_code(f.status), string.format("%s measurement %s: %s (--fail-fast)", f.what,
+      f.status == "error" and "failed" or f.status, f.reason or ""), { failures = failures })
+  end
+  if o["require-gpu"] and collect.gpu_count(d) <= 0 then
+    local why = ""
+    for _, m in ipairs(d.measurements) do
+      if m.type == "GPU" then
+        if m.status then why = m.reason or m.status end
+        for _, st in ipairs(m.subtypes or {}) do
+          if st.subtype == "smi" and st.context and st.context.reason then why = st.context.reason end
+        end
+      end
+    end
+    errors.raise("notfound", "--require-gpu was set but no GPU was detected" ..
+      (why ~= "" and (": " .. why) or ""))
+  end
+  docio.emit(d, {
+    format = o.format, output = o.output, kind = "snapshot",
+    table = function(v) return require("eidos.snapshot.view").render(v) end,
+  })
+  return 0
+end
+
+return {
+  name = "snapshot",
+  summary = "Capture this node's GPU, OS, SystemD, topology and cluster configuration",
+  usage = "eidos snapshot [-o PATH|cm://NS/NAME] [-t yaml|json|table] [--only TYPES] [--exclude TYPES] " ..
+          "[--timeout DURATION] [--fail-fast] [--require-gpu] [--sysroot DIR]",
+  description = table.concat({
+    "Run the collectors in parallel (K8s, GPU, OS, SystemD, NodeTopology), each with its",
+    "own deadline, and print a Snapshot document. A collector that fails or times out is",
+    "recorded with its reason (status and reason on the measurement) and the others still",
+    "come out, unless --fail-fast. Secrets (kernel arguments, unit environment entries and",
+    "labels named like token, password, secret, key, credential) are replaced by <redacted>",
+    "(policy: lua/eidos/snapshot/redact.lua). With the same --sysroot and --timestamp (or",
+    "SOURCE_DATE_EPOCH) the output is byte-identical.",
+  }, "\n"),
+  flags = specs,
+  examples = {
+    "eidos snapshot",
+    "eidos snapshot -t table --only GPU,OS",
+    "eidos snapshot -o snapshot.yaml --require-gpu",
+    "eidos snapshot -o cm://gpu-operator/eidos-snapshot",
+    "eidos snapshot --sysroot /host --timestamp 2026-01-01T00:00:00Z",
+  },
+  run = run,
+}

@@ -1,0 +1,275 @@
+-- eidos.snapshot.collect: builds a Snapshot document from the collectors.
+-- The C collectors (eidos.core.collect: GPU, OS, SystemD, NodeTopology) run
+-- in worker threads while the Kubernetes measurement is taken here on the
+-- calling thread by the module named in M.k8s_module (when it exists), then
+-- the results are put in the fixed order K8s, GPU, OS, SystemD,
+-- NodeTopology, filtered (eidos.snapshot.filter) and redacted
+-- (eidos.snapshot.redact).
+--
+-- A measurement that could not be taken stays in the list as
+--   {type: SystemD, status: unavailable|timeout|error, reason: "..."}
+-- (no subtypes; readers that know only {type, subtypes} skip it). A
+-- measurement that was taken is exactly {type, subtypes: [{subtype, data,
+-- context?}]} as upstream writes it; context (collector notes such as the
+-- GPU source or why a subtype is empty) is left out when empty.
+--
+-- The Kubernetes hook: a module `eidos.snapshot.k8s` with
+--   collect({timeout_ms=, node=, opts=}) -> measurement | nil, reason, code
+-- where measurement is {type="K8s", subtypes={...}} and code an eidos
+-- error code name ("unavailable" when not in a cluster).
+local doc = require("eidos.doc")
+local errors = require("eidos.errors")
+local filter = require("eidos.snapshot.filter")
+local redact = require("eidos.snapshot.redact")
+
+local M = {}
+
+M.kind = "Snapshot"
+M.api_version = "eidos.nvidia.com/v1alpha1"
+M.k8s_module = "eidos.snapshot.k8s"
+
+local TOP = { "kind", "apiVersion", "metadata", "measurements" }
+local META = { "source-node", "timestamp", "version" }
+local MEAS = { "type", "status", "reason", "subtypes" }
+local SUB = { "subtype", "data", "context" }
+
+-- the measurement types in output order
+function M.types()
+  return require("eidos.core.collect").types()
+end
+
+-- parse_types(list of "A,B" words, flag) -> set {Type=true}, raising on an
+-- unknown name; names match case-insensitively
+function M.parse_types(words, flag)
+  local canon = {}
+  for _, t in ipairs(M.types()) do canon[t:lower()] = t end
+  local set
+  for _, w in ipairs(words or {}) do
+    for name in tostring(w):gmatch("[^,%s]+") do
+      local t = canon[name:lower()]
+      if not t then
+        errors.raise("invalid", string.format("unknown measurement type %q for --%s (accepted: %s)",
+          name, flag or "only", table.concat(M.types(), ", ")))
+      end
+      set = set or {}
+      set[t] = true
+    end
+  end
+  return set
+end
+
+-- parse_duration("500ms" | "10s" | "1m30s" | "2" (seconds)) -> milliseconds
+function M.parse_duration(s, flag)
+  local bad = function()
+    errors.raise("invalid", string.format("invalid duration %q for --%s (accepted: e.g. 500ms, 10s, 1m30s, or seconds)",
+      tostring(s), flag or "timeout"))
+  end
+  if type(s) ~= "string" or s == "" then bad() end
+  local n = tonumber(s)
+  local ms = 0
+  if n then
+    ms = n * 1000
+  else
+    local rest = s
+    local units = { ms = 1, s = 1000, m = 60000, h = 3600000 }
+    while rest ~= "" do
+      local num, unit, tail = rest:match("^(%d+%.?%d*)(%a+)(.*)$")
+      if not num or not units[unit] then bad() end
+      ms = ms + tonumber(num) * units[unit]
+      rest = tail
+    end
+  end
+  ms = math.floor(ms + 0.5)
+  if ms <= 0 or ms > 24 * 3600 * 1000 then bad() end
+  return ms
+end
+
+local function days_from_civil(y, m, d)
+  y = m <= 2 and y - 1 or y
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+end
+
+-- parse_timestamp(RFC 3339 | seconds since the epoch) -> "YYYY-MM-DDTHH:MM:SSZ"
+function M.parse_timestamp(s, flag)
+  local bad = function()
+    errors.raise("invalid", string.format("invalid timestamp %q for --%s (accepted: RFC 3339 like " ..
+      "2026-01-02T15:04:05Z, or seconds since the epoch)", tostring(s), flag or "timestamp"))
+  end
+  if type(s) ~= "string" then bad() end
+  local secs
+  if s:match("^%d+$") then
+    secs = tonumber(s)
+  else
+    local y, mo, d, h, mi, se, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.*)$")
+    if not y then bad() end
+    y, mo, d, h, mi, se = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(se)
+    if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or se > 60 then bad() end
+    rest = rest:gsub("^%.%d+", "")
+    local off = 0
+    if rest == "Z" or rest == "z" then off = 0
+    else
+      local sign, oh, om = rest:match("^([+-])(%d%d):(%d%d)$")
+      if not sign then bad() end
+      off = (tonumber(oh) * 60 + tonumber(om)) * 60 * (sign == "+" and 1 or -1)
+    end
+    secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off
+  end
+  if not secs or secs < 0 or secs > 253402300799 then bad() end
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", secs)
+end
+
+-- node_name(sysroot) -> name or nil: $NODE_NAME, $KUBERNETES_NODE_NAME,
+-- $HOSTNAME (upstream's order), then the kernel's hostname below sysroot
+function M.node_name(sysroot)
+  for _, v in ipairs({ "NODE_NAME", "KUBERNETES_NODE_NAME", "HOSTNAME" }) do
+    local s = os.getenv(v)
+    if s and s ~= "" then return s end
+  end
+  local fs = require("eidos.core.fs")
+  local root = (sysroot and sysroot ~= "") and sysroot:gsub("/+$", "") or ""
+  for _, p in ipairs({ "/proc/sys/kernel/hostname", "/etc/hostname" }) do
+    local text = fs.read(root .. p, 4096)
+    local name = text and text:match("^%s*([^%s]+)")
+    if name then return name end
+  end
+  return nil
+end
+
+local function k8s_measurement(opts, node)
+  local ok, mod = pcall(require, M.k8s_module)
+  if not ok then
+    if tostring(mod):find("module '" .. M.k8s_module .. "' not found", 1, true) then
+      return { type = "K8s", status = "unavailable", code = "unavailable",
+               reason = "no Kubernetes collector in this build" }
+    end
+    return { type = "K8s", status = "error", code = "internal", reason = tostring(mod) }
+  end
+  local pok, m, reason, code = pcall(mod.collect, { timeout_ms = opts.k8s_timeout_ms or opts.timeout_ms,
+                                                     node = node, opts = opts })
+  local rec = { type = "K8s" }
+  if not pok then
+    local e = m
+    rec.status = (errors.is(e) and (e.code == "timeout" or e.code == "unavailable")) and e.code or "error"
+    rec.code = errors.is(e) and e.code or "internal"
+    rec.reason = errors.is(e) and e.msg or tostring(e)
+  elseif m == nil then
+    rec.code = code or "unavailable"
+    rec.status = (code == "timeout" or code == "unavailable" or code == nil) and (code or "unavailable") or "error"
+    rec.reason = reason or "Kubernetes collector returned nothing"
+  else
+    m.type = "K8s"
+    rec.status, rec.code, rec.measurement = "ok", "ok", m
+  end
+  return rec
+end
+
+local function shape_subtype(st)
+  local data = st.data
+  if type(data) ~= "table" then data = {} end -- an unmarked empty table is a map
+  local out = { subtype = st.subtype, data = data }
+  if type(st.context) == "table" and next(st.context) ~= nil then out.context = st.context end
+  return doc.ordered(out, SUB)
+end
+
+-- shape(record) -> the measurement as it goes into the document
+function M.shape(rec)
+  if rec.status == "ok" then
+    local subs = {}
+    for _, st in ipairs(rec.measurement.subtypes or {}) do subs[#subs + 1] = shape_subtype(st) end
+    return doc.ordered({ type = rec.type, subtypes = doc.list(subs) }, MEAS)
+  end
+  return doc.ordered({ type = rec.type, status = rec.status, reason = rec.reason }, MEAS)
+end
+
+-- collect(opts) -> document, records
+-- opts: types (set, default all), sysroot, timeout_ms, gpu_timeout_ms,
+-- units (list), timestamp ("...Z", default now), version, node (default
+-- node_name(sysroot)), nvml_lib, path (nil = the process environment)
+function M.collect(opts)
+  opts = opts or {}
+  local core = require("eidos.core.collect")
+  local all = M.types()
+  local want = opts.types
+  local only = {}
+  for _, t in ipairs(all) do
+    if (not want or want[t]) and t ~= "K8s" then only[#only + 1] = t end
+  end
+  local node = opts.node or M.node_name(opts.sysroot)
+  local run
+  if #only > 0 then
+    run = errors.check(core.start({
+      sysroot = opts.sysroot, only = only, timeout_ms = opts.timeout_ms,
+      gpu_timeout_ms = opts.gpu_timeout_ms, units = opts.units,
+      nvml_lib = opts.nvml_lib, path = opts.path,
+    }))
+  end
+  local k8s
+  if not want or want.K8s then k8s = k8s_measurement(opts, node) end
+  local by = {}
+  if run then
+    for _, rec in ipairs(run:wait()) do by[rec.type] = rec end
+  end
+  by.K8s = k8s
+  local records, measurements = {}, {}
+  for _, t in ipairs(all) do
+    local rec = by[t]
+    if rec then
+      if rec.status == "ok" then
+        filter.measurement(rec.measurement)
+        redact.measurement(rec.measurement)
+      end
+      records[#records + 1] = rec
+      measurements[#measurements + 1] = M.shape(rec)
+    end
+  end
+  local meta = { timestamp = opts.timestamp or os.date("!%Y-%m-%dT%H:%M:%SZ"),
+                 version = opts.version or require("eidos.core.build").version,
+                 ["source-node"] = node }
+  local d = doc.ordered({
+    kind = M.kind, apiVersion = M.api_version,
+    metadata = doc.ordered(meta, META),
+    measurements = doc.list(measurements),
+  }, TOP)
+  return d, records
+end
+
+-- failures(records) -> list of {what=, code=, reason=}: measurements not
+-- taken, and subtypes whose collector left an error in their context
+function M.failures(records)
+  local out = {}
+  for _, rec in ipairs(records) do
+    if rec.status ~= "ok" then
+      out[#out + 1] = { what = rec.type, code = rec.code == "ok" and "failure" or rec.code,
+                        status = rec.status, reason = rec.reason }
+    else
+      for _, st in ipairs(rec.measurement.subtypes or {}) do
+        local e = type(st.context) == "table" and st.context.error
+        if e then
+          out[#out + 1] = { what = rec.type .. "." .. tostring(st.subtype), code = "failure",
+                            status = "error", reason = e }
+        end
+      end
+    end
+  end
+  return out
+end
+
+-- gpu_count(document) -> the largest integer gpu-count of a GPU subtype, or 0
+function M.gpu_count(d)
+  local n = 0
+  for _, m in ipairs(d.measurements or {}) do
+    if m.type == "GPU" then
+      for _, st in ipairs(m.subtypes or {}) do
+        local c = type(st.data) == "table" and st.data["gpu-count"]
+        if math.type(c) == "integer" and c > n then n = c end
+      end
+    end
+  end
+  return n
+end
+
+return M
