@@ -65,7 +65,7 @@ end
 -- load(loc, opts) -> document, origin
 function M.load(loc, opts)
   local text, origin = M.read(loc, opts)
-  if text:find("%z") then
+  if text:find("\0", 1, true) then
     errors.raise("invalid", string.format("%s %q is binary, not YAML or JSON", (opts and opts.what) or "input", loc))
   end
   return doc.decode(text, origin), origin
@@ -85,8 +85,18 @@ function M.write(loc, text, opts)
   if dir and dir ~= "" and fs.exists(dir) ~= "dir" then
     errors.raise("invalid", string.format("output directory %q does not exist", dir))
   end
-  if fs.exists(loc) == "dir" then
+  local kind = fs.exists(loc)
+  if kind == "dir" then
     errors.raise("invalid", string.format("output %q is a directory; give a file path", loc))
+  end
+  if kind == "other" then
+    -- a device or FIFO (/dev/null, /dev/stdout, a pipe): write into it;
+    -- renaming a temporary file over it would replace the device
+    local f, err = io.open(loc, "wb")
+    if not f then errors.raise("failure", string.format("cannot open %s: %s", loc, err)) end
+    f:write(text)
+    f:close()
+    return
   end
   local ok, msg, code = fs.write_atomic(loc, text)
   errors.check(ok, msg, code, "writing " .. loc)

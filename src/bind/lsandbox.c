@@ -79,7 +79,7 @@ static void hook(lua_State *L, lua_Debug *ar) {
   if (!b->tripped && b->deadline > 0 && now() > b->deadline) b->tripped = 1;
   if (b->tripped) {
     lua_sethook(L, hook, LUA_MASKCOUNT, 1); /* from now on: every instruction */
-    luaL_error(L, "hook exceeded its time limit of %d ms", (int)b->time_ms);
+    luaL_error(L, "%s: hook exceeded its time limit of %d ms", b->name, (int)b->time_ms);
   }
 }
 

@@ -1,0 +1,81 @@
+-- eidos.constraint.user: operators written by users, from two places:
+--  * lua/eidos/constraint/operators.d/*.lua in the resource tree (a file
+--    under --lua-path, $EIDOS_HOME, <exe>/../share/eidos or <exe dir>);
+--  * the `operators` hook point of --hooks files (eidos.hooks).
+-- An operators.d file returns {[name] = {parse = function(text, v),
+-- eval = function(actual, operand, av)}} (parse optional). It runs in its
+-- own sandbox (eidos.core.sandbox: a separate Lua state with allowlisted
+-- globals, a memory cap and a time limit that pcall cannot swallow); values
+-- cross as copies, so an operand must be plain data. The host does the
+-- common work: parse gets the operand with its quotes removed and, when it
+-- parses as a version, its eidos.core.version table (else nil); eval gets
+-- the actual value, the operand, and the actual value's version table (or
+-- nil). Every entry's functions return what the built-in ones return, and
+-- are called through a wrapper that returns ok, results... (pcall style).
+local errors = require("eidos.errors")
+local util = require("eidos.constraint.util")
+
+local M = {}
+
+M.DIR = "lua/eidos/constraint/operators.d/"
+M.TIME_MS = 100
+M.MEMORY = 32 * 1024 * 1024
+
+-- check_name(name, origin): usable as an operator in an expression
+function M.check_name(name, origin)
+  if type(name) ~= "string" or name == "" or name ~= util.trim(name) or name:find("[,\"'()]") then
+    errors.raise("invalid", string.format("%s: operator name %q is not usable (a non-empty string without " ..
+      "surrounding spaces, commas, quotes or parentheses)", origin, tostring(name)))
+  end
+end
+
+-- name the file in a sandbox failure message that does not already
+local function named(origin, ok, ...)
+  if ok then return ok, ... end
+  local msg = tostring((...))
+  if not msg:find(origin, 1, true) then msg = origin .. ": " .. msg end
+  return false, msg
+end
+
+local function from_file(reg, path, origin)
+  local res = require("eidos.core.res")
+  local sandbox = require("eidos.core.sandbox")
+  local text = errors.check(res.read(path))
+  local box, msg = sandbox.new(text, origin, { time_ms = M.TIME_MS, memory = M.MEMORY })
+  if not box then errors.raise("invalid", "operator file " .. select(2, named(origin, false, msg))) end
+  for _, name in ipairs(box:keys()) do
+    M.check_name(name, origin)
+    local pk = box:kind({ name, "parse" })
+    if box:kind({ name }) ~= "table" or box:kind({ name, "eval" }) ~= "function" or (pk and pk ~= "function") then
+      errors.raise("invalid", string.format("%s: operator %q must be a table with eval = function(actual, " ..
+        "operand, av) and optionally parse = function(text, v)", origin, name))
+    end
+    reg[name] = {
+      origin = origin,
+      sandboxed = true,
+      user_parse = pk and function(t, v) return named(origin, box:call({ name, "parse" }, t, v)) end or nil,
+      eval = function(actual, operand, av) return named(origin, box:call({ name, "eval" }, actual, operand, av)) end,
+    }
+  end
+end
+
+-- load(reg): add the operators of every user file (sorted by path; a later
+-- file wins), then those of --hooks files, to reg
+function M.load(reg)
+  local res = require("eidos.core.res")
+  for _, f in ipairs(res.list(M.DIR)) do
+    if f.path:match("%.lua$") and not f.path:sub(#M.DIR + 1):find("/") then
+      from_file(reg, f.path, f.origin == "embedded" and f.path or f.origin)
+    end
+  end
+  local hooks = require("eidos.hooks")
+  if hooks.active() then
+    for name, h in pairs(hooks.operators()) do
+      M.check_name(name, h.hook)
+      reg[name] = { origin = h.hook, sandboxed = true,
+                    eval = function(actual, operand) return true, h.eval(actual, operand) end }
+    end
+  end
+end
+
+return M

@@ -1,0 +1,107 @@
+-- eidos.validate: checks a list of constraints against a snapshot model and
+-- builds the ValidationResult document (the CLI command, and any API route,
+-- only load inputs and write the result). Policy decided here:
+--   * every constraint is checked for a well-formed path and expression
+--     first; any malformed one is an "invalid" error (exit 2) naming all;
+--   * results keep input order; a path the snapshot lacks is "skipped" with
+--     the reason and the nearest paths, never dropped;
+--   * strict turns each skip into a failure (reason prefixed "strict: ");
+--   * a failure of a severity "warning" constraint is reported but does not
+--     make the overall status "fail" (it makes it "partial");
+--   * status: fail (a failure that is not a warning), partial (a skip or a
+--     warning), pass (everything passed, or nothing to check).
+local errors = require("eidos.errors")
+local doc = require("eidos.doc")
+local constraint = require("eidos.constraint")
+
+local M = {}
+
+M.KIND = "ValidationResult"
+M.API_VERSION = "eidos.nvidia.com/v1alpha1"
+
+local DOC_ORDER = { "kind", "apiVersion", "metadata", "status", "summary", "results" }
+local META_ORDER = { "version", "timestamp", "recipe", "snapshot", "strict" }
+local SUMMARY_ORDER = { "passed", "failed", "skipped", "warnings", "total" }
+local RESULT_ORDER = { "name", "expression", "status", "actual", "reason", "severity", "remediation", "nearest" }
+
+local SEVERITIES = { error = true, warning = true }
+
+-- timestamp() -> RFC 3339 UTC from SOURCE_DATE_EPOCH, or nil (omitted)
+function M.timestamp()
+  local e = os.getenv("SOURCE_DATE_EPOCH")
+  if not e or e == "" then return nil end
+  local n = e:match("^%d+$") and math.tointeger(tonumber(e))
+  if not n then
+    errors.raise("invalid", string.format("SOURCE_DATE_EPOCH %q is not a number of seconds since 1970", e))
+  end
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", n)
+end
+
+-- check_all(list): raise one "invalid" error naming every malformed constraint
+function M.check_all(list)
+  local bad = {}
+  for i, c in ipairs(list) do
+    local ok, err = pcall(function()
+      if c.severity ~= nil and not SEVERITIES[c.severity] then
+        errors.raise("invalid", string.format("constraint %q: severity %q is not accepted (accepted: error, warning)",
+          tostring(c.name), tostring(c.severity)))
+      end
+      constraint.check(c)
+    end)
+    if not ok then
+      if not errors.is(err) then error(err, 0) end
+      bad[#bad + 1] = (c.origin and (c.origin .. ": ") or "") .. err.msg
+    end
+    if i > 0 and #bad >= 20 then break end
+  end
+  if #bad == 1 then errors.raise("invalid", bad[1]) end
+  if #bad > 1 then
+    errors.raise("invalid", string.format("%d malformed constraints:\n  %s", #bad, table.concat(bad, "\n  ")))
+  end
+end
+
+-- run(list, m, opts) -> ValidationResult document.
+-- list: constraints {name, value, severity?, remediation?}; m: snapshot model;
+-- opts: {strict=, recipe= source, snapshot= source, version=}
+function M.run(list, m, opts)
+  opts = opts or {}
+  M.check_all(list)
+  local results = {}
+  local sum = { passed = 0, failed = 0, skipped = 0, warnings = 0, total = #list }
+  local blocking = 0
+  for i, c in ipairs(list) do
+    local r = constraint.evaluate(c, m)
+    if r.status == "skipped" and opts.strict then
+      r.status = "failed"
+      r.reason = "strict: " .. r.reason
+    end
+    sum[r.status] = sum[r.status] + 1
+    if r.status == "failed" then
+      if r.severity == "warning" then sum.warnings = sum.warnings + 1 else blocking = blocking + 1 end
+    end
+    if r.nearest then r.nearest = doc.list(r.nearest) end
+    if r.status == "passed" then r.remediation = nil end
+    results[i] = doc.ordered(r, RESULT_ORDER)
+  end
+  local status = "pass"
+  if blocking > 0 then status = "fail"
+  elseif sum.skipped > 0 or sum.warnings > 0 then status = "partial" end
+  local meta = doc.ordered({
+    version = opts.version or require("eidos.core.build").version,
+    timestamp = M.timestamp(),
+    recipe = opts.recipe,
+    snapshot = opts.snapshot,
+    strict = opts.strict or nil,
+  }, META_ORDER)
+  return doc.ordered({
+    kind = M.KIND, apiVersion = M.API_VERSION, metadata = meta, status = status,
+    summary = doc.ordered(sum, SUMMARY_ORDER), results = doc.list(results),
+  }, DOC_ORDER)
+end
+
+-- blocking failures in a result document (what --fail-on-error acts on)
+function M.failed(d)
+  return d.status == "fail"
+end
+
+return M
