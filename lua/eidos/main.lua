@@ -114,7 +114,8 @@ function M.main(argv0, args)
     local name
     local rest = {}
     local takes = { ["--lua-path"] = true, ["--data-dir"] = true, ["--log-level"] = true,
-                    ["--hooks"] = true, ["--hook-timeout"] = true, ["--hook-memory"] = true }
+                    ["--hooks"] = true, ["--hook-timeout"] = true, ["--hook-memory"] = true,
+                    ["--kubeconfig"] = true, ["--context"] = true }
     local i = 1
     while i <= #args do
       local a = args[i]
@@ -154,6 +155,9 @@ function M.main(argv0, args)
     local opts, pos = flags.parse(rest, specs, cmd.name, cmd.passthrough)
     log.setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"] })
     M.configure_hooks(opts)
+    if opts.kubeconfig or opts.context then
+      require("eidos.k8s.client").set_defaults({ kubeconfig = opts.kubeconfig, context = opts.context })
+    end
     if cmd.args then
       local min, max = cmd.args.min or 0, cmd.args.max
       if #pos < min or (max and #pos > max) then

@@ -1,0 +1,528 @@
+-- eidos.k8s.agent: `eidos snapshot --deploy-agent`. Runs the snapshot on a
+-- cluster node as a Kubernetes Job and brings the result back:
+--   1. checks with SelfSubjectAccessReviews that the caller may create what
+--      follows (a missing permission: exit 4, listing every missing rule);
+--   2. creates the namespace if missing, the ServiceAccount, a Role and
+--      RoleBinding that allow only the ConfigMap the agent writes, and a
+--      read-only ClusterRole and ClusterRoleBinding (nodes, pods, nvidia.com
+--      clusterpolicies) whose names carry the namespace, so agents in two
+--      namespaces never share or delete each other's bindings;
+--   3. replaces any previous agent Job and creates one that runs
+--      `eidos snapshot -o cm://<ns>/<name>` on the selected node with a
+--      restrictive securityContext: no privilege escalation, all
+--      capabilities dropped, read-only root filesystem, RuntimeDefault
+--      seccomp, no host namespaces, and only two read-only hostPath mounts
+--      (/etc/os-release and /run/systemd for the systemd D-Bus socket; the
+--      kernel's /proc and /sys facts are visible in any container);
+--   4. waits, with a progress line on a terminal, until the Job is Complete
+--      or Failed, the timeout passes, or its pod cannot start (image pull
+--      failure); on failure prints the pod's log and the events of the Job
+--      and pod to stderr;
+--   5. deletes the Job, the RBAC objects and the intermediate ConfigMap
+--      unless --no-cleanup (also after a failure);
+--   6. returns the snapshot text read from the ConfigMap.
+-- Exit codes: 1 the Job failed (logs and events shown), 4 missing RBAC
+-- permission, 5 timeout (the pending reason shown), 6 the image cannot be
+-- pulled or the API is unreachable, 2 bad flags.
+local errors = require("eidos.errors")
+local log = require("eidos.log")
+local client = require("eidos.k8s.client")
+local cmstore = require("eidos.k8s.cmstore")
+local core = require("eidos.core.k8s")
+
+local M = {}
+
+M.NAME = "eidos-agent"
+M.DEFAULT_CM = "eidos-snapshot"
+M.DEFAULT_NAMESPACE = "default"
+M.POLL = tonumber(os.getenv("EIDOS_AGENT_POLL") or "") or 1
+
+local LABEL = { ["app.kubernetes.io/name"] = "eidos", ["app.kubernetes.io/component"] = "agent",
+                ["app.kubernetes.io/managed-by"] = "eidos" }
+
+-- flag specs for the snapshot command
+M.flags = {
+  { name = "deploy-agent", help = "run the snapshot on a cluster node as a Kubernetes Job and fetch the result" },
+  { name = "namespace", short = "n", arg = "NS", help = "namespace of the agent Job (default " .. M.DEFAULT_NAMESPACE .. ")" },
+  { name = "image", arg = "IMAGE", help = "container image of the agent (default ghcr.io/nvidia/eidos:<version>)" },
+  { name = "node-selector", arg = "KEY=VALUE", repeatable = true, help = "schedule the agent on a node with this label" },
+  { name = "toleration", arg = "KEY[=VALUE]:EFFECT", repeatable = true,
+    help = "tolerate a taint (default: tolerate all); EFFECT is NoSchedule, PreferNoSchedule or NoExecute" },
+  { name = "runtime-class", arg = "NAME", help = "runtimeClassName of the agent pod (e.g. nvidia, to see the GPUs)" },
+  { name = "no-cleanup", help = "keep the Job, its RBAC objects and ConfigMap after the run" },
+}
+-- With --deploy-agent, the snapshot command's --timeout is how long to wait
+-- for the Job (default 5m).
+
+-- ---------------------------------------------------------------------------
+-- flag parsing
+
+function M.parse_duration(s)
+  if s == nil or s == "" then return 300 end
+  if type(s) == "number" then return s end
+  local total, rest = 0, s
+  if rest:match("^%d+%.?%d*$") then return tonumber(rest) end
+  local mult = { h = 3600, m = 60, s = 1, ms = 0.001 }
+  for num, unit in rest:gmatch("(%d+%.?%d*)(m?[hms])") do
+    total = total + tonumber(num) * mult[unit]
+  end
+  if total <= 0 or rest:gsub("%d+%.?%d*m?[hms]", "") ~= "" then
+    errors.raise("invalid", string.format("invalid --timeout %q (accepted: a duration like 90s, 5m, 1h30m, or seconds)", s))
+  end
+  return total
+end
+
+local function check_label_key(k, flag, word)
+  local prefix, name = k:match("^(.+)/(.+)$")
+  name = name or k
+  local good = #name <= 63 and name:match("^%w[%w%-_.]*$") and name:match("%w$")
+  if prefix and not (#prefix <= 253 and prefix:match("^[a-z0-9][-a-z0-9.]*$") and prefix:match("[a-z0-9]$")) then
+    good = false
+  end
+  if not good then
+    errors.raise("invalid", string.format("invalid %s %q: %q is not a valid label key", flag, word, k))
+  end
+end
+
+function M.parse_node_selectors(list)
+  local out, keys = {}, {}
+  for _, s in ipairs(list or {}) do
+    local k, v = s:match("^([^=]+)=(.*)$")
+    if not k or k == "" then
+      errors.raise("invalid", string.format("invalid --node-selector %q (accepted: KEY=VALUE)", s))
+    end
+    check_label_key(k, "--node-selector", s)
+    if out[k] == nil then keys[#keys + 1] = k end
+    out[k] = v
+  end
+  return out, keys
+end
+
+local EFFECTS = { NoSchedule = true, PreferNoSchedule = true, NoExecute = true }
+
+function M.parse_tolerations(list)
+  if not list or #list == 0 then return { { operator = "Exists" } } end
+  local out = {}
+  for _, s in ipairs(list) do
+    local kv, effect = s:match("^([^:]*):([^:]*)$")
+    if not kv then
+      errors.raise("invalid", string.format("invalid --toleration %q (accepted: KEY=VALUE:EFFECT or KEY:EFFECT)", s))
+    end
+    if not EFFECTS[effect] then
+      errors.raise("invalid", string.format("invalid effect %q in --toleration %q (accepted: NoSchedule, PreferNoSchedule, NoExecute)", effect, s))
+    end
+    local k, v = kv:match("^([^=]+)=(.*)$")
+    if k then
+      check_label_key(k, "--toleration", s)
+      out[#out + 1] = { key = k, operator = "Equal", value = v, effect = effect }
+    else
+      if kv == "" then
+        errors.raise("invalid", string.format("invalid --toleration %q: no key (accepted: KEY=VALUE:EFFECT or KEY:EFFECT)", s))
+      end
+      check_label_key(kv, "--toleration", s)
+      out[#out + 1] = { key = kv, operator = "Exists", effect = effect }
+    end
+  end
+  return out
+end
+
+-- ---------------------------------------------------------------------------
+-- objects
+
+local function labels(extra)
+  local l = {}
+  for k, v in pairs(LABEL) do l[k] = v end
+  for k, v in pairs(extra or {}) do l[k] = v end
+  return l
+end
+
+function M.cluster_name(ns) return M.NAME .. "-" .. ns end
+
+-- the objects, in creation order: {path=, name=, obj=, kind=}
+function M.objects(p)
+  local ns, name, cm = p.namespace, M.NAME, p.cm_name
+  local cname = M.cluster_name(ns)
+  local objs = {}
+  local function add(gv, resource, namespaced, obj)
+    obj.metadata.labels = labels()
+    objs[#objs + 1] = { kind = obj.kind, name = obj.metadata.name, namespaced = namespaced,
+                        path = client.path(gv, resource, namespaced and ns or nil), obj = obj }
+  end
+  add("v1", "serviceaccounts", true, { apiVersion = "v1", kind = "ServiceAccount",
+    metadata = { name = name, namespace = ns } })
+  add("rbac.authorization.k8s.io/v1", "roles", true, {
+    apiVersion = "rbac.authorization.k8s.io/v1", kind = "Role",
+    metadata = { name = name, namespace = ns },
+    rules = {
+      { apiGroups = { "" }, resources = { "configmaps" }, verbs = { "create" } },
+      { apiGroups = { "" }, resources = { "configmaps" }, resourceNames = { cm }, verbs = { "get", "update", "patch" } },
+    } })
+  add("rbac.authorization.k8s.io/v1", "rolebindings", true, {
+    apiVersion = "rbac.authorization.k8s.io/v1", kind = "RoleBinding",
+    metadata = { name = name, namespace = ns },
+    roleRef = { apiGroup = "rbac.authorization.k8s.io", kind = "Role", name = name },
+    subjects = { { kind = "ServiceAccount", name = name, namespace = ns } } })
+  add("rbac.authorization.k8s.io/v1", "clusterroles", false, {
+    apiVersion = "rbac.authorization.k8s.io/v1", kind = "ClusterRole",
+    metadata = { name = cname },
+    rules = {
+      { apiGroups = { "" }, resources = { "nodes", "pods" }, verbs = { "get", "list" } },
+      { apiGroups = { "nvidia.com" }, resources = { "clusterpolicies" }, verbs = { "get", "list" } },
+    } })
+  add("rbac.authorization.k8s.io/v1", "clusterrolebindings", false, {
+    apiVersion = "rbac.authorization.k8s.io/v1", kind = "ClusterRoleBinding",
+    metadata = { name = cname },
+    roleRef = { apiGroup = "rbac.authorization.k8s.io", kind = "ClusterRole", name = cname },
+    subjects = { { kind = "ServiceAccount", name = name, namespace = ns } } })
+  return objs
+end
+
+function M.job(p)
+  local ns = p.namespace
+  local env = {
+    { name = "EIDOS_AGENT_MODE", value = "true" },
+    { name = "NODE_NAME", valueFrom = { fieldRef = { fieldPath = "spec.nodeName" } } },
+  }
+  if p.runtime_class then env[#env + 1] = { name = "NVIDIA_VISIBLE_DEVICES", value = "all" } end
+  local spec = {
+    serviceAccountName = M.NAME,
+    restartPolicy = "Never",
+    automountServiceAccountToken = true,
+    securityContext = {
+      -- root inside the pod (the systemd D-Bus socket only answers uid 0),
+      -- but without capabilities or privilege escalation
+      runAsUser = 0, runAsGroup = 0, runAsNonRoot = false,
+      seccompProfile = { type = "RuntimeDefault" },
+    },
+    tolerations = p.tolerations,
+    containers = { {
+      name = "eidos",
+      image = p.image,
+      imagePullPolicy = "IfNotPresent",
+      command = { "eidos" },
+      args = { "snapshot", "--format", "yaml", "-o", "cm://" .. ns .. "/" .. p.cm_name },
+      env = env,
+      resources = {
+        requests = { cpu = "100m", memory = "128Mi", ["ephemeral-storage"] = "64Mi" },
+        limits = { cpu = "1", memory = "512Mi", ["ephemeral-storage"] = "256Mi" },
+      },
+      securityContext = {
+        privileged = false, allowPrivilegeEscalation = false, readOnlyRootFilesystem = true,
+        capabilities = { drop = { "ALL" } },
+      },
+      volumeMounts = {
+        { name = "tmp", mountPath = "/tmp" },
+        { name = "os-release", mountPath = "/etc/os-release", readOnly = true },
+        { name = "run-systemd", mountPath = "/run/systemd", readOnly = true },
+      },
+    } },
+    volumes = {
+      { name = "tmp", emptyDir = { sizeLimit = "64Mi" } },
+      { name = "os-release", hostPath = { path = "/etc/os-release", type = "File" } },
+      { name = "run-systemd", hostPath = { path = "/run/systemd", type = "Directory" } },
+    },
+  }
+  if next(p.node_selector) then spec.nodeSelector = p.node_selector end
+  if p.runtime_class then spec.runtimeClassName = p.runtime_class end
+  return {
+    apiVersion = "batch/v1", kind = "Job",
+    metadata = { name = M.NAME, namespace = ns, labels = labels() },
+    spec = {
+      backoffLimit = 0, completions = 1, parallelism = 1,
+      ttlSecondsAfterFinished = 3600,
+      activeDeadlineSeconds = math.floor(p.timeout) + 60,
+      template = { metadata = { labels = labels() }, spec = spec },
+    },
+  }
+end
+
+-- ---------------------------------------------------------------------------
+-- steps
+
+-- the permissions the caller needs: {verb, group, resource, namespaced}
+M.NEEDED = {
+  { "create", "", "serviceaccounts", true }, { "delete", "", "serviceaccounts", true },
+  { "create", "rbac.authorization.k8s.io", "roles", true },
+  { "create", "rbac.authorization.k8s.io", "rolebindings", true },
+  { "create", "rbac.authorization.k8s.io", "clusterroles", false },
+  { "create", "rbac.authorization.k8s.io", "clusterrolebindings", false },
+  { "create", "batch", "jobs", true }, { "get", "batch", "jobs", true }, { "delete", "batch", "jobs", true },
+  { "get", "", "configmaps", true }, { "list", "", "pods", true }, { "get", "", "pods/log", true },
+  { "list", "", "events", true },
+}
+
+local function preflight(c, ns)
+  local missing = {}
+  for _, n in ipairs(M.NEEDED) do
+    local verb, group, res, namespaced = n[1], n[2], n[3], n[4]
+    local resource, sub = res:match("^([^/]+)/?(.*)$")
+    local ra = { verb = verb, group = group, resource = resource }
+    if sub ~= "" then ra.subresource = sub end
+    if namespaced then ra.namespace = ns end
+    local r, err = c:create("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+      apiVersion = "authorization.k8s.io/v1", kind = "SelfSubjectAccessReview",
+      spec = { resourceAttributes = ra } })
+    if not r then client.check(nil, err) end
+    if not (type(r.status) == "table" and r.status.allowed == true) then
+      missing[#missing + 1] = string.format("%s %s%s%s", verb, res, group ~= "" and ("." .. group) or "",
+        namespaced and (" in namespace " .. ns) or " (cluster-wide)")
+    end
+  end
+  if #missing > 0 then
+    errors.raise("unauthorized", "cannot deploy the snapshot agent: the current credentials lack these "
+      .. "permissions: " .. table.concat(missing, "; "))
+  end
+end
+
+local function ensure_namespace(c, ns)
+  local _, err = c:get(client.path("v1", "namespaces", nil, ns))
+  if not err then return end
+  if err.status ~= 404 then client.check(nil, err) end
+  local _, cerr = c:create("/api/v1/namespaces", { apiVersion = "v1", kind = "Namespace",
+    metadata = { name = ns, labels = { ["app.kubernetes.io/managed-by"] = "eidos" } } })
+  if cerr and cerr.status ~= 409 then client.check(nil, cerr) end
+  log.info("created namespace " .. ns)
+end
+
+-- create, or replace (keeping the server's resourceVersion) when it exists
+local function apply(c, o)
+  local _, err = c:create(o.path, o.obj)
+  if not err then return end
+  if err.status ~= 409 then client.check(nil, err) end
+  for _ = 1, 3 do
+    local cur = client.check(c:get(o.path .. "/" .. o.name))
+    o.obj.metadata.resourceVersion = cur.metadata.resourceVersion
+    local _, uerr = c:update(o.path .. "/" .. o.name, o.obj)
+    o.obj.metadata.resourceVersion = nil
+    if not uerr then return end
+    if uerr.status ~= 409 then client.check(nil, uerr) end
+  end
+  errors.raise("failure", string.format("%s %s kept changing while being updated", o.kind, o.name))
+end
+
+local function delete_job_and_wait(c, ns)
+  local path = client.path("batch/v1", "jobs", ns, M.NAME)
+  local _, err = c:delete(path, { propagation = "Background" })
+  if err then
+    if err.status == 404 then return end
+    client.check(nil, err)
+  end
+  local t0 = core.monotime()
+  while core.monotime() - t0 < 30 do
+    local _, gerr = c:get(path)
+    if gerr and gerr.status == 404 then return end
+    core.sleep(0.5)
+  end
+  errors.raise("timeout", string.format("the previous agent Job %s/%s was not deleted within 30 s", ns, M.NAME))
+end
+
+local function condition(obj, ctype)
+  local st = type(obj.status) == "table" and obj.status or {}
+  for _, cnd in ipairs(type(st.conditions) == "table" and st.conditions or {}) do
+    if cnd.type == ctype and cnd.status == "True" then return cnd end
+  end
+end
+
+local function job_pods(c, ns, job)
+  local sel = "batch.kubernetes.io/controller-uid=" .. job.metadata.uid
+  return c:list(client.path("v1", "pods", ns), { label_selector = sel }) or {}
+end
+
+-- why a pod is not running yet, and whether that is fatal
+local function pod_state(pod)
+  local st = type(pod.status) == "table" and pod.status or {}
+  for _, cnd in ipairs(type(st.conditions) == "table" and st.conditions or {}) do
+    if cnd.type == "PodScheduled" and cnd.status == "False" then
+      return string.format("pod %s cannot be scheduled: %s", pod.metadata.name, tostring(cnd.message or cnd.reason)), false
+    end
+  end
+  for _, cs in ipairs(type(st.containerStatuses) == "table" and st.containerStatuses or {}) do
+    local w = type(cs.state) == "table" and cs.state.waiting
+    if type(w) == "table" then
+      local fatal = w.reason == "ImagePullBackOff" or w.reason == "ErrImagePull" or w.reason == "InvalidImageName"
+        or w.reason == "CreateContainerConfigError"
+      return string.format("pod %s: container %s is waiting: %s%s", pod.metadata.name, cs.name, tostring(w.reason),
+        w.message and (": " .. w.message) or ""), fatal
+    end
+  end
+  return string.format("pod %s is %s%s", pod.metadata.name, tostring(st.phase or "Pending"),
+    pod.spec and pod.spec.nodeName and (" on node " .. pod.spec.nodeName) or ""), false
+end
+
+local function print_diagnostics(c, ns, job, pods)
+  local out = io.stderr
+  for _, pod in ipairs(pods) do
+    local text, err = c:request("GET", client.path("v1", "pods", ns, pod.metadata.name) .. "/log?limitBytes=1048576",
+      nil, { raw = true, accept = "text/plain" })
+    out:write(string.format("--- agent log (pod %s/%s) ---\n", ns, pod.metadata.name))
+    out:write(text or ("(no log: " .. tostring(err and err.msg) .. ")\n"))
+    if text and text ~= "" and text:sub(-1) ~= "\n" then out:write("\n") end
+    out:write("--- end log ---\n")
+  end
+  local objs = { job }
+  for _, p in ipairs(pods) do objs[#objs + 1] = p end
+  out:write(string.format("--- events (Job %s/%s and its pods) ---\n", ns, M.NAME))
+  local evs = {}
+  for _, o in ipairs(objs) do
+    for _, e in ipairs(c:list(client.path("v1", "events", ns),
+                              { field_selector = "involvedObject.uid=" .. o.metadata.uid }) or {}) do
+      evs[#evs + 1] = e
+    end
+  end
+  local function when(e)
+    return tostring(e.lastTimestamp ~= client.null and e.lastTimestamp or e.eventTime or "")
+  end
+  table.sort(evs, function(a, b)
+    if when(a) ~= when(b) then return when(a) < when(b) end
+    return (tonumber(a.metadata.resourceVersion) or 0) < (tonumber(b.metadata.resourceVersion) or 0)
+  end)
+  local n = 0
+  do
+    for _, e in ipairs(evs) do
+      n = n + 1
+      out:write(string.format("%s  %-7s %-22s %s/%s: %s\n", tostring(e.lastTimestamp or e.eventTime or ""),
+        tostring(e.type), tostring(e.reason), tostring(e.involvedObject and e.involvedObject.kind),
+        tostring(e.involvedObject and e.involvedObject.name), tostring(e.message)))
+    end
+  end
+  if n == 0 then out:write("(no events)\n") end
+  out:write("--- end events ---\n")
+end
+
+local function progress(tty, text)
+  if tty then
+    io.stderr:write("\r\27[K" .. text)
+    io.stderr:flush()
+  end
+end
+
+-- wait for the Job -> job; raises after printing diagnostics
+local function wait(c, p)
+  local fs = require("eidos.core.fs")
+  local tty = fs.isatty and fs.isatty(2) and os.getenv("TERM") ~= "dumb"
+  local path = client.path("batch/v1", "jobs", p.namespace, M.NAME)
+  local t0 = core.monotime()
+  local state = "waiting for the pod"
+  local warned = {}
+  while true do
+    local job = client.check(c:get(path))
+    local elapsed = core.monotime() - t0
+    if condition(job, "Complete") then
+      progress(tty, "")
+      if tty then io.stderr:write("\r\27[K") end
+      log.info(string.format("agent Job %s/%s completed in %.0f s", p.namespace, M.NAME, elapsed))
+      return job
+    end
+    local failed = condition(job, "Failed")
+    local pods = job_pods(c, p.namespace, job)
+    local fatal
+    if pods[1] then
+      state, fatal = pod_state(pods[#pods])
+      if state:find("cannot be scheduled", 1, true) and not warned[state] then
+        warned[state] = true
+        if not tty then log.warn(state) end
+      end
+    end
+    if failed or fatal or elapsed >= p.timeout then
+      if tty then io.stderr:write("\r\27[K") end
+      print_diagnostics(c, p.namespace, job, pods)
+      if failed then
+        errors.raise("failure", string.format("the snapshot agent Job %s/%s failed: %s%s (its log and events are above)",
+          p.namespace, M.NAME, tostring(failed.reason), failed.message and (": " .. failed.message) or ""))
+      elseif fatal then
+        errors.raise("unavailable", string.format("the snapshot agent cannot start: %s (image %s)", state, p.image))
+      end
+      errors.raise("timeout", string.format("the snapshot agent Job %s/%s did not finish within %s s: %s",
+        p.namespace, M.NAME, tostring(p.timeout), state))
+    end
+    progress(tty, string.format("eidos: agent Job %s/%s: %s (%.0fs)", p.namespace, M.NAME, state, elapsed))
+    core.sleep(M.POLL)
+  end
+end
+
+local function cleanup(c, p, objs)
+  local problems = {}
+  local function del(path, what, opts)
+    local _, err = c:delete(path, opts)
+    if err and err.status ~= 404 then problems[#problems + 1] = what .. ": " .. tostring(err.msg) end
+  end
+  del(client.path("batch/v1", "jobs", p.namespace, M.NAME), "Job", { propagation = "Background" })
+  for i = #objs, 1, -1 do
+    local o = objs[i]
+    del(o.path .. "/" .. o.name, o.kind .. " " .. o.name)
+  end
+  if p.cm_temporary then
+    del(client.path("v1", "configmaps", p.namespace, p.cm_name), "ConfigMap " .. p.cm_name)
+  end
+  if #problems > 0 then
+    log.warn("cleanup of the snapshot agent was incomplete: " .. table.concat(problems, "; "))
+  end
+end
+
+-- deploy(opts) -> snapshot text (YAML), the ConfigMap location it came from.
+-- opts (command-line names): namespace, image, node-selector, toleration,
+-- runtime-class, timeout, no-cleanup, output, kubeconfig, context
+function M.deploy(opts)
+  if os.getenv("EIDOS_AGENT_MODE") == "true" then
+    errors.raise("invalid", "--deploy-agent inside the agent (EIDOS_AGENT_MODE=true): the agent does not deploy itself")
+  end
+  local b = require("eidos.core.build")
+  local version = tostring(b.version)
+  local p = {
+    namespace = opts.namespace or M.DEFAULT_NAMESPACE,
+    image = opts.image or ("ghcr.io/nvidia/eidos:" .. ((version:match("^%d+%.%d+%.%d+$") and "v" .. version) or "latest")),
+    timeout = M.parse_duration(opts.timeout),
+    tolerations = M.parse_tolerations(opts.toleration),
+    runtime_class = opts["runtime-class"],
+  }
+  p.node_selector = M.parse_node_selectors(opts["node-selector"])
+  cmstore.parse("cm://" .. p.namespace .. "/x")          -- validates the namespace
+  -- the Job writes into its own namespace only (its Role allows nothing else)
+  local out = opts.output
+  local uns, uname
+  if type(out) == "string" and out:match("^cm://") then uns, uname = cmstore.parse(out) end
+  if uns == p.namespace then
+    p.cm_name = uname
+  else
+    p.cm_name, p.cm_temporary = M.DEFAULT_CM, true
+  end
+  local c = client.shared({ kubeconfig = opts.kubeconfig, context = opts.context })
+  preflight(c, p.namespace)
+  ensure_namespace(c, p.namespace)
+  local objs = M.objects(p)
+  local ok, res = pcall(function()
+    for _, o in ipairs(objs) do apply(c, o) end
+    delete_job_and_wait(c, p.namespace)
+    client.check(c:create(client.path("batch/v1", "jobs", p.namespace), M.job(p)))
+    log.info(string.format("created agent Job %s/%s (image %s)", p.namespace, M.NAME, p.image))
+    wait(c, p)
+    return (cmstore.read("cm://" .. p.namespace .. "/" .. p.cm_name,
+      { what = "snapshot", kubeconfig = opts.kubeconfig, context = opts.context }))
+  end)
+  if opts["no-cleanup"] then
+    log.info(string.format("kept the agent Job, RBAC objects and ConfigMap in namespace %s (--no-cleanup)", p.namespace))
+  else
+    cleanup(c, p, objs)
+  end
+  if not ok then error(res, 0) end
+  return res, "cm://" .. p.namespace .. "/" .. p.cm_name
+end
+
+-- run(ctx) -> 0: `eidos snapshot --deploy-agent`; deploys, then writes the
+-- snapshot to -o in --format (nothing more when -o is the ConfigMap the
+-- agent wrote)
+function M.run(ctx)
+  local o = ctx.opts or ctx
+  local text, loc = M.deploy(o)
+  if o.output == loc then return 0 end
+  local doc = require("eidos.doc")
+  local d = doc.decode(text, loc)
+  require("eidos.docio").emit(d, {
+    format = o.format or "yaml", output = o.output, kind = "snapshot",
+    kubeconfig = o.kubeconfig, context = o.context,
+    table = function(v) return require("eidos.snapshot.view").render(v) end,
+  })
+  return 0
+end
+
+return M

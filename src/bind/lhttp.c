@@ -1,0 +1,147 @@
+/*
+ * lhttp.c -- Lua binding of the HTTP client core (eidos.core.http): one
+ * function, request, taking a table of options and returning a table. The
+ * thread's reused connection lives in the core, not in Lua.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include "bind.h"
+#include "../core/eidos.h"
+#include "../core/http.h"
+
+#define MAX_HEADERS 64
+
+static const char *opt_str(lua_State *L, int t, const char *k, size_t *len) {
+  const char *s = NULL;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "http.request: option %s must be a string", k);
+    s = lua_tolstring(L, -1, len);
+  } else if (len) {
+    *len = 0;
+  }
+  lua_pop(L, 1);   /* the string stays referenced by the options table */
+  return s;
+}
+
+static double opt_num(lua_State *L, int t, const char *k, double def) {
+  double v = def;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isnumber(L, -1)) luaL_error(L, "http.request: option %s must be a number", k);
+    v = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static int opt_bool(lua_State *L, int t, const char *k) {
+  int v;
+  lua_getfield(L, t, k);
+  v = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static int bad_header(const char *s) {
+  for (; *s; s++)
+    if (*s == '\r' || *s == '\n') return 1;
+  return 0;
+}
+
+/*
+ * http.request{url=, method="GET", headers={["Name"]="value", ...} or
+ *   {"Name: value", ...}, body=, connect_timeout=S, timeout=S, max_size=N,
+ *   max_redirects=N, user_agent=, ca_file=, ca_data=PEM, cert_file=,
+ *   cert_data=PEM, key_file=, key_data=PEM, insecure=bool}
+ * -> {status=, body=, content_type=, retry_after=S, url=EFFECTIVE_URL}
+ * Any HTTP status is a result; nil, msg, code on transport failure
+ * (timeout, unavailable, invalid: size limit, scheme or redirect refused).
+ */
+static int l_request(lua_State *L) {
+  struct eidos_http_req q;
+  struct eidos_http_resp r;
+  const char *hdrs[MAX_HEADERS + 1];
+  char err[2048];
+  int nh = 0, rc, hidx;
+  double v;
+
+  luaL_checktype(L, 1, LUA_TTABLE);
+  memset(&q, 0, sizeof q);
+  q.url = opt_str(L, 1, "url", NULL);
+  if (!q.url) return luaL_error(L, "http.request: url is required");
+  q.method = opt_str(L, 1, "method", NULL);
+  q.body = opt_str(L, 1, "body", &q.body_len);
+  q.user_agent = opt_str(L, 1, "user_agent", NULL);
+  q.ca_file = opt_str(L, 1, "ca_file", NULL);
+  q.ca_pem = opt_str(L, 1, "ca_data", &q.ca_pem_len);
+  q.cert_file = opt_str(L, 1, "cert_file", NULL);
+  q.cert_pem = opt_str(L, 1, "cert_data", &q.cert_pem_len);
+  q.key_file = opt_str(L, 1, "key_file", NULL);
+  q.key_pem = opt_str(L, 1, "key_data", &q.key_pem_len);
+  q.insecure = opt_bool(L, 1, "insecure");
+  q.connect_timeout_ms = (long)(opt_num(L, 1, "connect_timeout", 0) * 1000);
+  q.timeout_ms = (long)(opt_num(L, 1, "timeout", 0) * 1000);
+  v = opt_num(L, 1, "max_size", 0);
+  q.max_size = v > 0 ? (size_t)v : 0;
+  q.max_redirects = (int)opt_num(L, 1, "max_redirects", 0);
+
+  /* headers: kept alive on the stack (a table of formatted strings) */
+  lua_newtable(L);
+  hidx = lua_gettop(L);
+  lua_getfield(L, 1, "headers");
+  if (lua_istable(L, -1)) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (nh >= MAX_HEADERS) return luaL_error(L, "http.request: more than %d headers", MAX_HEADERS);
+      /* stack: key, value */
+      if (lua_type(L, -1) != LUA_TSTRING && !lua_isnumber(L, -1))
+        return luaL_error(L, "http.request: header values must be strings");
+      if (lua_type(L, -2) == LUA_TSTRING)
+        lua_pushfstring(L, "%s: %s", lua_tostring(L, -2), lua_tostring(L, -1));
+      else
+        lua_pushvalue(L, -1);
+      if (bad_header(lua_tostring(L, -1)))
+        return luaL_error(L, "http.request: header contains a line break");
+      hdrs[nh++] = lua_tostring(L, -1);
+      lua_rawseti(L, hidx, nh);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  hdrs[nh] = NULL;
+  q.headers = hdrs;
+
+  rc = eidos_http_do(&q, &r, err, sizeof err);
+  if (rc) {
+    eidos_http_resp_free(&r);
+    return eidos_bind_fail(L, rc, err);
+  }
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, r.status);
+  lua_setfield(L, -2, "status");
+  lua_pushlstring(L, r.body, r.body_len);
+  lua_setfield(L, -2, "body");
+  lua_pushstring(L, r.content_type);
+  lua_setfield(L, -2, "content_type");
+  lua_pushinteger(L, r.retry_after);
+  lua_setfield(L, -2, "retry_after");
+  lua_pushstring(L, r.effective_url ? r.effective_url : q.url);
+  lua_setfield(L, -2, "url");
+  eidos_http_resp_free(&r);
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {
+  {"request", l_request},
+  {NULL, NULL}
+};
+
+int luaopen_eidos_core_http(lua_State *L) {
+  luaL_newlib(L, funcs);
+  lua_pushinteger(L, EIDOS_HTTP_DEFAULT_MAX);
+  lua_setfield(L, -2, "DEFAULT_MAX");
+  return 1;
+}

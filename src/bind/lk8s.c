@@ -1,0 +1,289 @@
+/*
+ * lk8s.c -- Lua binding of the Kubernetes request core (eidos.core.k8s):
+ * a client handle (metatable eidos.k8s.Client) made from a plain connection
+ * table, its request and set_credentials methods, the exec credential
+ * plugin runner, the request describer, base64 decoding, and a sleep and a
+ * monotonic clock for polling. Kubeconfig resolution, JSON, paging and
+ * credential caching are Lua (lua/eidos/k8s/).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include "bind.h"
+#include "../core/eidos.h"
+#include "../core/k8s.h"
+
+#define CLIENT_MT "eidos.k8s.Client"
+#define ERRLEN 4096
+
+static eidos_k8s_client **check_client(lua_State *L, int idx) {
+  eidos_k8s_client **c = luaL_checkudata(L, idx, CLIENT_MT);
+  if (!*c) luaL_error(L, "k8s client is closed");
+  return c;
+}
+
+static const char *field_str(lua_State *L, int t, const char *k, size_t *len) {
+  const char *s = NULL;
+  if (len) *len = 0;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "k8s: field %s must be a string", k);
+    s = lua_tolstring(L, -1, len);
+  }
+  lua_pop(L, 1);
+  return s;
+}
+
+static double field_num(lua_State *L, int t, const char *k) {
+  double v = 0;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isnumber(L, -1)) luaL_error(L, "k8s: field %s must be a number", k);
+    v = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/*
+ * k8s.client{server=, ca_file=, ca_data=PEM, cert_file=, cert_data=PEM,
+ *   key_file=, key_data=PEM, token=, token_file=, insecure=bool,
+ *   connect_timeout=S, timeout=S, max_attempts=N, backoff=S, max_wait=S,
+ *   user_agent=} -> client | nil, msg, code
+ */
+static int l_client(lua_State *L) {
+  struct eidos_k8s_conn c;
+  eidos_k8s_client **ud;
+  char err[ERRLEN];
+  int rc;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  memset(&c, 0, sizeof c);
+  c.server = field_str(L, 1, "server", NULL);
+  c.ca_file = field_str(L, 1, "ca_file", NULL);
+  c.ca_pem = field_str(L, 1, "ca_data", &c.ca_pem_len);
+  c.cert_file = field_str(L, 1, "cert_file", NULL);
+  c.cert_pem = field_str(L, 1, "cert_data", &c.cert_pem_len);
+  c.key_file = field_str(L, 1, "key_file", NULL);
+  c.key_pem = field_str(L, 1, "key_data", &c.key_pem_len);
+  c.token = field_str(L, 1, "token", NULL);
+  c.token_file = field_str(L, 1, "token_file", NULL);
+  c.user_agent = field_str(L, 1, "user_agent", NULL);
+  lua_getfield(L, 1, "insecure");
+  c.insecure = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  c.connect_timeout_ms = (long)(field_num(L, 1, "connect_timeout") * 1000);
+  c.timeout_ms = (long)(field_num(L, 1, "timeout") * 1000);
+  c.max_attempts = (int)field_num(L, 1, "max_attempts");
+  c.backoff_ms = (long)(field_num(L, 1, "backoff") * 1000);
+  c.max_wait_ms = (long)(field_num(L, 1, "max_wait") * 1000);
+  ud = lua_newuserdatauv(L, sizeof *ud, 0);
+  *ud = NULL;
+  luaL_setmetatable(L, CLIENT_MT);
+  rc = eidos_k8s_new(&c, ud, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  return 1;
+}
+
+/*
+ * client:request(method, path [, body [, opts]]) where opts is
+ *   {content_type=, accept=, timeout=S, max_attempts=N, max_size=N}
+ * -> {status=, body=, content_type=, attempts=} for a 2xx response
+ * -> nil, msg, code, {status=, reason=, body=, attempts=} otherwise
+ *    (status 0 when no response arrived)
+ */
+static int l_request(lua_State *L) {
+  eidos_k8s_client **c = check_client(L, 1);
+  struct eidos_k8s_req q;
+  struct eidos_k8s_resp r;
+  char err[ERRLEN];
+  int rc;
+  memset(&q, 0, sizeof q);
+  q.method = luaL_checkstring(L, 2);
+  q.path = luaL_checkstring(L, 3);
+  q.body = luaL_optlstring(L, 4, NULL, &q.body_len);
+  if (lua_istable(L, 5)) {
+    double v;
+    q.content_type = field_str(L, 5, "content_type", NULL);
+    q.accept = field_str(L, 5, "accept", NULL);
+    q.timeout_ms = (long)(field_num(L, 5, "timeout") * 1000);
+    q.max_attempts = (int)field_num(L, 5, "max_attempts");
+    v = field_num(L, 5, "max_size");
+    q.max_size = v > 0 ? (size_t)v : 0;
+  }
+  rc = eidos_k8s_request(*c, &q, &r, err, sizeof err);
+  if (rc == 0) {
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, r.status);
+    lua_setfield(L, -2, "status");
+    lua_pushlstring(L, r.body ? r.body : "", r.body_len);
+    lua_setfield(L, -2, "body");
+    lua_pushstring(L, r.content_type);
+    lua_setfield(L, -2, "content_type");
+    lua_pushinteger(L, r.attempts);
+    lua_setfield(L, -2, "attempts");
+    eidos_k8s_resp_free(&r);
+    return 1;
+  }
+  eidos_bind_fail(L, rc, err);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, r.status);
+  lua_setfield(L, -2, "status");
+  lua_pushstring(L, r.reason);
+  lua_setfield(L, -2, "reason");
+  if (r.body) {
+    lua_pushlstring(L, r.body, r.body_len);
+    lua_setfield(L, -2, "body");
+  }
+  lua_pushinteger(L, r.attempts);
+  lua_setfield(L, -2, "attempts");
+  eidos_k8s_resp_free(&r);
+  return 4;
+}
+
+/*
+ * client:set_credentials{token=, cert_data=PEM, key_data=PEM} -> true
+ * (credentials from an exec plugin; "" clears a field) | nil, msg, code
+ */
+static int l_set_credentials(lua_State *L) {
+  eidos_k8s_client **c = check_client(L, 1);
+  char err[ERRLEN];
+  int rc;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  rc = eidos_k8s_set_credentials(*c, field_str(L, 2, "token", NULL),
+                                 field_str(L, 2, "cert_data", NULL),
+                                 field_str(L, 2, "key_data", NULL), err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* client:close() -- free now (also done by the garbage collector) */
+static int l_close(lua_State *L) {
+  eidos_k8s_client **c = luaL_checkudata(L, 1, CLIENT_MT);
+  eidos_k8s_free(*c);
+  *c = NULL;
+  return 0;
+}
+
+/* list of strings at idx -> NULL-terminated array, or NULL; the array is
+ * a userdata left on the stack (collected with it) */
+static const char **string_list(lua_State *L, int idx, const char *what) {
+  lua_Integer n, i;
+  const char **v;
+  if (lua_isnoneornil(L, idx)) return NULL;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  n = (lua_Integer)lua_rawlen(L, idx);
+  v = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *v, 0);
+  v[n] = NULL;
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "k8s.exec: %s[%d] must be a string", what, (int)i);
+    v[i - 1] = lua_tostring(L, -1);   /* referenced by the table */
+    lua_pop(L, 1);
+  }
+  return v;
+}
+
+/*
+ * k8s.exec(argv, env_add [, timeout_s]) -> stdout
+ * Runs an exec credential plugin without a shell; env_add is a list of
+ * "NAME=value". Failure: nil, msg, code (unavailable: cannot start;
+ * timeout; unauthorized: non-zero exit, with its stderr).
+ */
+static int l_exec(lua_State *L) {
+  const char **argv = string_list(L, 1, "argv");
+  const char **env = string_list(L, 2, "env");
+  double t = luaL_optnumber(L, 3, 60);
+  char err[ERRLEN], *out = NULL;
+  size_t outlen = 0;
+  int rc;
+  if (!argv || !argv[0]) luaL_argerror(L, 1, "a non-empty list of strings expected");
+  rc = eidos_k8s_exec(argv, env, (long)(t * 1000), &out, &outlen, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushlstring(L, out, outlen);
+  free(out);
+  return 1;
+}
+
+/*
+ * k8s.describe(method, path) -> text, {verb=, group=, resource=, namespace=}
+ * e.g. "get configmaps \"x\" in namespace \"ns\"".
+ */
+static int l_describe(lua_State *L) {
+  char d[512], v[128], g[128], r[128], n[128];
+  eidos_k8s_describe(luaL_checkstring(L, 1), luaL_checkstring(L, 2), d, sizeof d,
+                     v, g, r, n);
+  lua_pushstring(L, d);
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, v); lua_setfield(L, -2, "verb");
+  lua_pushstring(L, g); lua_setfield(L, -2, "group");
+  lua_pushstring(L, r); lua_setfield(L, -2, "resource");
+  lua_pushstring(L, n); lua_setfield(L, -2, "namespace");
+  return 2;
+}
+
+/* k8s.b64decode(text) -> bytes | nil, msg, "invalid" */
+static int l_b64decode(lua_State *L) {
+  size_t len, outlen;
+  const char *s = luaL_checklstring(L, 1, &len);
+  char err[256], *out;
+  int rc = eidos_k8s_b64decode(s, len, &out, &outlen, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushlstring(L, out, outlen);
+  free(out);
+  return 1;
+}
+
+/* k8s.sleep(seconds) -- wait (used between polls of a Job) */
+static int l_sleep(lua_State *L) {
+  double s = luaL_checknumber(L, 1);
+  struct timespec ts;
+  if (s <= 0) return 0;
+  ts.tv_sec = (time_t)s;
+  ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+  return 0;
+}
+
+/* k8s.monotime() -> seconds from an arbitrary start (monotonic clock) */
+static int l_monotime(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+  return 1;
+}
+
+static const luaL_Reg methods[] = {
+  {"request", l_request},
+  {"set_credentials", l_set_credentials},
+  {"close", l_close},
+  {NULL, NULL}
+};
+
+static const luaL_Reg funcs[] = {
+  {"client", l_client},
+  {"exec", l_exec},
+  {"describe", l_describe},
+  {"b64decode", l_b64decode},
+  {"sleep", l_sleep},
+  {"monotime", l_monotime},
+  {NULL, NULL}
+};
+
+int luaopen_eidos_core_k8s(lua_State *L) {
+  if (luaL_newmetatable(L, CLIENT_MT)) {
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, l_close);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_pop(L, 1);
+  luaL_newlib(L, funcs);
+  return 1;
+}

@@ -1,0 +1,805 @@
+/*
+ * k8s.c -- the Kubernetes API request primitive (see k8s.h): the client
+ * object and its credentials (static token, token file re-read when its
+ * inode, size or mtime changes, exec-plugin credentials set from Lua, client
+ * certificate), the retry loop with exponential backoff and jitter that
+ * honours Retry-After, the description of a request as an RBAC attribute
+ * set (verb, group, resource, namespace) for error messages, the reading of
+ * the Status object a failed request returns, and the spawning of exec
+ * credential plugins without a shell.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "eidos.h"
+#include "http.h"
+#include "k8s.h"
+
+extern char **environ;
+
+#define K8S_MAX_BODY (256u * 1024u * 1024u)
+
+struct eidos_k8s_client {
+  char *server;
+  char *ca_file, *ca_pem, *cert_file, *cert_pem, *key_file, *key_pem;
+  size_t ca_pem_len, cert_pem_len, key_pem_len;
+  char *token_file;
+  char *user_agent;
+  int insecure, max_attempts;
+  long connect_timeout_ms, timeout_ms, backoff_ms, max_wait_ms;
+  pthread_mutex_t mu;          /* guards everything below */
+  char *token;                 /* static token, or the token file's content */
+  struct stat token_st;        /* identity of the file the token came from */
+  int token_loaded;
+  char *exec_token, *exec_cert, *exec_key;
+};
+
+/* ------------------------------------------------------------------ */
+/* client                                                              */
+
+static char *dupn(const char *s, size_t n) {
+  char *p = malloc(n + 1);
+  if (!p) return NULL;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+static int dup_opt(char **dst, const char *s, size_t n, int *oom) {
+  if (!s) return 0;
+  *dst = dupn(s, n ? n : strlen(s));
+  if (!*dst) *oom = 1;
+  return 0;
+}
+
+void eidos_k8s_free(eidos_k8s_client *c) {
+  if (!c) return;
+  free(c->server); free(c->ca_file); free(c->ca_pem); free(c->cert_file);
+  free(c->cert_pem); free(c->key_file); free(c->key_pem); free(c->token_file);
+  free(c->user_agent); free(c->token); free(c->exec_token); free(c->exec_cert);
+  free(c->exec_key);
+  pthread_mutex_destroy(&c->mu);
+  free(c);
+}
+
+static int token_ok(const char *t) {
+  for (; *t; t++)
+    if ((unsigned char)*t < 0x20 || *t == 0x7f) return 0;
+  return 1;
+}
+
+int eidos_k8s_new(const struct eidos_k8s_conn *conn, eidos_k8s_client **out,
+                  char *err, size_t errlen) {
+  eidos_k8s_client *c;
+  int oom = 0;
+  size_t n;
+  *out = NULL;
+  if (!conn->server || (strncmp(conn->server, "https://", 8) != 0 &&
+                        strncmp(conn->server, "http://", 7) != 0))
+    return eidos_err(err, errlen, EIDOS_EINVAL,
+                     "Kubernetes server URL \"%s\" is not http:// or https://",
+                     conn->server ? conn->server : "");
+  if (conn->token && !token_ok(conn->token))
+    return eidos_err(err, errlen, EIDOS_EINVAL,
+                     "bearer token contains control characters");
+  c = calloc(1, sizeof *c);
+  if (!c) return eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
+  pthread_mutex_init(&c->mu, NULL);
+  n = strlen(conn->server);
+  while (n > 0 && conn->server[n - 1] == '/') n--;   /* no trailing slash */
+  c->server = dupn(conn->server, n);
+  if (!c->server) oom = 1;
+  dup_opt(&c->ca_file, conn->ca_file, 0, &oom);
+  dup_opt(&c->ca_pem, conn->ca_pem, conn->ca_pem_len, &oom);
+  c->ca_pem_len = c->ca_pem ? (conn->ca_pem_len ? conn->ca_pem_len : strlen(c->ca_pem)) : 0;
+  dup_opt(&c->cert_file, conn->cert_file, 0, &oom);
+  dup_opt(&c->cert_pem, conn->cert_pem, conn->cert_pem_len, &oom);
+  c->cert_pem_len = c->cert_pem ? (conn->cert_pem_len ? conn->cert_pem_len : strlen(c->cert_pem)) : 0;
+  dup_opt(&c->key_file, conn->key_file, 0, &oom);
+  dup_opt(&c->key_pem, conn->key_pem, conn->key_pem_len, &oom);
+  c->key_pem_len = c->key_pem ? (conn->key_pem_len ? conn->key_pem_len : strlen(c->key_pem)) : 0;
+  dup_opt(&c->token, conn->token, 0, &oom);
+  dup_opt(&c->token_file, conn->token_file, 0, &oom);
+  dup_opt(&c->user_agent, conn->user_agent ? conn->user_agent : "eidos", 0, &oom);
+  if (oom) {
+    eidos_k8s_free(c);
+    return eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
+  }
+  c->insecure = conn->insecure;
+  c->connect_timeout_ms = conn->connect_timeout_ms > 0 ? conn->connect_timeout_ms : 10000;
+  c->timeout_ms = conn->timeout_ms > 0 ? conn->timeout_ms : 30000;
+  c->max_attempts = conn->max_attempts > 0 ? conn->max_attempts : 3;
+  c->backoff_ms = conn->backoff_ms > 0 ? conn->backoff_ms : 200;
+  c->max_wait_ms = conn->max_wait_ms > 0 ? conn->max_wait_ms : 30000;
+  *out = c;
+  return EIDOS_OK;
+}
+
+static int set_field(char **dst, const char *v) {
+  char *n;
+  if (!v) return 0;
+  if (!*v) { free(*dst); *dst = NULL; return 0; }
+  n = strdup(v);
+  if (!n) return -1;
+  free(*dst);
+  *dst = n;
+  return 0;
+}
+
+int eidos_k8s_set_credentials(eidos_k8s_client *c, const char *token,
+                              const char *cert_pem, const char *key_pem,
+                              char *err, size_t errlen) {
+  int bad = 0;
+  if (token && !token_ok(token))
+    return eidos_err(err, errlen, EIDOS_EINVAL,
+                     "bearer token contains control characters");
+  pthread_mutex_lock(&c->mu);
+  bad |= set_field(&c->exec_token, token);
+  bad |= set_field(&c->exec_cert, cert_pem);
+  bad |= set_field(&c->exec_key, key_pem);
+  pthread_mutex_unlock(&c->mu);
+  return bad ? eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory") : 0;
+}
+
+/* Re-read the token file when it changed (or when forced). Called with the
+ * mutex held. */
+static int refresh_token(eidos_k8s_client *c, int force, char *err, size_t errlen) {
+  struct stat st;
+  FILE *f;
+  char buf[65536];
+  size_t n;
+  if (!c->token_file) return 0;
+  if (stat(c->token_file, &st) != 0)
+    return eidos_err(err, errlen, EIDOS_EAUTH, "cannot read token file %s: %s",
+                     c->token_file, strerror(errno));
+  if (!force && c->token_loaded && st.st_ino == c->token_st.st_ino &&
+      st.st_dev == c->token_st.st_dev && st.st_size == c->token_st.st_size &&
+      st.st_mtim.tv_sec == c->token_st.st_mtim.tv_sec &&
+      st.st_mtim.tv_nsec == c->token_st.st_mtim.tv_nsec)
+    return 0;
+  f = fopen(c->token_file, "rb");
+  if (!f)
+    return eidos_err(err, errlen, EIDOS_EAUTH, "cannot read token file %s: %s",
+                     c->token_file, strerror(errno));
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+                   buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+    buf[--n] = '\0';
+  if (n == 0)
+    return eidos_err(err, errlen, EIDOS_EAUTH, "token file %s is empty",
+                     c->token_file);
+  if (!token_ok(buf))
+    return eidos_err(err, errlen, EIDOS_EAUTH,
+                     "token file %s contains control characters", c->token_file);
+  if (set_field(&c->token, buf))
+    return eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
+  c->token_st = st;
+  c->token_loaded = 1;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* describing a request                                                */
+
+static void cpy(char *dst, const char *s, size_t n) {
+  if (!dst) return;
+  if (n > 127) n = 127;
+  memcpy(dst, s, n);
+  dst[n] = '\0';
+}
+
+void eidos_k8s_describe(const char *method, const char *path, char *out,
+                        size_t outlen, char *verb, char *group,
+                        char *resource, char *ns) {
+  const char *seg[12];
+  size_t len[12], nseg = 0, i = 0, plen = strcspn(path, "?");
+  const char *p = path, *end = path + plen, *q = path + plen;
+  const char *g = "", *res = NULL, *name = NULL, *sub = NULL, *nsp = NULL;
+  size_t glen = 0, rlen = 0, nlen = 0, slen = 0, nslen = 0;
+  char v[24], rbuf[160];
+  int watch = *q == '?' && (strstr(q, "watch=true") || strstr(q, "watch=1"));
+
+  while (p < end && nseg < 12) {
+    const char *s;
+    while (p < end && *p == '/') p++;
+    if (p >= end) break;
+    s = p;
+    while (p < end && *p != '/') p++;
+    seg[nseg] = s;
+    len[nseg++] = (size_t)(p - s);
+  }
+#define SEGIS(k, lit) (len[k] == sizeof(lit) - 1 && memcmp(seg[k], lit, len[k]) == 0)
+  if (nseg >= 2 && SEGIS(0, "api")) i = 2;
+  else if (nseg >= 3 && SEGIS(0, "apis")) { g = seg[1]; glen = len[1]; i = 3; }
+  if (i && i < nseg) {
+    if (SEGIS(i, "namespaces") && nseg >= i + 3) {
+      nsp = seg[i + 1]; nslen = len[i + 1]; i += 2;
+    }
+    res = seg[i]; rlen = len[i];
+    if (i + 1 < nseg) { name = seg[i + 1]; nlen = len[i + 1]; }
+    if (i + 2 < nseg) { sub = seg[i + 2]; slen = len[i + 2]; }
+  }
+#undef SEGIS
+  if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+    snprintf(v, sizeof v, "%s", name ? "get" : watch ? "watch" : "list");
+  else if (strcmp(method, "POST") == 0) snprintf(v, sizeof v, "create");
+  else if (strcmp(method, "PUT") == 0) snprintf(v, sizeof v, "update");
+  else if (strcmp(method, "PATCH") == 0) snprintf(v, sizeof v, "patch");
+  else if (strcmp(method, "DELETE") == 0)
+    snprintf(v, sizeof v, "%s", name ? "delete" : "deletecollection");
+  else snprintf(v, sizeof v, "%s", method);
+  if (!res) {   /* a non-resource URL such as /version */
+    if (out) snprintf(out, outlen, "%s %.*s", method, (int)plen, path);
+    cpy(verb, "get", 3);
+    cpy(group, "", 0);
+    cpy(resource, path, plen);
+    cpy(ns, "", 0);
+    return;
+  }
+  if (sub) snprintf(rbuf, sizeof rbuf, "%.*s/%.*s", (int)rlen, res, (int)slen, sub);
+  else snprintf(rbuf, sizeof rbuf, "%.*s", (int)rlen, res);
+  cpy(verb, v, strlen(v));
+  cpy(group, g, glen);
+  cpy(resource, rbuf, strlen(rbuf));
+  cpy(ns, nsp ? nsp : "", nslen);
+  if (out) {
+    int k = snprintf(out, outlen, "%s %s%s%.*s", v, rbuf, glen ? "." : "",
+                     (int)glen, g);
+    if (k < 0 || (size_t)k >= outlen) return;
+    if (name)
+      k += snprintf(out + k, outlen - (size_t)k, " \"%.*s\"", (int)nlen, name);
+    if (k < 0 || (size_t)k >= outlen) return;
+    if (nsp)
+      snprintf(out + k, outlen - (size_t)k, " in namespace \"%.*s\"", (int)nslen, nsp);
+    else
+      snprintf(out + k, outlen - (size_t)k, " (cluster-wide)");
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* reading a Status object: top-level string fields only               */
+
+static const char *skip_ws(const char *p, const char *e) {
+  while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+  return p;
+}
+
+/* p at '"'; returns the position after the closing quote, or NULL. If
+ * out is non-NULL, the decoded string (escapes \uXXXX kept as '?') */
+static const char *scan_str(const char *p, const char *e, char *out, size_t outlen) {
+  size_t n = 0;
+  p++;
+  while (p < e && *p != '"') {
+    char ch = *p;
+    if (ch == '\\' && p + 1 < e) {
+      p++;
+      switch (*p) {
+        case 'n': ch = '\n'; break;
+        case 't': ch = '\t'; break;
+        case 'r': ch = '\r'; break;
+        case 'b': case 'f': ch = ' '; break;
+        case 'u': ch = '?'; p += (e - p > 4) ? 4 : 0; break;
+        default: ch = *p;
+      }
+    }
+    if (out && n + 1 < outlen) out[n++] = ch;
+    p++;
+  }
+  if (out && outlen) out[n] = '\0';
+  return p < e ? p + 1 : NULL;
+}
+
+/* skip one JSON value starting at p; NULL on malformed input */
+static const char *skip_value(const char *p, const char *e) {
+  int depth = 0;
+  p = skip_ws(p, e);
+  do {
+    if (p >= e) return NULL;
+    if (*p == '"') { p = scan_str(p, e, NULL, 0); if (!p) return NULL; continue; }
+    if (*p == '{' || *p == '[') depth++;
+    else if (*p == '}' || *p == ']') depth--;
+    else if (depth == 0 && (*p == ',')) return p;
+    p++;
+    if (depth == 0) {
+      /* a scalar: run to the next delimiter */
+      while (p < e && *p != ',' && *p != '}' && *p != ']') p++;
+      return p;
+    }
+  } while (depth > 0);
+  return p;
+}
+
+static void status_fields(const char *body, size_t len, char *msg, size_t msglen,
+                          char *reason, size_t reasonlen) {
+  const char *p = body, *e = body + len;
+  char key[32];
+  if (msg && msglen) msg[0] = '\0';
+  if (reason && reasonlen) reason[0] = '\0';
+  if (!body) return;
+  p = skip_ws(p, e);
+  if (p >= e || *p != '{') return;
+  p++;
+  for (;;) {
+    p = skip_ws(p, e);
+    if (p >= e || *p != '"') return;
+    p = scan_str(p, e, key, sizeof key);
+    if (!p) return;
+    p = skip_ws(p, e);
+    if (p >= e || *p != ':') return;
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == '"' && strcmp(key, "message") == 0)
+      p = scan_str(p, e, msg, msglen);
+    else if (p < e && *p == '"' && strcmp(key, "reason") == 0)
+      p = scan_str(p, e, reason, reasonlen);
+    else
+      p = skip_value(p, e);
+    if (!p) return;
+    p = skip_ws(p, e);
+    if (p >= e || *p != ',') return;
+    p++;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* the request loop                                                    */
+
+void eidos_k8s_resp_free(struct eidos_k8s_resp *resp) {
+  if (!resp) return;
+  free(resp->body);
+  resp->body = NULL;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts;
+  if (ms <= 0) return;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (ms % 1000) * 1000000L;
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+static uint64_t jitter_seed(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+         (uint64_t)(uintptr_t)&ts;
+}
+
+static long backoff(const eidos_k8s_client *c, int attempt, uint64_t *seed) {
+  long d = c->backoff_ms;
+  int i;
+  for (i = 1; i < attempt && d < c->max_wait_ms; i++) d *= 2;
+  if (d > c->max_wait_ms) d = c->max_wait_ms;
+  *seed ^= *seed << 13; *seed ^= *seed >> 7; *seed ^= *seed << 17;
+  return d / 2 + (long)(*seed % (uint64_t)(d / 2 + 1));   /* [d/2, d] */
+}
+
+static const char *status_text(long s) {
+  switch (s) {
+    case 400: return "Bad Request"; case 401: return "Unauthorized";
+    case 403: return "Forbidden"; case 404: return "Not Found";
+    case 405: return "Method Not Allowed"; case 409: return "Conflict";
+    case 410: return "Gone"; case 413: return "Request Entity Too Large";
+    case 415: return "Unsupported Media Type"; case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests"; case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway"; case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout"; default: return "";
+  }
+}
+
+static int code_for_status(long s) {
+  if (s == 401 || s == 403) return EIDOS_EAUTH;
+  if (s == 404) return EIDOS_ENOTFOUND;
+  if (s == 400 || s == 413 || s == 415 || s == 422) return EIDOS_EINVAL;
+  if (s == 429) return EIDOS_ERATE;
+  if (s >= 500) return EIDOS_EUNAVAIL;
+  return EIDOS_EFAIL;
+}
+
+/* a short, printable excerpt of a non-Status body */
+static void excerpt(const char *b, size_t n, char *out, size_t outlen) {
+  size_t i, k = 0;
+  for (i = 0; b && i < n && k + 1 < outlen && k < 200; i++)
+    out[k++] = ((unsigned char)b[i] < 0x20 || b[i] == 0x7f) ? ' ' : b[i];
+  out[k] = '\0';
+}
+
+struct attempt_log {
+  char text[1536];
+  size_t len;
+};
+
+static void log_add(struct attempt_log *l, int attempt, const char *what) {
+  int k;
+  if (l->len >= sizeof l->text - 1) return;
+  k = snprintf(l->text + l->len, sizeof l->text - l->len, "%s%d) %s",
+               l->len ? "; " : "", attempt, what);
+  if (k > 0) l->len += (size_t)k;
+  if (l->len >= sizeof l->text) l->len = sizeof l->text - 1;
+}
+
+int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
+                      struct eidos_k8s_resp *resp, char *err, size_t errlen) {
+  const char *method = req->method ? req->method : "GET";
+  int max = req->max_attempts > 0 ? req->max_attempts : c->max_attempts;
+  int is_post = strcmp(method, "POST") == 0, attempt, rc = EIDOS_EFAIL;
+  int token_retry_done = 0;
+  uint64_t seed = jitter_seed();
+  char desc[512], verb[128], group[128], resource[128], ns[128];
+  char url[4096], ctype[160], accept[160], auth[8192], what[1200];
+  char msg[1024], herr[1024];
+  const char *hdrs[4];
+  struct attempt_log log;
+  struct eidos_http_resp hr;
+  size_t nh;
+
+  memset(resp, 0, sizeof *resp);
+  memset(&hr, 0, sizeof hr);
+  log.len = 0;
+  log.text[0] = '\0';
+  if (!req->path || req->path[0] != '/')
+    return eidos_err(err, errlen, EIDOS_EINVAL,
+                     "Kubernetes API path \"%s\" does not start with /",
+                     req->path ? req->path : "");
+  eidos_k8s_describe(method, req->path, desc, sizeof desc, verb, group, resource, ns);
+  if ((size_t)snprintf(url, sizeof url, "%s%s", c->server, req->path) >= sizeof url)
+    return eidos_err(err, errlen, EIDOS_EINVAL, "%s: request path too long", desc);
+  snprintf(ctype, sizeof ctype, "Content-Type: %s",
+           req->content_type ? req->content_type : "application/json");
+  snprintf(accept, sizeof accept, "Accept: %s",
+           req->accept ? req->accept : "application/json");
+
+  for (attempt = 1; attempt <= max; attempt++) {
+    struct eidos_http_req h;
+    char *cert = NULL, *key = NULL;
+    int retry = 0, r;
+    long wait = 0;
+
+    /* credentials, copied under the lock */
+    auth[0] = '\0';
+    pthread_mutex_lock(&c->mu);
+    r = refresh_token(c, 0, herr, sizeof herr);
+    if (r == 0) {
+      const char *tok = c->exec_token ? c->exec_token : c->token;
+      if (tok && strlen(tok) + 32 > sizeof auth) r = EIDOS_EINVAL;
+      else if (tok) snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+      if (c->exec_cert) cert = strdup(c->exec_cert);
+      if (c->exec_key) key = strdup(c->exec_key);
+      if (r) snprintf(herr, sizeof herr, "bearer token longer than %zu bytes",
+                      sizeof auth - 32);
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (r) {
+      free(cert); free(key);
+      return eidos_err(err, errlen, r, "%s: %s", desc, herr);
+    }
+
+    nh = 0;
+    hdrs[nh++] = accept;
+    if (req->body) hdrs[nh++] = ctype;
+    if (auth[0]) hdrs[nh++] = auth;
+    hdrs[nh] = NULL;
+    memset(&h, 0, sizeof h);
+    h.method = method;
+    h.url = url;
+    h.headers = hdrs;
+    h.body = req->body;
+    h.body_len = req->body_len;
+    h.connect_timeout_ms = c->connect_timeout_ms;
+    h.timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms;
+    h.max_size = req->max_size ? req->max_size : K8S_MAX_BODY;
+    h.user_agent = c->user_agent;
+    h.ca_file = c->ca_file;
+    h.ca_pem = c->ca_pem; h.ca_pem_len = c->ca_pem_len;
+    h.cert_file = cert ? NULL : c->cert_file;
+    h.cert_pem = cert ? cert : c->cert_pem;
+    h.cert_pem_len = cert ? strlen(cert) : c->cert_pem_len;
+    h.key_file = key ? NULL : c->key_file;
+    h.key_pem = key ? key : c->key_pem;
+    h.key_pem_len = key ? strlen(key) : c->key_pem_len;
+    h.insecure = c->insecure;
+
+    eidos_http_resp_free(&hr);
+    r = eidos_http_do(&h, &hr, herr, sizeof herr);
+    free(cert);
+    free(key);
+    resp->attempts = attempt;
+
+    if (r != 0) {
+      /* transport failure: nothing or an unknown part was done */
+      rc = r;
+      resp->status = 0;
+      log_add(&log, attempt, herr);
+      if (hr.failure == EIDOS_HTTP_F_NOTSENT) retry = 1;
+      else if (hr.failure == EIDOS_HTTP_F_BROKEN) retry = !is_post;
+      if (!retry || attempt == max) break;
+      sleep_ms(backoff(c, attempt, &seed));
+      continue;
+    }
+
+    resp->status = hr.status;
+    snprintf(resp->content_type, sizeof resp->content_type, "%s", hr.content_type);
+    if (hr.status >= 200 && hr.status < 300) {
+      resp->body = hr.body;
+      resp->body_len = hr.body_len;
+      resp->reason[0] = '\0';
+      hr.body = NULL;
+      eidos_http_resp_free(&hr);
+      return EIDOS_OK;
+    }
+
+    status_fields(hr.body, hr.body_len, msg, sizeof msg, resp->reason,
+                  sizeof resp->reason);
+    if (!msg[0]) excerpt(hr.body, hr.body_len, msg, sizeof msg);
+    snprintf(what, sizeof what, "HTTP %ld %s%s%s", hr.status,
+             resp->reason[0] ? resp->reason : status_text(hr.status),
+             msg[0] ? ": " : "", msg);
+    log_add(&log, attempt, what);
+    rc = code_for_status(hr.status);
+
+    if (hr.status == 401 && c->token_file && !token_retry_done) {
+      /* the token may have rotated within one mtime tick: re-read it */
+      token_retry_done = 1;
+      pthread_mutex_lock(&c->mu);
+      {
+        char *old = c->token ? strdup(c->token) : NULL;
+        int changed = refresh_token(c, 1, herr, sizeof herr) == 0 && old && c->token &&
+                      strcmp(old, c->token) != 0;
+        free(old);
+        pthread_mutex_unlock(&c->mu);
+        if (changed && attempt < max) continue;
+      }
+    }
+    if (hr.status == 429) {
+      retry = 1;
+      wait = hr.retry_after > 0 ? hr.retry_after * 1000L : 0;
+    } else if (hr.status >= 500 && hr.status != 501) {
+      retry = !is_post || hr.status == 503;
+      wait = hr.retry_after > 0 ? hr.retry_after * 1000L : 0;
+    }
+    if (!retry || attempt == max) break;
+    if (wait <= 0) wait = backoff(c, attempt, &seed);
+    if (wait > c->max_wait_ms) wait = c->max_wait_ms;
+    sleep_ms(wait);
+  }
+
+  if (resp->status && hr.body) {
+    resp->body = hr.body;
+    resp->body_len = hr.body_len;
+    hr.body = NULL;
+  }
+  eidos_http_resp_free(&hr);
+
+  if (resp->status == 403) {
+    return eidos_err(err, errlen, rc,
+                     "%s: HTTP 403 Forbidden: the credentials lack the RBAC "
+                     "permission to %s resource \"%s\" in API group \"%s\" %s%s%s "
+                     "(a Role or ClusterRole rule {apiGroups: [\"%s\"], "
+                     "resources: [\"%s\"], verbs: [\"%s\"]} bound to this user "
+                     "grants it); the server said: %s",
+                     desc, verb, resource, group, ns[0] ? "in namespace \"" : "cluster-wide",
+                     ns, ns[0] ? "\"" : "", group, resource, verb, msg);
+  }
+  if (resp->status == 401 && log.len && resp->attempts == 1)
+    return eidos_err(err, errlen, rc,
+                     "%s: HTTP 401 Unauthorized: the server rejected the "
+                     "credentials (an expired or wrong token, or a client "
+                     "certificate it does not trust)", desc);
+  if (resp->attempts <= 1)
+    return eidos_err(err, errlen, rc, "%s: %s", desc, log.text + 3);
+  return eidos_err(err, errlen, rc,
+                   "%s: gave up after %d attempts (429, 5xx, timeouts and "
+                   "connection failures are retried with backoff): %s",
+                   desc, resp->attempts, log.text);
+}
+
+/* ------------------------------------------------------------------ */
+/* exec credential plugins                                             */
+
+static int env_name_eq(const char *a, const char *b) {
+  while (*a && *a != '=' && *a == *b) { a++; b++; }
+  return (*a == '=' || !*a) && (*b == '=' || !*b);
+}
+
+int eidos_k8s_exec(const char *const *argv, const char *const *env_add,
+                   long timeout_ms, char **out, size_t *outlen,
+                   char *err, size_t errlen) {
+  posix_spawn_file_actions_t fa;
+  int op[2] = {-1, -1}, ep[2] = {-1, -1}, rc = EIDOS_OK, status = 0, r;
+  size_t ne = 0, na = 0, i, j, olen = 0, ocap = 0, elen = 0;
+  char **envp = NULL, *obuf = NULL, ebuf[2048];
+  pid_t pid;
+  struct timespec t0, t;
+  int open_fds = 2, killed = 0, over = 0;
+  const size_t omax = 1024 * 1024;
+
+  *out = NULL;
+  if (outlen) *outlen = 0;
+  ebuf[0] = '\0';
+  if (!argv || !argv[0] || !argv[0][0])
+    return eidos_err(err, errlen, EIDOS_EINVAL, "exec credential plugin without a command");
+  if (timeout_ms <= 0) timeout_ms = 60000;
+  while (environ[ne]) ne++;
+  while (env_add && env_add[na]) na++;
+  envp = calloc(ne + na + 1, sizeof *envp);
+  if (!envp) return eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
+  for (i = 0, j = 0; i < ne; i++) {
+    size_t k;
+    int replaced = 0;
+    for (k = 0; k < na; k++)
+      if (env_name_eq(environ[i], env_add[k])) { replaced = 1; break; }
+    if (!replaced) envp[j++] = environ[i];
+  }
+  for (i = 0; i < na; i++) envp[j++] = (char *)env_add[i];
+  envp[j] = NULL;
+
+  if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
+    rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "pipe: %s", strerror(errno));
+    goto cleanup;
+  }
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, op[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+  r = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  close(op[1]); op[1] = -1;
+  close(ep[1]); ep[1] = -1;
+  if (r != 0) {
+    rc = eidos_err(err, errlen, EIDOS_EUNAVAIL,
+                   "cannot run exec credential plugin \"%s\": %s%s", argv[0],
+                   strerror(r), r == ENOENT ? " (not found in PATH)" : "");
+    goto cleanup;
+  }
+
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  while (open_fds > 0) {
+    struct pollfd pf[2];
+    int np = 0, left;
+    long el;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    el = (t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L;
+    if (el >= timeout_ms) { killed = 1; break; }
+    left = (int)(timeout_ms - el);
+    if (op[0] >= 0) { pf[np].fd = op[0]; pf[np].events = POLLIN; np++; }
+    if (ep[0] >= 0) { pf[np].fd = ep[0]; pf[np].events = POLLIN; np++; }
+    r = poll(pf, (nfds_t)np, left);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) break;
+    for (i = 0; i < (size_t)np; i++) {
+      char buf[8192];
+      ssize_t n;
+      if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      n = read(pf[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (pf[i].fd == op[0]) { close(op[0]); op[0] = -1; }
+        else { close(ep[0]); ep[0] = -1; }
+        open_fds--;
+        continue;
+      }
+      if (pf[i].fd == op[0]) {
+        if (olen + (size_t)n > omax) { over = 1; killed = 1; break; }
+        if (olen + (size_t)n + 1 > ocap) {
+          size_t nc = ocap ? ocap * 2 : 16384;
+          char *nb;
+          while (nc < olen + (size_t)n + 1) nc *= 2;
+          nb = realloc(obuf, nc);
+          if (!nb) { killed = 1; over = 2; break; }
+          obuf = nb;
+          ocap = nc;
+        }
+        memcpy(obuf + olen, buf, (size_t)n);
+        olen += (size_t)n;
+      } else {
+        /* keep the last part of stderr */
+        size_t keep = sizeof ebuf - 1;
+        if ((size_t)n >= keep) {
+          memcpy(ebuf, buf + (size_t)n - keep, keep);
+          elen = keep;
+        } else {
+          if (elen + (size_t)n > keep) {
+            size_t drop = elen + (size_t)n - keep;
+            memmove(ebuf, ebuf + drop, elen - drop);
+            elen -= drop;
+          }
+          memcpy(ebuf + elen, buf, (size_t)n);
+          elen += (size_t)n;
+        }
+        ebuf[elen] = '\0';
+      }
+    }
+    if (killed) break;
+  }
+  if (killed) kill(pid, SIGKILL);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  while (elen > 0 && (ebuf[elen - 1] == '\n' || ebuf[elen - 1] == ' ')) ebuf[--elen] = '\0';
+
+  if (over == 1)
+    rc = eidos_err(err, errlen, EIDOS_EAUTH,
+                   "exec credential plugin \"%s\" wrote more than %zu bytes",
+                   argv[0], omax);
+  else if (over == 2)
+    rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
+  else if (killed)
+    rc = eidos_err(err, errlen, EIDOS_ETIMEOUT,
+                   "exec credential plugin \"%s\" did not finish within %ld ms%s%s",
+                   argv[0], timeout_ms, elen ? ": " : "", ebuf);
+  else if (WIFSIGNALED(status))
+    rc = eidos_err(err, errlen, EIDOS_EAUTH,
+                   "exec credential plugin \"%s\" was killed by signal %d%s%s",
+                   argv[0], WTERMSIG(status), elen ? ": " : "", ebuf);
+  else if (WEXITSTATUS(status) != 0)
+    rc = eidos_err(err, errlen, EIDOS_EAUTH,
+                   "exec credential plugin \"%s\" exited with status %d%s%s",
+                   argv[0], WEXITSTATUS(status), elen ? ": " : "", ebuf);
+  else {
+    if (!obuf) obuf = malloc(1);
+    if (!obuf) { rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory"); goto cleanup; }
+    obuf[olen] = '\0';
+    *out = obuf;
+    if (outlen) *outlen = olen;
+    obuf = NULL;
+  }
+
+cleanup:
+  if (op[0] >= 0) close(op[0]);
+  if (op[1] >= 0) close(op[1]);
+  if (ep[0] >= 0) close(ep[0]);
+  if (ep[1] >= 0) close(ep[1]);
+  free(obuf);
+  free(envp);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* base64                                                              */
+
+int eidos_k8s_b64decode(const char *in, size_t len, char **out, size_t *outlen,
+                        char *err, size_t errlen) {
+  char *o = malloc(len / 4 * 3 + 4);
+  size_t i, n = 0, pad = 0;
+  unsigned acc = 0, bits = 0;
+  *out = NULL;
+  if (!o) return eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
+  for (i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)in[i];
+    int v;
+    if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t') continue;
+    if (ch == '=') { pad++; continue; }
+    if (pad) break;                       /* data after padding */
+    if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
+    else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
+    else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
+    else if (ch == '+' || ch == '-') v = 62;
+    else if (ch == '/' || ch == '_') v = 63;
+    else break;
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      o[n++] = (char)((acc >> bits) & 0xff);
+    }
+  }
+  if (i < len || pad > 2 || bits >= 6) {
+    free(o);
+    return eidos_err(err, errlen, EIDOS_EINVAL,
+                     "invalid base64 data (at byte %zu of %zu)", i, len);
+  }
+  o[n] = '\0';
+  *out = o;
+  if (outlen) *outlen = n;
+  return EIDOS_OK;
+}
