@@ -61,3 +61,16 @@ int eidos_bind_islist(lua_State *L, int idx, lua_Integer *n) {
   if (count == 0) return marked > 0;
   return count == max;
 }
+
+void eidos_bind_class(lua_State *L, const char *name, const luaL_Reg *methods,
+                      const luaL_Reg *metamethods) {
+  if (luaL_newmetatable(L, name)) {
+    if (metamethods) luaL_setfuncs(L, metamethods, 0);
+    if (methods) {
+      lua_newtable(L);
+      luaL_setfuncs(L, methods, 0);
+      lua_setfield(L, -2, "__index");
+    }
+  }
+  lua_pop(L, 1);
+}

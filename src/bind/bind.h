@@ -34,4 +34,10 @@ void eidos_bind_map_mt(lua_State *L);
  * eidos.list, or a non-empty table whose keys are exactly 1..n. */
 int eidos_bind_islist(lua_State *L, int idx, lua_Integer *n);
 
+/* Register the metatable of a handle type once: name (e.g.
+ * "eidos.sandbox.Box"), methods as its __index (may be NULL), and
+ * metamethods (__gc, __close, ...; may be NULL). Leaves the stack as it was. */
+void eidos_bind_class(lua_State *L, const char *name, const luaL_Reg *methods,
+                      const luaL_Reg *metamethods);
+
 #endif

@@ -273,12 +273,7 @@ static const luaL_Reg funcs[] = {
 };
 
 int luaopen_eidos_core_collect(lua_State *L) {
-  if (luaL_newmetatable(L, RUN_MT)) {
-    luaL_setfuncs(L, metamethods, 0);
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  eidos_bind_class(L, RUN_MT, methods, metamethods);
   luaL_newlib(L, funcs);
   return 1;
 }

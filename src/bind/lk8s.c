@@ -274,16 +274,10 @@ static const luaL_Reg funcs[] = {
   {NULL, NULL}
 };
 
+static const luaL_Reg metamethods[] = {{"__gc", l_close}, {"__close", l_close}, {NULL, NULL}};
+
 int luaopen_eidos_core_k8s(lua_State *L) {
-  if (luaL_newmetatable(L, CLIENT_MT)) {
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  eidos_bind_class(L, CLIENT_MT, methods, metamethods);
   luaL_newlib(L, funcs);
   return 1;
 }

@@ -509,16 +509,10 @@ static const luaL_Reg methods[] = {
 
 static const luaL_Reg funcs[] = {{"new", l_new}, {NULL, NULL}};
 
+static const luaL_Reg metamethods[] = {{"__gc", l_close}, {"__close", l_close}, {NULL, NULL}};
+
 int luaopen_eidos_core_sandbox(lua_State *L) {
-  if (luaL_newmetatable(L, BOX_MT)) {
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  eidos_bind_class(L, BOX_MT, methods, metamethods);
   luaL_newlib(L, funcs);
   return 1;
 }

@@ -113,12 +113,7 @@ static const luaL_Reg metamethods[] = {
 };
 
 int luaopen_eidos_core_sha256(lua_State *L) {
-  if (luaL_newmetatable(L, HASHER_MT)) {
-    luaL_setfuncs(L, metamethods, 0);
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  eidos_bind_class(L, HASHER_MT, methods, metamethods);
   luaL_newlib(L, funcs);
   return 1;
 }

@@ -44,32 +44,8 @@ function M.b64encode(s)
   return table.concat(out)
 end
 
--- days since 1970-01-01 of a civil date (proleptic Gregorian)
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = (y >= 0 and y or y - 399) // 400
-  local yoe = y - era * 400
-  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  return era * 146097 + doe - 719468
-end
-
 -- RFC 3339 time -> seconds since the epoch, or nil
-function M.parse_time(s)
-  if type(s) ~= "string" then return nil end
-  local y, mo, d, h, mi, sec, rest = s:match("^(%d%d%d%d)-(%d%d)-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.*)$")
-  if not y then return nil end
-  rest = rest:gsub("^%.%d+", "")
-  local off = 0
-  if rest == "Z" or rest == "z" then off = 0
-  else
-    local sign, oh, om = rest:match("^([+-])(%d%d):(%d%d)$")
-    if not sign then return nil end
-    off = (tonumber(oh) * 3600 + tonumber(om) * 60) * (sign == "+" and 1 or -1)
-  end
-  return days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400
-    + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec) - off
-end
+M.parse_time = require("eidos.timeutil").parse
 
 function M.now_rfc3339(t)
   return os.date("!%Y-%m-%dT%H:%M:%SZ", t or os.time())

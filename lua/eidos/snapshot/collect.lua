@@ -84,15 +84,6 @@ function M.parse_duration(s, flag)
   return ms
 end
 
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = (y >= 0 and y or y - 399) // 400
-  local yoe = y - era * 400
-  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  return era * 146097 + doe - 719468
-end
-
 -- parse_timestamp(RFC 3339 | seconds since the epoch) -> "YYYY-MM-DDTHH:MM:SSZ"
 function M.parse_timestamp(s, flag)
   local bad = function()
@@ -101,23 +92,7 @@ function M.parse_timestamp(s, flag)
   end
   if type(s) ~= "string" then bad() end
   local secs
-  if s:match("^%d+$") then
-    secs = tonumber(s)
-  else
-    local y, mo, d, h, mi, se, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.*)$")
-    if not y then bad() end
-    y, mo, d, h, mi, se = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(se)
-    if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or se > 60 then bad() end
-    rest = rest:gsub("^%.%d+", "")
-    local off = 0
-    if rest == "Z" or rest == "z" then off = 0
-    else
-      local sign, oh, om = rest:match("^([+-])(%d%d):(%d%d)$")
-      if not sign then bad() end
-      off = (tonumber(oh) * 60 + tonumber(om)) * 60 * (sign == "+" and 1 or -1)
-    end
-    secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off
-  end
+  if s:match("^%d+$") then secs = tonumber(s) else secs = require("eidos.timeutil").parse(s) end
   if not secs or secs < 0 or secs > 253402300799 then bad() end
   return os.date("!%Y-%m-%dT%H:%M:%SZ", secs)
 end
