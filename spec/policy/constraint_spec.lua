@@ -257,7 +257,7 @@ describe("eidos.constraint", function()
   end)
 
   describe("user operator files", function()
-    local res = require("eidos_lua")
+    local res = require("eidos.core.res")
     local dir
     before_each(function()
       dir = support.tmpdir()
