@@ -56,6 +56,9 @@ local function coerce(spec, value, opts, cmd)
   if spec.repeatable then
     opts[spec.name] = opts[spec.name] or {}
     table.insert(opts[spec.name], value)
+    -- command-line order across repeatable flags (--set, --set-json, --values)
+    opts._seq = opts._seq or {}
+    opts._seq[#opts._seq + 1] = { name = spec.name, value = value }
   else
     opts[spec.name] = value
   end

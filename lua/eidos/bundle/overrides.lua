@@ -1,0 +1,283 @@
+-- eidos.bundle.overrides: the bundle-time value overrides and scheduling
+-- flags. Parses --set / --set-json / --values and the four node scheduling
+-- flags into plain operations, and applies them to a component's values.
+-- Every malformed value raises an "invalid" error (exit 2) that names the
+-- flag, the offending text and the accepted syntax.
+--
+-- --set COMPONENT:PATH=VALUE   VALUE coerced: true/false -> bool, null ->
+--   null, canonical decimal integers (-12, 0, 42) -> int, decimal floats
+--   (1.5, -0.25, 2e3, 1.0e-3) -> float, anything else a string (0x1F, 007,
+--   +5, 1.2.3, yes, "" stay strings).
+-- --set-json COMPONENT:PATH=JSON  any JSON value (lists and maps too).
+-- --values FILE                 a YAML/JSON map COMPONENT -> values map.
+-- PATH is dot-separated keys; "\." is a literal dot inside a key, "\\" a
+-- backslash. COMPONENT is a component name or one of its registry
+-- valueOverrideKeys. The key "enabled" at the top of a component is the
+-- inclusion switch (true/false), never written into its values.
+local errors = require("eidos.errors")
+local yaml = require("eidos.core.yaml")
+local merge = require("eidos.core.merge")
+local emit = require("eidos.core.emit")
+
+local M = {}
+
+local NULL = emit.null
+
+local function invalid(fmt, ...) errors.raise("invalid", string.format(fmt, ...)) end
+
+-- split a dotted path with \. and \\ escapes; nil, why on error
+function M.split_path(p)
+  local segs, cur, i = {}, {}, 1
+  while i <= #p do
+    local c = p:sub(i, i)
+    if c == "\\" then
+      local nx = p:sub(i + 1, i + 1)
+      if nx == "." or nx == "\\" then cur[#cur + 1] = nx; i = i + 2
+      else return nil, "a backslash must be followed by '.' or '\\'" end
+    elseif c == "." then
+      if #cur == 0 then return nil, "empty key" end
+      segs[#segs + 1] = table.concat(cur)
+      cur = {}
+      i = i + 1
+    else
+      cur[#cur + 1] = c
+      i = i + 1
+    end
+  end
+  if #cur == 0 then return nil, "empty key" end
+  segs[#segs + 1] = table.concat(cur)
+  return segs
+end
+
+function M.join_path(segs)
+  local out = {}
+  for i, s in ipairs(segs) do out[i] = s:gsub("\\", "\\\\"):gsub("%.", "\\.") end
+  return table.concat(out, ".")
+end
+
+-- coerce(text) -> value for --set
+function M.coerce(v)
+  if v == "true" then return true end
+  if v == "false" then return false end
+  if v == "null" then return NULL end
+  if v:match("^%-?0$") or v:match("^%-?[1-9]%d*$") then
+    local n = math.tointeger(tonumber(v))
+    if n and tostring(n) == v:gsub("^%-0$", "0") then return n end
+    return v
+  end
+  if v:match("^%-?%d+%.%d+$") or v:match("^%-?%d+%.%d+[eE][-+]?%d+$") or v:match("^%-?%d+[eE][-+]?%d+$") then
+    if v:match("^%-?0%d") then return v end -- leading zero: keep the text
+    local f = tonumber(v)
+    if f and f == f and f ~= math.huge and f ~= -math.huge then return f + 0.0 end
+  end
+  return v
+end
+
+local SET_SYNTAX = "COMPONENT:PATH=VALUE, e.g. gpu-operator:driver.version=580.105.08"
+
+-- parse_set("comp:path=value", flag) -> op {component=, path={...}, value=, flag=, text=}
+function M.parse_set(text, flag)
+  flag = flag or "set"
+  local comp, rest = text:match("^([^:=]*):(.*)$")
+  if not comp then
+    invalid("invalid --%s %q: missing ':' after the component (accepted: %s)", flag, text,
+      flag == "set" and SET_SYNTAX or "COMPONENT:PATH=JSON, e.g. gpu-operator:daemonsets.tolerations=[]")
+  end
+  if comp == "" then invalid("invalid --%s %q: empty component name", flag, text) end
+  local path, value = rest:match("^([^=]*)=(.*)$")
+  if not path then
+    invalid("invalid --%s %q: missing '=' after the path (accepted: %s)", flag, text,
+      flag == "set" and SET_SYNTAX or "COMPONENT:PATH=JSON")
+  end
+  local segs, why = M.split_path(path)
+  if not segs then invalid("invalid --%s %q: bad path %q: %s", flag, text, path, why) end
+  local v
+  if flag == "set-json" then
+    if value:match("^%s*$") then invalid("invalid --%s %q: empty JSON value", flag, text) end
+    local ok, doc = pcall(yaml.load, value)
+    if not ok or doc == nil then
+      invalid("invalid --%s %q: the value is not valid JSON", flag, text)
+    end
+    v = doc
+  else
+    v = M.coerce(value)
+  end
+  return { component = comp, path = segs, value = v, flag = flag, text = text }
+end
+
+-- parse a --values file: returns a list of ops {component=, merge=map}
+function M.parse_values_file(loc)
+  local docio = require("eidos.docio")
+  if not loc:match("^%a[%w+.-]*://") and loc ~= "-" then
+    local kind = require("eidos.core.fs").exists(loc)
+    if kind ~= "file" then
+      invalid("invalid --values %q: %s (accepted: a YAML/JSON file, - or a URL)", loc,
+        kind and ("it is a " .. kind) or "no such file")
+    end
+  end
+  local d = docio.load(loc, { what = "values" })
+  if type(d) ~= "table" or merge.islist(d) then
+    invalid("invalid --values %q: expected a map of component name to values", loc)
+  end
+  local ops = {}
+  local keys = require("eidos.doc").keys(d)
+  for _, k in ipairs(keys) do
+    local v = d[k]
+    if v == NULL then v = {} end
+    if type(v) ~= "table" or (merge.islist(v) and next(v) ~= nil) then
+      invalid("invalid --values %q: the value of %q must be a map of Helm values", loc, k)
+    end
+    ops[#ops + 1] = { component = k, merge = v, flag = "values", text = loc .. " (" .. k .. ")" }
+  end
+  return ops
+end
+
+------------------------------------------------------------------------
+-- scheduling flags
+
+local EFFECTS = { NoSchedule = true, PreferNoSchedule = true, NoExecute = true }
+local TOL_SYNTAX = "KEY=VALUE:EFFECT or KEY:EFFECT, EFFECT one of NoSchedule, PreferNoSchedule, NoExecute"
+
+-- alphanumeric at both ends, [A-Za-z0-9._/-] between (Lua patterns have
+-- no optional groups, hence the two checks)
+local function label_like(s, extra)
+  local set = extra and "^[%w._/-]*$" or "^[%w._-]*$"
+  return s:match("^%w") ~= nil and s:match("%w$") ~= nil and s:match(set) ~= nil
+end
+
+-- parse_selector("k=v", flag) -> key, value
+function M.parse_selector(text, flag)
+  local k, v = text:match("^([^=]*)=(.*)$")
+  if not k then invalid("invalid --%s %q (accepted: KEY=VALUE, e.g. nodeGroup=system)", flag, text) end
+  if k == "" or not label_like(k, true) or #k > 316 then
+    invalid("invalid --%s %q: bad label key %q (accepted: KEY=VALUE with a Kubernetes label key)", flag, text, k)
+  end
+  if #v > 63 or (v ~= "" and not label_like(v)) then
+    invalid("invalid --%s %q: bad label value %q (up to 63 of A-Z a-z 0-9 . _ -, alphanumeric at both ends)",
+      flag, text, v)
+  end
+  return k, v
+end
+
+-- parse_toleration("k=v:Effect" | "k:Effect", flag) -> toleration table
+function M.parse_toleration(text, flag)
+  local body, effect = text:match("^(.*):([^:]*)$")
+  if not body then invalid("invalid --%s %q (accepted: %s)", flag, text, TOL_SYNTAX) end
+  if not EFFECTS[effect] then
+    invalid("invalid --%s %q: unknown effect %q (accepted: %s)", flag, text, effect, TOL_SYNTAX)
+  end
+  if body:find(":", 1, true) then invalid("invalid --%s %q: too many ':' (accepted: %s)", flag, text, TOL_SYNTAX) end
+  local k, v = body:match("^([^=]*)=(.*)$")
+  local t
+  if k then
+    t = { key = k, operator = "Equal", value = v, effect = effect }
+  else
+    k = body
+    t = { key = k, operator = "Exists", effect = effect }
+  end
+  if k == "" or not label_like(k, true) then
+    invalid("invalid --%s %q: bad taint key %q (accepted: %s)", flag, text, k, TOL_SYNTAX)
+  end
+  if v and v ~= "" and not label_like(v) then
+    invalid("invalid --%s %q: bad taint value %q (accepted: %s)", flag, text, v, TOL_SYNTAX)
+  end
+  return require("eidos.doc").ordered(t, { "key", "operator", "value", "effect" })
+end
+
+-- parse_scheduling(opts) -> {system={selector=, tolerations=}, accelerated=...}
+-- (nil members when the flag was not given)
+function M.parse_scheduling(o)
+  local doc = require("eidos.doc")
+  local out = { system = {}, accelerated = {} }
+  for _, kind in ipairs({ "system", "accelerated" }) do
+    local sf = kind .. "-node-selector"
+    if o[sf] and #o[sf] > 0 then
+      local sel = {}
+      for _, s in ipairs(o[sf]) do
+        local k, v = M.parse_selector(s, sf)
+        sel[k] = v
+      end
+      out[kind].selector = sel
+    end
+    local tf = kind .. "-node-toleration"
+    if o[tf] and #o[tf] > 0 then
+      local tols = doc.list({})
+      for _, s in ipairs(o[tf]) do tols[#tols + 1] = M.parse_toleration(s, tf) end
+      out[kind].tolerations = tols
+    end
+  end
+  return out
+end
+
+------------------------------------------------------------------------
+-- applying
+
+local function ismap(v) return type(v) == "table" and not merge.islist(v) end
+
+local function describe(v)
+  if v == NULL then return "null" end
+  if type(v) == "table" then return merge.islist(v) and "a list" or "a map" end
+  if type(v) == "number" then return "a number" end
+  if type(v) == "boolean" then return "a boolean" end
+  return "a string"
+end
+
+-- set a value at path in values (mutates values). strict: an existing
+-- non-map on the way raises naming it; lenient: it is replaced by a map.
+function M.set_path(values, path, value, strict, what)
+  local t = values
+  for i = 1, #path - 1 do
+    local k = path[i]
+    local nx = t[k]
+    if nx == nil or nx == NULL then
+      nx = {}
+      t[k] = nx
+    elseif not ismap(nx) then
+      if strict then
+        local at = {}
+        for j = 1, i do at[j] = path[j] end
+        invalid("%s: cannot set %s: %s is %s, not a map", what, M.join_path(path), M.join_path(at), describe(nx))
+      end
+      nx = {}
+      t[k] = nx
+    end
+    t = nx
+  end
+  t[path[#path]] = type(value) == "table" and merge.copy(value) or value
+end
+
+-- apply one op (set or merge) to values; returns the new values table
+function M.apply(values, op)
+  if op.merge then
+    local m = merge.copy(op.merge)
+    m.enabled = nil
+    return merge.deep(values, m)
+  end
+  M.set_path(values, op.path, op.value, true, string.format("--%s %q", op.flag, op.text))
+  return values
+end
+
+-- write scheduling at the registry's nodeScheduling paths of a component
+function M.apply_scheduling(values, sched, entry)
+  local ns = entry and entry.nodeScheduling
+  if type(ns) ~= "table" then return values end
+  for _, kind in ipairs({ "system", "accelerated" }) do
+    local paths = ns[kind]
+    local s = sched[kind]
+    if type(paths) == "table" and s then
+      if s.selector then
+        for _, p in ipairs(paths.nodeSelectorPaths or {}) do
+          M.set_path(values, assert(M.split_path(p)), s.selector, false)
+        end
+      end
+      if s.tolerations then
+        for _, p in ipairs(paths.tolerationPaths or {}) do
+          M.set_path(values, assert(M.split_path(p)), s.tolerations, false)
+        end
+      end
+    end
+  end
+  return values
+end
+
+return M
