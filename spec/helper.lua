@@ -13,5 +13,7 @@ else
   package.cpath = build .. "/?.so;" .. package.cpath
   res = require("eidos_lua")
 end
-local root = os.getenv("PWD") or "."
+local p = io.popen("pwd")
+local root = p and p:read("l") or os.getenv("PWD") or "."
+if p then p:close() end
 res.set_roots({ root })

@@ -4,7 +4,13 @@
 local M = {}
 
 M.build = os.getenv("EIDOS_BUILD_DIR") or "build"
-M.root = os.getenv("PWD") or "."
+-- ctest sets the working directory but not $PWD: ask the process itself
+M.root = (function()
+  local p = io.popen("pwd")
+  local d = p and p:read("l")
+  if p then p:close() end
+  return d or os.getenv("PWD") or "."
+end)()
 M.eidos = M.build .. "/eidos"
 
 local function sh_quote(s)

@@ -58,4 +58,5 @@ int eidos_lazy_open(const char *const *sonames, const char *const *syms,
 
 EIDOS_LAZY_LIB(crypto, EIDOS_CRYPTO_SYMS, "libcrypto.so.3", "libcrypto.so")
 EIDOS_LAZY_LIB(curl, EIDOS_CURL_SYMS, "libcurl.so.4", "libcurl.so")
+EIDOS_LAZY_LIB(nettle, EIDOS_NETTLE_SYMS, "libnettle.so.8", "libnettle.so")
 EIDOS_LAZY_LIB(archive, EIDOS_ARCHIVE_SYMS, "libarchive.so.13", "libarchive.so")

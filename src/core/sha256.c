@@ -1,7 +1,7 @@
 /*
- * sha256.c -- SHA-256 of sha256.h on OpenSSL EVP through the lazily loaded
- * libcrypto table. A hasher wraps one EVP_MD_CTX; digest works on a copy of
- * the context so the stream can go on. Files are read in 64 KiB chunks.
+ * sha256.c -- SHA-256 of sha256.h on GNU Nettle through the lazily loaded
+ * libnettle table (lazy.h). A hasher is a Nettle context; digest works on a
+ * copy of it so the stream can go on. Files are read in 64 KiB chunks.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -17,57 +17,40 @@
 #include "sha256.h"
 
 struct eidos_sha256 {
-  const struct eidos_crypto *c;
-  EVP_MD_CTX *ctx;
+  const struct eidos_nettle *n;
+  struct sha256_ctx ctx;
 };
 
-static int evp_fail(char *err, size_t errlen, const struct eidos_crypto *c,
-                    const char *what) {
-  char msg[256] = "unknown error";
-  unsigned long e = c->ERR_get_error();
-  if (e) c->ERR_error_string_n(e, msg, sizeof msg);
-  c->ERR_clear_error();
-  return eidos_err(err, errlen, EIDOS_EINTERNAL, "sha256: %s failed: %s", what, msg);
-}
-
 int eidos_sha256_new(eidos_sha256 **out, char *err, size_t errlen) {
-  const struct eidos_crypto *c = eidos_lazy_crypto(err, errlen);
+  const struct eidos_nettle *n = eidos_lazy_nettle(err, errlen);
   eidos_sha256 *h;
-  if (!c) return EIDOS_EUNAVAIL;
+  if (!n) return EIDOS_EUNAVAIL;
   h = malloc(sizeof *h);
   if (!h) return eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
-  h->c = c;
-  h->ctx = c->EVP_MD_CTX_new();
-  if (!h->ctx || c->EVP_DigestInit_ex(h->ctx, c->EVP_sha256(), NULL) != 1) {
-    int rc = evp_fail(err, errlen, c, "init");
-    eidos_sha256_free(h);
-    return rc;
-  }
+  h->n = n;
+  n->nettle_sha256_init(&h->ctx);
   *out = h;
   return EIDOS_OK;
 }
 
 int eidos_sha256_update(eidos_sha256 *h, const void *data, size_t len,
                         char *err, size_t errlen) {
-  if (len && h->c->EVP_DigestUpdate(h->ctx, data, len) != 1)
-    return evp_fail(err, errlen, h->c, "update");
+  (void)err;
+  (void)errlen;
+  if (len) h->n->nettle_sha256_update(&h->ctx, len, data);
   return EIDOS_OK;
 }
 
 int eidos_sha256_digest(eidos_sha256 *h, unsigned char out[EIDOS_SHA256_LEN],
                         char *err, size_t errlen) {
-  const struct eidos_crypto *c = h->c;
-  EVP_MD_CTX *copy = c->EVP_MD_CTX_new();
-  unsigned int n = 0;
-  int ok = copy && c->EVP_MD_CTX_copy_ex(copy, h->ctx) == 1 &&
-           c->EVP_DigestFinal_ex(copy, out, &n) == 1 && n == EIDOS_SHA256_LEN;
-  c->EVP_MD_CTX_free(copy);
-  return ok ? EIDOS_OK : evp_fail(err, errlen, c, "final");
+  struct sha256_ctx copy = h->ctx; /* digest resets the context it is given */
+  (void)err;
+  (void)errlen;
+  h->n->nettle_sha256_digest(&copy, EIDOS_SHA256_LEN, out);
+  return EIDOS_OK;
 }
 
 void eidos_sha256_free(eidos_sha256 *h) {
-  if (!h) return;
-  if (h->ctx) h->c->EVP_MD_CTX_free(h->ctx);
   free(h);
 }
 

@@ -1,7 +1,6 @@
 /*
  * sha256.h -- SHA-256 over memory and files, one-shot and streaming,
- * computed by OpenSSL's EVP interface (libcrypto is loaded on first use,
- * see lazy.h). A hasher is used by one thread at a time; distinct hashers
+ * computed by GNU Nettle (libnettle is loaded on first use, see lazy.h). A hasher is used by one thread at a time; distinct hashers
  * are independent.
  */
 #ifndef EIDOS_SHA256_H
@@ -13,7 +12,7 @@
 
 typedef struct eidos_sha256 eidos_sha256;
 
-/* New streaming hasher in *out; EIDOS_EUNAVAIL if libcrypto is missing. */
+/* New streaming hasher in *out; EIDOS_EUNAVAIL if libnettle is missing. */
 int eidos_sha256_new(eidos_sha256 **out, char *err, size_t errlen);
 int eidos_sha256_update(eidos_sha256 *h, const void *data, size_t len,
                         char *err, size_t errlen);

@@ -1,0 +1,131 @@
+-- eidos.recipe.cli: what `eidos recipe` and `eidos query` share -- the
+-- criteria flags, turning flags + --criteria file + --snapshot into one
+-- validated query (snapshot-derived values < criteria file < flags), the
+-- library options, and the table view of a RecipeResult.
+local errors = require("eidos.errors")
+local log = require("eidos.log")
+
+local M = {}
+
+M.flags = {
+  { name = "service", arg = "SERVICE", help = "Kubernetes service: eks, gke, aks, oke, kind (self-managed = any)" },
+  { name = "accelerator", arg = "GPU", help = "GPU: h100, h200, gb200, b200, a100, l40" },
+  { name = "gpu", arg = "GPU", help = "alias of --accelerator" },
+  { name = "intent", arg = "INTENT", help = "workload intent: training, inference" },
+  { name = "os", arg = "OS", help = "node OS: ubuntu, rhel, cos, amazonlinux (al2, al2023, amzn)" },
+  { name = "platform", arg = "PLATFORM", help = "platform: kubeflow, dynamo" },
+  { name = "nodes", arg = "N", help = "GPU node count (0 = any)" },
+  { name = "criteria", short = "c", arg = "FILE|URL|cm://NS/NAME",
+    help = "RecipeCriteria document; flags override its values" },
+  { name = "snapshot", short = "s", arg = "FILE|URL|cm://NS/NAME",
+    help = "derive service, accelerator and OS from a snapshot and drop overlays whose constraints fail on it" },
+  { name = "data", arg = "DIR",
+    help = "recipe data directory (upstream layout) layered over the built-in library" },
+  { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
+    help = "overlay: DIR over the built-in library; replace: DIR alone" },
+  { name = "explain", help = "show where every component field, value and constraint comes from" },
+}
+
+-- library(opts) -> library for the --data / --data-mode flags
+function M.library(opts)
+  if opts["data-mode"] == "replace" and not opts.data then
+    errors.raise("invalid", "--data-mode replace needs --data DIR (the library that replaces the built-in one)")
+  end
+  return require("eidos.recipe").library({ data = opts.data, data_mode = opts["data-mode"] })
+end
+
+-- query(opts) -> validated criteria, snapshot model or nil, notes
+function M.query(opts)
+  local recipe = require("eidos.recipe")
+  local crit = require("eidos.recipe.criteria")
+  local docio = require("eidos.docio")
+  local raw = {}
+  local model
+  if opts.snapshot then
+    local d, origin = docio.load(opts.snapshot, { what = "snapshot" })
+    model = recipe.snapshot_model(d, origin)
+    local derived, why = crit.from_snapshot(model)
+    for _, w in ipairs(why) do
+      log.info(string.format("snapshot: %s=%s (from %s %q)", w.field, w.value, w.path, w.actual))
+    end
+    for k, v in pairs(derived) do raw[k] = v end
+  end
+  if opts.criteria then
+    local d, origin = docio.load(opts.criteria, { what = "criteria" })
+    local fromfile = recipe.criteria_doc(d, "criteria " .. origin)
+    recipe.criteria(fromfile, "criteria " .. origin) -- validate the file's own values
+    for k, v in pairs(fromfile) do raw[k] = v end
+  end
+  local acc = opts.accelerator
+  if opts.gpu then
+    if acc and acc ~= opts.gpu then
+      errors.raise("invalid", string.format("--accelerator %q and --gpu %q disagree (--gpu is an alias; give one)", acc, opts.gpu))
+    end
+    acc = opts.gpu
+  end
+  local flagged = { service = opts.service, accelerator = acc, intent = opts.intent, os = opts.os,
+                    platform = opts.platform, nodes = opts.nodes }
+  -- flag values are checked here (for messages naming the flag) unless a
+  -- criteria hook may still rewrite them
+  local h = package.loaded["eidos.hooks"]
+  local check = not (h and h.active() and #h.with("criteria") > 0)
+  for _, f in ipairs({ "service", "accelerator", "intent", "os", "platform", "nodes" }) do
+    local v = flagged[f]
+    if v ~= nil and not check then
+      raw[f] = v
+    elseif v ~= nil then
+      if f == "nodes" then
+        local n, msg = crit.nodes(v)
+        if not n then errors.raise("invalid", "--nodes: " .. msg) end
+      else
+        local n, msg = crit.normalize(f, v)
+        if not n then errors.raise("invalid", "--" .. (f == "accelerator" and opts.gpu and "gpu" or f) .. ": " .. msg) end
+      end
+      if raw[f] ~= nil and (opts.snapshot or opts.criteria) then
+        log.info(string.format("--%s %s overrides %s from the %s", f, tostring(v), tostring(raw[f]),
+          opts.criteria and "criteria file" or "snapshot"))
+      end
+      raw[f] = v
+    end
+  end
+  local q = recipe.criteria(raw)
+  return q, model
+end
+
+local function ellipsis(list)
+  return table.concat(list, ", ")
+end
+
+-- table view of a RecipeResult
+function M.table(r)
+  local text = require("eidos.recipe.explain").table_text
+  local crit = require("eidos.recipe.criteria")
+  local b = {}
+  b[#b + 1] = "criteria:  " .. crit.string(r.criteria)
+  b[#b + 1] = "overlays:  " .. ellipsis(r.metadata.appliedOverlays)
+  if r.metadata.excludedOverlays and #r.metadata.excludedOverlays > 0 then
+    b[#b + 1] = "excluded:  " .. ellipsis(r.metadata.excludedOverlays)
+    for _, w in ipairs(r.metadata.constraintWarnings or {}) do
+      b[#b + 1] = string.format("           %s: %s %s: %s", w.overlay, w.constraint, w.expected, w.reason)
+    end
+  end
+  for _, w in ipairs(r.metadata.warnings or {}) do b[#b + 1] = "warning:   " .. w end
+  b[#b + 1] = ""
+  local rows = { { "COMPONENT", "TYPE", "VERSION", "NAMESPACE", "SOURCE", "DEPENDS ON" } }
+  for _, c in ipairs(r.componentRefs) do
+    local src = c.source or ""
+    if c.chart and c.chart ~= "" then src = src .. (src ~= "" and " " or "") .. "(" .. c.chart .. ")" end
+    rows[#rows + 1] = { c.name, c.type or "", c.version or c.tag or "", c.namespace or "", src,
+                        ellipsis(c.dependencyRefs or {}) }
+  end
+  b[#b + 1] = text(rows)
+  if r.constraints and #r.constraints > 0 then
+    rows = { { "CONSTRAINT", "VALUE" } }
+    for _, c in ipairs(r.constraints) do rows[#rows + 1] = { c.name, tostring(c.value) } end
+    b[#b + 1] = text(rows)
+  end
+  b[#b + 1] = "deployment order: " .. ellipsis(r.deploymentOrder)
+  return table.concat(b, "\n") .. "\n"
+end
+
+return M

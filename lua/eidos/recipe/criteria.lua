@@ -1,0 +1,179 @@
+-- eidos.recipe.criteria: what a recipe query is and how it matches overlays.
+-- The values and aliases come from data/criteria.yaml (editable); this file
+-- holds the rules:
+--   * normalising: values are trimmed and lower-cased, aliases map to a
+--     canonical value or to `any`; "" and `any` mean "not specified";
+--   * explicit intent (match): an overlay field that is empty or `any`
+--     matches every query value; a query field that is `any` matches only
+--     overlay fields that are empty or `any` -- a generic query never pulls
+--     in a specialised overlay. nodes: overlay 0 matches any query; an
+--     overlay count matches only that exact query count;
+--   * specificity: the number of fields that are not any-like (plus one for
+--     nodes), "" counted like `any`;
+--   * reading a RecipeCriteria document, and deriving criteria from a
+--     snapshot by the rules in data/criteria.yaml.
+local errors = require("eidos.errors")
+
+local M = {}
+
+M.FIELDS = { "service", "accelerator", "intent", "os", "platform" }
+M.CRITERIA_KINDS = { "RecipeCriteria", "recipeCriteria" }
+M.API_VERSIONS = { "eidos.nvidia.com/v1alpha1", "aicr.nvidia.com/v1alpha1", "cns.nvidia.com/v1alpha1" }
+
+local catalog
+
+-- catalog() -> the parsed data/criteria.yaml (cached): {fields = {name ->
+-- {values=, aliases=, canon={lower -> canonical}}}, snapshot = {...}}
+function M.catalog()
+  if catalog then return catalog end
+  local res = require("eidos.core.res")
+  local doc = require("eidos.doc")
+  local text, origin = res.read("data/criteria.yaml")
+  if not text then errors.raise("internal", "data/criteria.yaml is missing: " .. tostring(origin)) end
+  local d = doc.decode(text, origin)
+  local fields = {}
+  for _, f in ipairs(M.FIELDS) do
+    local spec = type(d.fields) == "table" and d.fields[f]
+    if type(spec) ~= "table" or type(spec.values) ~= "table" then
+      errors.raise("internal", string.format("%s: fields.%s.values is missing", origin, f))
+    end
+    local canon = { any = "any", [""] = "any" }
+    local values = {}
+    for i, v in ipairs(spec.values) do
+      values[i] = tostring(v)
+      canon[tostring(v):lower()] = tostring(v)
+    end
+    local aliases = {}
+    if type(spec.aliases) == "table" then
+      for k, v in pairs(spec.aliases) do
+        canon[tostring(k):lower()] = tostring(v)
+        aliases[#aliases + 1] = tostring(k)
+      end
+    end
+    table.sort(aliases)
+    fields[f] = { values = values, aliases = aliases, alias_to = spec.aliases or {}, canon = canon }
+  end
+  catalog = { fields = fields, snapshot = type(d.snapshot) == "table" and d.snapshot or {}, origin = origin }
+  return catalog
+end
+
+-- accepted(field) -> "eks, gke, ... (aliases: a -> b, ...)"
+function M.accepted(field) return require("eidos.recipe.criteria_io").accepted(field) end
+
+-- normalize(field, value) -> canonical value or "any" | nil, message
+function M.normalize(field, value)
+  local f = M.catalog().fields[field]
+  if not f then return nil, string.format("unknown criteria field %q (accepted: %s, nodes)", tostring(field), table.concat(M.FIELDS, ", ")) end
+  if value == nil or value == require("eidos.doc").null then return "any" end
+  if type(value) ~= "string" then value = tostring(value) end
+  local v = f.canon[value]
+  if v then return v end
+  v = f.canon[value:lower():gsub("^%s+", ""):gsub("%s+$", "")]
+  if not v then
+    return nil, string.format("invalid %s %q (accepted: %s)", field, value, M.accepted(field))
+  end
+  return v
+end
+
+-- nodes(value) -> integer >= 0 | nil, message
+function M.nodes(value)
+  if value == nil or value == require("eidos.doc").null or value == "" then return 0 end
+  local n = math.tointeger(tonumber(value))
+  if not n or n < 0 then
+    return nil, string.format("invalid nodes %q (accepted: an integer >= 0; 0 means any)", tostring(value))
+  end
+  return n
+end
+
+-- new(t) -> validated criteria {service, accelerator, intent, os, platform,
+-- nodes}; raises an "invalid" error naming the value and what is accepted.
+-- `where` (optional) prefixes messages (e.g. the criteria file).
+function M.new(t, where)
+  t = t or {}
+  local c = { nodes = 0 }
+  for _, f in ipairs(M.FIELDS) do
+    local v, msg = M.normalize(f, t[f])
+    if not v then errors.raise("invalid", where and (where .. ": " .. msg) or msg) end
+    c[f] = v
+  end
+  local n, msg = M.nodes(t.nodes)
+  if not n then errors.raise("invalid", where and (where .. ": " .. msg) or msg) end
+  c.nodes = n
+  return c
+end
+
+-- empty(c) -> true when nothing is specified
+function M.empty(c)
+  for _, f in ipairs(M.FIELDS) do if c[f] ~= "any" then return false end end
+  return (c.nodes or 0) == 0
+end
+
+-- string(c) -> "service=eks, accelerator=gb200" or "any"
+function M.string(c)
+  local parts = {}
+  for _, f in ipairs(M.FIELDS) do
+    if c[f] and c[f] ~= "any" then parts[#parts + 1] = f .. "=" .. c[f] end
+  end
+  if (c.nodes or 0) > 0 then parts[#parts + 1] = "nodes=" .. c.nodes end
+  return #parts > 0 and table.concat(parts, ", ") or "any"
+end
+
+-- overlay(raw) -> the criteria of an overlay as written, normalised where
+-- the catalog knows the value (unknown values stay lower-cased, so they
+-- match no valid query; lint reports them). nil when raw is not a map.
+local null = require("eidos.doc").null
+function M.overlay(raw)
+  if type(raw) ~= "table" then return nil end
+  local fields = (catalog or M.catalog()).fields
+  local c = {}
+  for _, f in ipairs(M.FIELDS) do
+    local v = raw[f]
+    if v == nil or v == null then c[f] = "any"
+    else
+      local canon = fields[f].canon
+      local n = canon[v]
+      if not n then
+        local l = tostring(v):lower():gsub("^%s+", ""):gsub("%s+$", "")
+        n = canon[l] or l
+      end
+      c[f] = n
+    end
+  end
+  local n = raw.nodes
+  c.nodes = type(n) == "number" and math.tointeger(n) or math.tointeger(tonumber(n)) or 0
+  return c
+end
+
+local function anylike(v) return v == nil or v == "" or v == "any" end
+
+-- match(overlay_criteria, query) -> boolean (the explicit-intent rule)
+function M.match(o, q)
+  if not o then return false end
+  for _, f in ipairs(M.FIELDS) do
+    local ov = o[f]
+    if not anylike(ov) then
+      local qv = q[f]
+      if anylike(qv) or qv ~= ov then return false end
+    end
+  end
+  local on, qn = o.nodes or 0, q.nodes or 0
+  if on ~= 0 and on ~= qn then return false end
+  return true
+end
+
+-- specificity(c) -> number of specified fields (nodes counts one)
+function M.specificity(c)
+  if not c then return 0 end
+  local n = 0
+  for _, f in ipairs(M.FIELDS) do if not anylike(c[f]) then n = n + 1 end end
+  if (c.nodes or 0) ~= 0 then n = n + 1 end
+  return n
+end
+
+-- from_doc(d, where) -> raw criteria of a RecipeCriteria document;
+-- from_snapshot(model) -> raw criteria derived from a snapshot, and where
+-- each value came from (eidos.recipe.criteria_io)
+function M.from_doc(d, where) return require("eidos.recipe.criteria_io").from_doc(d, where) end
+function M.from_snapshot(m) return require("eidos.recipe.criteria_io").from_snapshot(m) end
+
+return M

@@ -1,0 +1,147 @@
+-- eidos.recipe: recipes from criteria -- the Lua API the CLI (eidos recipe,
+-- eidos query), the bundler and the API server call. Policy lives in the
+-- modules below it, each small and replaceable from disk:
+--   eidos.recipe.criteria  the query, aliases, the explicit-intent match,
+--                          snapshot -> criteria (rules in data/criteria.yaml)
+--   eidos.recipe.library   the built-in library and --data layering
+--   eidos.recipe.scan      overlay headers without a full YAML parse
+--   eidos.recipe.build     match, order, inheritance, exclusion by snapshot
+--   eidos.recipe.merge     merge rules, registry defaults, deploymentOrder
+--   eidos.recipe.hydrate   values, the query document, selectors
+--   eidos.recipe.explain   provenance of every field and value
+--   eidos.recipe.lint      library checks
+--
+-- API (errors are structured: eidos.errors, with exit codes/HTTP statuses):
+--
+--   recipe.library(opts) -> library
+--       opts.data: external directory layered over the built-in library;
+--       opts.data_mode: "overlay" (default) or "replace". Cached per process
+--       and per (data, data_mode); read-only once loaded.
+--   recipe.criteria(t [, where]) -> criteria
+--       t: {service=, accelerator=, intent=, os=, platform=, nodes=} (any
+--       subset, any case, aliases accepted); returns every field canonical
+--       ("any" when unset, nodes 0). Raises "invalid" naming the value and
+--       the accepted ones.
+--   recipe.criteria_doc(d [, where]) -> raw criteria table of a RecipeCriteria
+--       document (pass it to recipe.criteria, after applying flag overrides).
+--   recipe.snapshot_criteria(snapshot) -> raw criteria {service, accelerator,
+--       os} derived from a snapshot (document or eidos.snapshot.model), and
+--       a list {field, value, path, actual} of where each came from.
+--   recipe.build(criteria, {library=, snapshot=, version=}) -> RecipeResult
+--       criteria from recipe.criteria; library defaults to the built-in one;
+--       snapshot (a Snapshot document or an eidos.snapshot.model) turns on
+--       snapshot mode: matched overlays whose own constraints fail are
+--       excluded and reported in metadata.excludedOverlays and
+--       metadata.constraintWarnings. A second return value carries the
+--       merge state with provenance (for recipe.explain).
+--   recipe.component_values(library, ref) -> hydrated Helm values of one
+--       componentRef of a RecipeResult (values.yaml -> valuesFile -> overrides).
+--   recipe.hydrate(result, library) -> the query document: the recipe with
+--       `components` keyed by name, each with its merged `values`.
+--   recipe.select(doc, selector) -> value at a dot path (raises "notfound"
+--       listing the keys available where the walk stopped).
+--   recipe.explain(result, library) -> RecipeExplanation document (result
+--       must come from recipe.build in this process).
+--   recipe.read(library, relpath) -> text of a library file (values,
+--       manifests), e.g. "components/gpu-operator/manifests/dcgm-exporter.yaml".
+--   recipe.registry(library, name) -> registry entry of a component, or nil.
+--   recipe.lint(library) -> report (see eidos.recipe.lint).
+--
+-- User hooks (--hooks DIR, eidos.hooks) are called when configured:
+-- criteria(c) -> c in recipe.criteria before validation, select(names, c)
+-- -> names on the matched overlays (after ordering; it may filter or
+-- reorder them), recipe(r) -> r on the result of recipe.build.
+local M = {}
+
+local infos = setmetatable({}, { __mode = "k" })
+
+local function lib_of(l)
+  if l == nil then return M.library() end
+  if type(l) == "table" and l.index then return l end
+  return M.library(l)
+end
+
+function M.library(opts)
+  return require("eidos.recipe.library").open(opts)
+end
+
+-- the user hooks module when --hooks / EIDOS_HOOKS configured some
+local function hooks()
+  local h = package.loaded["eidos.hooks"]
+  return h and h.active() and h or nil
+end
+
+function M.criteria(t, where)
+  local h = hooks()
+  if h and #h.with("criteria") > 0 then
+    local c = {}
+    for k, v in pairs(t or {}) do c[k] = v end
+    t = h.apply("criteria", c)
+  end
+  return require("eidos.recipe.criteria").new(t, where)
+end
+
+function M.criteria_doc(d, where)
+  return require("eidos.recipe.criteria").from_doc(d, where)
+end
+
+-- model(snapshot) -> eidos.snapshot.model from a document or a model
+local function model_of(s, where)
+  if type(s) == "table" and s.types and s.order then return s end
+  return require("eidos.snapshot.model").from_doc(s, where)
+end
+M.snapshot_model = model_of
+
+function M.snapshot_criteria(s, where)
+  return require("eidos.recipe.criteria").from_snapshot(model_of(s, where))
+end
+
+function M.build(criteria, opts)
+  opts = opts or {}
+  local lib = lib_of(opts.library)
+  local q = criteria
+  if not (q and q.service and q.nodes) then q = M.criteria(criteria) end
+  local bopts = { version = opts.version, evaluate = opts.evaluate }
+  if opts.snapshot then bopts.snapshot = model_of(opts.snapshot, opts.snapshot_source) end
+  local b = require("eidos.recipe.build")
+  local result, info = b.build(lib, q, bopts)
+  info.library = lib
+  local h = hooks()
+  if h and #h.with("recipe") > 0 then result = b.reorder(h.apply("recipe", result)) end
+  infos[result] = info
+  return result, info
+end
+
+function M.component_values(library, ref)
+  return require("eidos.recipe.hydrate").component_values(lib_of(library), ref)
+end
+
+function M.hydrate(result, library)
+  return require("eidos.recipe.hydrate").hydrate(result, lib_of(library), infos[result])
+end
+
+function M.select(d, selector)
+  return require("eidos.recipe.hydrate").select(d, selector)
+end
+
+function M.explain(result, library)
+  local info = infos[result]
+  if not info then
+    require("eidos.errors").raise("invalid", "recipe.explain needs a result built by recipe.build in this process")
+  end
+  return require("eidos.recipe.explain").explain(result, lib_of(library or info.library), info)
+end
+
+function M.read(library, rel)
+  return (lib_of(library):read(rel))
+end
+
+function M.registry(library, name)
+  return lib_of(library):registry().byname[name]
+end
+
+function M.lint(library, opts)
+  return require("eidos.recipe.lint").run(lib_of(library), opts)
+end
+
+return M

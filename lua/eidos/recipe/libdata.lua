@@ -1,0 +1,147 @@
+-- eidos.recipe.libdata: the colder half of eidos.recipe.library -- an
+-- external data directory (--data DIR: checks, walk, layering), registry
+-- files merged by component name, the full overlay index (lint, explain)
+-- and file listings. A plain query on the built-in library never loads it.
+local errors = require("eidos.errors")
+local doc = require("eidos.doc")
+local library = require("eidos.recipe.library")
+
+local M = {}
+
+local function check_list(v, what, where)
+  if v == nil or v == doc.null then return doc.list({}) end
+  if type(v) ~= "table" or (next(v) ~= nil and not doc.islist(v)) then
+    errors.raise("invalid", string.format("%s: %s must be a list", where, what))
+  end
+  return v
+end
+
+-- open_data(lib, dir, mode): add the files of an external directory
+function M.open_data(lib, data, mode)
+  local fs = require("eidos.core.fs")
+  local kind = fs.exists(data)
+  if kind == nil then
+    errors.raise("notfound", string.format("external data directory %q not found", data))
+  elseif kind ~= "dir" then
+    errors.raise("invalid", string.format("external data path %q is not a directory", data))
+  end
+  if mode == "replace" and fs.exists(data .. "/registry.yaml") ~= "file" then
+    errors.raise("invalid", string.format("registry.yaml is required in external data directory %s with --data-mode replace", data))
+  end
+  local files, msg, code = fs.walk(data)
+  errors.check(files, msg, code, "reading external data " .. data)
+  local added = false
+  for _, rel in ipairs(files) do
+    if not (rel:match("^%.") or rel:find("/.", 1, true)) then
+      if not lib.file[rel] then lib.paths[#lib.paths + 1] = rel; added = true end
+      lib.file[rel] = { layer = "data", origin = data .. "/" .. rel }
+    end
+  end
+  if added then table.sort(lib.paths) end
+end
+
+-- registry(lib) -> merged registry of the built-in library and DIR: an
+-- entry of DIR is deep-merged over the built-in entry of the same name,
+-- new names are appended in DIR's order
+function M.registry(self)
+  local merge = require("eidos.core.merge")
+  local reg = { list = {}, byname = {}, where = {}, problems = {} }
+  local function add(d, where)
+    local seen = {}
+    if type(d) ~= "table" or doc.islist(d) then
+      errors.raise("invalid", string.format("%s: expected a ComponentRegistry document (apiVersion, kind, components)", where))
+    end
+    if d.kind ~= nil and d.kind ~= "ComponentRegistry" then
+      errors.raise("invalid", string.format("%s: kind %q is not a component registry (accepted: ComponentRegistry)", where, tostring(d.kind)))
+    end
+    local comps = check_list(d.components, "components", where)
+    for i, c in ipairs(comps) do
+      if type(c) ~= "table" or type(c.name) ~= "string" or c.name == "" then
+        errors.raise("invalid", string.format("%s: components[%d] needs a name", where, i - 1))
+      end
+      if seen[c.name] then
+        reg.problems[#reg.problems + 1] = { file = where, msg = string.format("component %q is listed twice", c.name) }
+      end
+      seen[c.name] = true
+      local prev = reg.byname[c.name]
+      if prev then
+        reg.byname[c.name] = merge.deep(prev, c)
+        reg.where[c.name] = reg.where[c.name] .. ", " .. where
+      else
+        reg.list[#reg.list + 1] = c.name
+        reg.byname[c.name] = c
+        reg.where[c.name] = where
+      end
+    end
+  end
+  local layers = {}
+  if self.mode ~= "replace" then
+    local res = require("eidos.core.res")
+    local text, origin = res.read("recipes/registry.yaml")
+    if text then layers[#layers + 1] = { text = text, where = origin == "embedded" and "recipes/registry.yaml" or origin } end
+  end
+  if self.data then
+    local fs = require("eidos.core.fs")
+    local p = self.data .. "/registry.yaml"
+    if fs.exists(p) == "file" then
+      local text, msg, code = fs.read(p, library.MAX_FILE)
+      errors.check(text, msg, code, "reading " .. p)
+      layers[#layers + 1] = { text = text, where = p }
+    end
+  end
+  if #layers == 0 then
+    errors.raise("invalid", string.format("the recipe library has no registry.yaml%s",
+      self.data and (" (looked in " .. self.data .. ")") or ""))
+  end
+  for _, l in ipairs(layers) do add(doc.decode(l.text, l.where), l.where) end
+  return reg
+end
+
+-- index(lib) -> the full overlay index (see Lib:index)
+function M.index(self)
+  if self._index then return self._index end
+  local idx = { list = {}, byname = {}, problems = {} }
+  local byname = {}
+  for _, rel in ipairs(self:overlay_paths()) do
+    local e, problem = self:entry(rel)
+    if problem then idx.problems[#idx.problems + 1] = { file = self:where(rel), msg = problem } end
+    if e then
+      local prev = byname[e.name]
+      if prev then
+        local keep = library.prefer(prev, e)
+        if prev.layer == e.layer then
+          idx.problems[#idx.problems + 1] = { file = e.where,
+            msg = string.format("metadata.name %q is also declared by %s (names must be unique; %s is used)",
+              e.name, prev.where, keep.where) }
+        end
+        byname[e.name] = keep
+      else
+        byname[e.name] = e
+      end
+    end
+  end
+  local names = {}
+  for n in pairs(byname) do names[#names + 1] = n end
+  table.sort(names)
+  for _, n in ipairs(names) do
+    local e = byname[n]
+    if n == "base" then idx.base = e
+    else idx.list[#idx.list + 1] = e end
+    idx.byname[n] = e
+  end
+  if not idx.base then self:base() end
+  self._index = idx
+  return idx
+end
+
+
+function M.files(self, prefix)
+  local out = {}
+  for _, rel in ipairs(self.paths) do
+    if prefix == nil or rel:sub(1, #prefix) == prefix then out[#out + 1] = rel end
+  end
+  return out
+end
+
+
+return M
