@@ -104,6 +104,22 @@ int eidos_res_read(const char *rel, const char **data, size_t *len, int *owned,
   return EIDOS_OK;
 }
 
+int eidos_res_read_code(const char *rel, const char **data, size_t *len, int *owned,
+                        int *binary, char *origin, size_t originlen,
+                        char *err, size_t errlen) {
+  int rc = eidos_res_read(rel, data, len, owned, origin, originlen, err, errlen);
+  *binary = 0;
+  if (rc == EIDOS_OK && !*owned) {
+    const struct eidos_res_file *e = eidos_res_embedded(rel);
+    if (e && e->code) {
+      *data = e->code;
+      *len = e->codelen;
+      *binary = 1;
+    }
+  }
+  return rc;
+}
+
 /* ---- listing ---- */
 
 struct item { char *path; char *origin; size_t seq; };

@@ -15,6 +15,9 @@ struct eidos_res_file {
   const char *path;
   const char *data;
   size_t len;
+  const char *code; /* lua/ files: the same source precompiled by the build's
+                       luac (NULL when not compiled); never from disk */
+  size_t codelen;
 };
 
 extern const struct eidos_res_file eidos_res_files[];
@@ -38,6 +41,13 @@ int eidos_res_checkpath(const char *rel, char *err, size_t errlen);
  * "embedded". EIDOS_ENOTFOUND when absent. */
 int eidos_res_read(const char *rel, const char **data, size_t *len, int *owned,
                    char *origin, size_t originlen, char *err, size_t errlen);
+
+/* Like eidos_res_read for a Lua module: a file on disk is always source
+ * text (*binary = 0); the embedded copy is the build's precompiled chunk
+ * when there is one (*binary = 1), else its source. */
+int eidos_res_read_code(const char *rel, const char **data, size_t *len, int *owned,
+                        int *binary, char *origin, size_t originlen,
+                        char *err, size_t errlen);
 
 /* The embedded entry for rel, or NULL. */
 const struct eidos_res_file *eidos_res_embedded(const char *rel);

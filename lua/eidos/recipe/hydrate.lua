@@ -8,7 +8,6 @@
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 local cmerge = require("eidos.core.merge")
-local mergeutil = require("eidos.recipe.merge")
 
 local M = {}
 
@@ -43,7 +42,7 @@ function M.layers(lib, ref, prov)
     if not lib:has(vf) then
       local by = prov and prov.refs and prov.refs.valuesFile
       errors.raise("notfound", string.format("values file %q of component %q not found in the recipe library%s",
-        vf, name, by and (" (valuesFile set by " .. mergeutil.src_text(by) .. ")") or ""))
+        vf, name, by and (" (valuesFile set by " .. require("eidos.recipe.merge").src_text(by) .. ")") or ""))
     end
     local by = prov and prov.refs and prov.refs.valuesFile
     out[#out + 1] = { values = values_file(lib, vf, "values file"),

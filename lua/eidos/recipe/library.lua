@@ -21,7 +21,8 @@
 -- and --data handling live in eidos.recipe.libdata.
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
-local scan = require("eidos.recipe.scan")
+-- eidos.recipe.scan is loaded when an overlay is first read (bundling and
+-- values hydration never need it)
 
 local M = {}
 
@@ -111,7 +112,7 @@ function Lib:entry(rel, text)
   if e ~= nil then return e, self._problem[rel] end
   local origin
   if not text then text, origin = self:read(rel) end
-  local h = scan.header(text)
+  local h = require("eidos.recipe.scan").header(text)
   local problem
   if not h then
     local ok, d = pcall(doc.decode, text, origin or self:where(rel))
@@ -232,7 +233,7 @@ function Lib:match(q)
       local e = self._byrel[rel]
       if e == nil then
         local text = self:read(rel)
-        if not scan.rejects(text, compatible) then e = self:entry(rel, text) end
+        if not require("eidos.recipe.scan").rejects(text, compatible) then e = self:entry(rel, text) end
       end
       if e and e.criteria and crit.match(e.criteria, q) then
         local prev = byname[e.name]
