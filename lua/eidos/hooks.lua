@@ -179,6 +179,24 @@ function M.apply(point, value, ...)
   return value
 end
 
+-- collect(point, value, ...) -> list of every hook's checked result, each
+-- hook given the same value (points that add rather than transform:
+-- snapshot(s) -> extra measurements)
+function M.collect(point, value, ...)
+  local out = {}
+  if not M.active() then return out end
+  for _, h in ipairs(M.with(point)) do
+    local res = table.pack(h.box:call(point, value, ...))
+    if not res[1] then
+      fail(h.file, "crash", res[2])
+    else
+      local bad = check[point] and check[point](res[2], value)
+      if bad then fail(h.file, "result", bad) else out[#out + 1] = res[2] end
+    end
+  end
+  return out
+end
+
 -- operators from hooks: name -> {eval=function(actual, operand) -> ok, reason}
 function M.operators()
   local out = {}
