@@ -90,9 +90,6 @@ end
 
 -- main(argv0, args) -> exit code
 function M.main(argv0, args)
-  local prog = (argv0 or "eidos"):match("([^/]+)$")
-  -- started as eidosd: the server
-  if prog == "eidosd" then table.insert(args, 1, "serve") end
   -- pre-scan global logging flags so that errors during parsing are shown right
   local pre = {}
   for _, a in ipairs(args) do
