@@ -1,0 +1,137 @@
+-- eidos.api: the HTTP API application run by each eidosd worker. new(cfg)
+-- loads what the handlers share (the recipe library, read-only from then
+-- on) and returns an app whose handle(req) the C server calls for every
+-- request it does not answer itself:
+--   handle(req) -> status, body, headers (flat list), cache
+-- req = {method, path, query, headers (lower-case names), body, id, client}.
+-- Routing, method checks (405 with Allow), and the mapping of every error
+-- to the JSON error body live here. A client never sees a stack trace or a
+-- server file path: unexpected errors are logged with the request id and
+-- answered "internal server error".
+local errors = require("eidos.errors")
+local http = require("eidos.api.http")
+local log = require("eidos.log")
+
+local M = {}
+
+local ERROR_HEADERS = { "content-type", "application/json", "cache-control", "no-store" }
+
+-- the routes, each with its handlers resolved ("module#function")
+local function resolve(routes)
+  local index, list = {}, {}
+  for _, r in ipairs(routes) do
+    local route = { path = r.path, builtin = r.builtin, summary = r.summary, handlers = {}, allow = {} }
+    for m, target in pairs(r.methods or {}) do
+      route.allow[#route.allow + 1] = m
+      if type(target) == "string" then
+        local mod, fn = target:match("^([%w%._]+)#([%w_]+)$")
+        assert(mod, "route " .. r.path .. ": handler must be 'module#function', got " .. target)
+        local h = require(mod)[fn]
+        assert(type(h) == "function", "route " .. r.path .. ": " .. target .. " is not a function")
+        route.handlers[m] = h
+      end
+    end
+    if route.handlers.GET or r.builtin then route.allow[#route.allow + 1] = "HEAD" end
+    table.sort(route.allow)
+    index[r.path] = route
+    list[#list + 1] = route
+  end
+  return index, list
+end
+
+-- strip what would tell a client where files live on the server
+local function scrub(s, roots)
+  s = tostring(s):gsub("[%w%._/%-]*%.lua:%d+:%s*", "")
+  for _, r in ipairs(roots) do
+    if #r > 1 then s = s:gsub(r:gsub("%p", "%%%0") .. "/?", "") end
+  end
+  return s
+end
+
+local function scrub_table(t, roots, depth)
+  if type(t) ~= "table" or depth > 6 then return t end
+  local out = setmetatable({}, getmetatable(t))
+  for k, v in pairs(t) do
+    if type(v) == "string" then out[k] = scrub(v, roots)
+    elseif type(v) == "table" then out[k] = scrub_table(v, roots, depth + 1)
+    elseif type(v) ~= "function" and type(v) ~= "thread" then out[k] = v end
+  end
+  return out
+end
+
+function M.new(cfg, opts)
+  opts = opts or {}
+  local app = { cfg = cfg }
+  local roots = {}
+  local okres, res = pcall(require, "eidos.core.res")
+  if okres and res.roots then for _, r in ipairs(res.roots()) do roots[#roots + 1] = r end end
+  if cfg.data then roots[#roots + 1] = cfg.data end
+  table.sort(roots, function(a, b) return #a > #b end)
+
+  app.index, app.routes = resolve(opts.routes or require("eidos.api.routes"))
+  -- what the handlers share: config, the recipe library, caches
+  app.ctx = require("eidos.api.recipe").context(cfg, opts)
+
+  local function count_failure()
+    local ok, server = pcall(require, "eidos.server")
+    if ok then server.count("handler_errors") end
+  end
+
+  local function fail_response(req, e)
+    local status, code, msg, details, headers
+    if http.is_fail(e) then
+      status, code, msg, details, headers = e.status, e.code, e.msg, e.detail, e.headers
+    elseif errors.is(e) then
+      status = errors.http[e.code] or 500
+      code = http.codes[e.code] or "INTERNAL"
+      msg, details = e.msg, e.detail
+      if status == 500 then
+        log.error("request failed", { requestId = req.id, error = tostring(e.msg) })
+        count_failure()
+        msg, details = "internal server error", nil
+      end
+    else
+      log.error("request handler failed", { requestId = req.id, error = tostring(e) })
+      count_failure()
+      status, code, msg = 500, "INTERNAL", "internal server error"
+    end
+    local body = http.error_body(status, code, scrub(msg, roots), scrub_table(details, roots, 0), req.id)
+    local h = { table.unpack(ERROR_HEADERS) }
+    for i = 1, #(headers or {}) do h[#h + 1] = headers[i] end
+    return status, body, h, false
+  end
+
+  local trace = function(e)
+    if errors.is(e) or http.is_fail(e) then return e end
+    return debug.traceback(tostring(e), 2)
+  end
+
+  local function dispatch(req)
+    local route = app.index[req.path]
+    if not route or route.builtin then
+      local paths = {}
+      for _, r in ipairs(app.routes) do paths[#paths + 1] = r.path end
+      errors.raise("notfound", string.format("no endpoint %s (endpoints: %s)", req.path, table.concat(paths, ", ")),
+        { path = req.path })
+    end
+    local m = req.method == "HEAD" and "GET" or req.method
+    local h = route.handlers[m]
+    if not h then
+      http.fail(405, "METHOD_NOT_ALLOWED",
+        string.format("method %s is not allowed on %s (allowed: %s)", req.method, route.path, table.concat(route.allow, ", ")),
+        { method = req.method, allowed = setmetatable({ table.unpack(route.allow) }, require("eidos.doc").list_mt) },
+        { "allow", table.concat(route.allow, ", ") })
+    end
+    return h(req, app.ctx)
+  end
+
+  function app.handle(req)
+    local ok, status, body, headers, cache = xpcall(dispatch, trace, req)
+    if ok then return status, body, headers, cache end
+    return fail_response(req, status)
+  end
+
+  return app
+end
+
+return M

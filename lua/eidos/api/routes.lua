@@ -1,0 +1,25 @@
+-- eidos.api.routes: the routing table of the HTTP API (policy: edit or
+-- override this file to move or add endpoints). Each route: path (exact
+-- match), methods (method -> "module#function"; GET also answers HEAD),
+-- summary (shown by GET /), and either a Lua handler or builtin (health,
+-- ready, metrics: answered by the C server without entering Lua, so they
+-- stay fast and answer while Lua is busy). limited = false exempts a
+-- route from the per-client rate limit (the probes and the scraper).
+return {
+  { path = "/", methods = { GET = "eidos.api.meta#index" },
+    summary = "this index of endpoints" },
+  { path = "/v1/recipe", methods = { GET = "eidos.api.recipe#get", POST = "eidos.api.recipe#post" },
+    summary = "the recipe for criteria given as query parameters (GET) or a RecipeCriteria body (POST)" },
+  { path = "/v1/query", methods = { GET = "eidos.api.recipe#query", POST = "eidos.api.recipe#query_post" },
+    summary = "one value of the hydrated recipe, addressed by a dot-separated selector" },
+  { path = "/v1/bundle", methods = { POST = "eidos.api.bundle#post" },
+    summary = "a deployment bundle (zip) for the RecipeResult in the body" },
+  { path = "/openapi.yaml", methods = { GET = "eidos.api.meta#openapi" },
+    summary = "the OpenAPI 3 description of this API" },
+  { path = "/health", builtin = "health", methods = { GET = true }, limited = false,
+    summary = "liveness: 200 while the process runs" },
+  { path = "/ready", builtin = "ready", methods = { GET = true }, limited = false,
+    summary = "readiness: 200 when serving, 503 while loading or shutting down" },
+  { path = "/metrics", builtin = "metrics", methods = { GET = true }, limited = false,
+    summary = "Prometheus metrics" },
+}

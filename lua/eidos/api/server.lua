@@ -1,0 +1,93 @@
+-- eidos.api.server: the two entry points eidosd (src/server/main.c and
+-- worker.c) calls. configure(argv0, args) parses the flags of `eidos
+-- serve` once in the main thread and returns the configuration table C
+-- reads (or an exit code after printing help or an error). worker(args,
+-- id) runs in each worker's own Lua state: it parses the same arguments,
+-- builds the API app (loading the recipe library) and returns its request
+-- handler (or nil, exit code). The server always logs JSON lines.
+local errors = require("eidos.errors")
+local flags = require("eidos.cli.flags")
+local log = require("eidos.log")
+local config = require("eidos.api.config")
+
+local M = {}
+
+local function specs()
+  local s = {}
+  for _, f in ipairs(config.flags) do s[#s + 1] = f end
+  for _, f in ipairs(flags.global) do s[#s + 1] = f end
+  return s
+end
+
+local function parse(args)
+  local opts, pos = flags.parse(args, specs(), "serve")
+  if #pos > 0 then
+    errors.raise("invalid", string.format("unexpected argument %q for eidosd (it takes flags only)", pos[1]))
+  end
+  local level = opts["log-level"] or (opts.debug and "debug") or "info"
+  log.setup({ json = true, level = level })
+  local cfg = config.normalize(opts)
+  -- user hooks (--hooks DIR, EIDOS_HOOKS) apply to the server's recipes and bundles too
+  local main = require("eidos.main")
+  if main.configure_hooks then main.configure_hooks(opts) end
+  return opts, cfg
+end
+
+local function trace(e)
+  if errors.is(e) then return e end
+  return debug.traceback(tostring(e), 2)
+end
+
+local function report(e)
+  if errors.is(e) then
+    log.error(e.msg)
+    return errors.exit_code(e)
+  end
+  log.error("internal error: " .. tostring(e))
+  return errors.exit.internal
+end
+
+-- the routes as C needs them: {path, builtin, limited}
+local function c_routes()
+  local out = {}
+  for _, r in ipairs(require("eidos.api.routes")) do
+    out[#out + 1] = { path = r.path, builtin = r.builtin, limited = r.limited ~= false }
+  end
+  return out
+end
+
+function M.configure(argv0, args)
+  for _, a in ipairs(args) do
+    if a == "--" then break end
+    if a == "--help" or a == "-h" then
+      local cmd = require("eidos.cmd.serve")
+      io.stdout:write((flags.help(cmd):gsub("eidos serve", "eidosd")))
+      return 0
+    end
+    if a == "--version" then
+      local b = require("eidos.core.build")
+      io.stdout:write(string.format("eidosd %s (commit %s, built %s, %s)\n", b.version, b.commit, b.date, b.lua))
+      return 0
+    end
+  end
+  log.setup({ json = true, level = "info" })
+  local ok, res = xpcall(function()
+    local _, cfg = parse(args)
+    cfg.routes = c_routes()
+    return cfg
+  end, trace)
+  if ok then return res end
+  return report(res)
+end
+
+function M.worker(args, id)
+  local ok, res = xpcall(function()
+    local _, cfg = parse(args)
+    return require("eidos.api").new(cfg).handle
+  end, trace)
+  if ok then return res end
+  if (id or 0) == 0 then return nil, report(res) end
+  return nil, errors.exit_code(res)
+end
+
+return M
