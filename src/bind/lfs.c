@@ -5,6 +5,8 @@
  * isatty. Paths are strings; a path with a NUL byte is refused as invalid.
  * Modes are integers (493 == 0755) or octal strings ("0755").
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -187,7 +189,31 @@ static int l_isatty(lua_State *L) {
   return 1;
 }
 
+/* fs.exec(path, argv) -> does not return | nil, msg, code
+ * Replaces the process image (execv): argv is a list of strings, argv[1]
+ * conventionally the program. Used by `eidos serve` to become eidosd, so
+ * signals reach the server directly. */
+static int l_exec(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer n, i;
+  char **argv, msg[512];
+  luaL_checktype(L, 2, LUA_TTABLE);
+  n = (lua_Integer)lua_rawlen(L, 2);
+  argv = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *argv, 0);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, 2, i + 1);
+    argv[i] = (char *)luaL_checkstring(L, -1);
+    lua_pop(L, 1); /* the string stays alive in the argv table */
+  }
+  argv[n] = NULL;
+  fflush(NULL);
+  execv(path, argv);
+  snprintf(msg, sizeof msg, "cannot execute %s: %s", path, strerror(errno));
+  return eidos_bind_fail(L, errno == ENOENT ? EIDOS_ENOTFOUND : EIDOS_EFAIL, msg);
+}
+
 static const luaL_Reg funcs[] = {
+  {"exec", l_exec},
   {"write_atomic", l_write_atomic},
   {"mkdir_p", l_mkdir_p},
   {"join", l_join},
