@@ -50,7 +50,14 @@ function M.read(loc, opts)
   opts = opts or {}
   local what = opts.what or "input"
   if loc == nil or loc == "" then errors.raise("invalid", "no " .. what .. " given") end
-  if loc == "-" then return io.stdin:read("a"), "stdin" end
+  if loc == "-" then
+    local max = opts.max or 64 * 1024 * 1024
+    local text = io.stdin:read(max + 1) or ""
+    if #text > max then
+      errors.raise("invalid", string.format("%s on stdin is more than the limit of %d bytes", what, max))
+    end
+    return text, "stdin"
+  end
   local h = handler(loc, "read")
   if h then return h.read(loc, opts) end
   local fs = require("eidos.core.fs")

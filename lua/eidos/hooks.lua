@@ -69,7 +69,8 @@ local function load_all()
         local src = errors.check(fs.read(file, 4 * 1024 * 1024))
         local box, msg = sandbox.new(src, file, { time_ms = config.time_ms, memory = config.memory })
         if not box then
-          fail(file, "crash", msg)
+          -- a file that loads but returns no table is a bad result, not a crash
+          fail(file, msg:find("must return a table", 1, true) and "result" or "crash", msg)
         else
           local points = {}
           for _, k in ipairs(box:keys()) do

@@ -41,11 +41,11 @@ function M.log(level, msg, fields)
   table.sort(keys)
   local line
   if state.mode == "json" then
-    local cjson = require("cjson")
-    local parts = { '"time":' .. cjson.encode(now()), '"level":' .. cjson.encode(level),
-                    '"msg":' .. cjson.encode(msg) }
+    local emit = require("eidos.core.emit")
+    local function j(v) return (emit.json(tostring(v), { indent = 0 }):gsub("\n$", "")) end
+    local parts = { '"time":' .. j(now()), '"level":' .. j(level), '"msg":' .. j(msg) }
     for _, k in ipairs(keys) do
-      parts[#parts + 1] = cjson.encode(k) .. ":" .. cjson.encode(tostring(fields[k]))
+      parts[#parts + 1] = j(k) .. ":" .. j(fields[k])
     end
     line = "{" .. table.concat(parts, ",") .. "}"
   elseif state.mode == "text" then

@@ -162,6 +162,12 @@ static int map_failure(CURL *h, CURLcode rc, const struct eidos_http_req *req,
     case CURLE_URL_MALFORMAT:
       return eidos_err(err, errlen, EIDOS_EINVAL, "%s %s: malformed URL (%s)",
                        method, url, detail);
+    case CURLE_OUT_OF_MEMORY:
+      /* our sink did not run out (s->oom is 0): libcurl refuses a response
+         header over its 100 KB limit with this code */
+      return eidos_err(err, errlen, EIDOS_EINVAL,
+                       "%s %s: response headers exceed the size limit of 100 KB (%s)",
+                       method, url, detail);
     default:
       return eidos_err(err, errlen, EIDOS_EFAIL, "%s %s: %s", method, url,
                        detail);

@@ -120,6 +120,10 @@ local function check_recipe(r, origin)
       origin, tostring(str(r.kind) or r.kind))
   end
   local refs = r.componentRefs
+  if refs ~= nil and (type(refs) ~= "table" or (next(refs) ~= nil and not merge.islist(refs))) then
+    invalid("recipe %s: componentRefs is a %s, not a list of components", origin,
+      type(refs) == "table" and "map" or type(refs))
+  end
   if type(refs) ~= "table" or #refs == 0 then
     invalid("recipe %s has no componentRefs; there is nothing to bundle", origin)
   end

@@ -152,6 +152,11 @@ return {
         errors.raise("invalid", string.format("--sign-key %q: no such file (accepted: a PEM private key file)", o["sign-key"]))
       end
       key = errors.check(fs.read(o["sign-key"], 1024 * 1024), nil, nil, "--sign-key")
+      -- the signer also takes a path: never let file content be read as one
+      if not key:find("-----BEGIN", 1, true) then
+        errors.raise("invalid", string.format("--sign-key %q is not a PEM private key (no -----BEGIN line;" ..
+          " accepted: an Ed25519 or ECDSA P-256 private key in PEM)", o["sign-key"]))
+      end
     end
     local recipe, origin = docio.load(o.recipe, { what = "recipe" })
     local library = require("eidos.bundle.library").open({

@@ -39,6 +39,11 @@ return {
         errors.raise("invalid", string.format("--key %q: no such file (accepted: a PEM public key file)", o.key))
       end
       key = errors.check(fs.read(o.key, 1024 * 1024), nil, nil, "--key")
+      -- the verifier also takes a path: never let file content be read as one
+      if not key:find("-----BEGIN", 1, true) then
+        errors.raise("invalid", string.format("--key %q is not a PEM public key (no -----BEGIN line;" ..
+          " accepted: an Ed25519 or ECDSA P-256 public key in PEM)", o.key))
+      end
     end
     local r = require("eidos.bundle.verify").verify(dir, { key = key })
     if o.format == "text" then

@@ -65,6 +65,10 @@ function M.normalize(field, value)
   local f = M.catalog().fields[field]
   if not f then return nil, string.format("unknown criteria field %q (accepted: %s, nodes)", tostring(field), table.concat(M.FIELDS, ", ")) end
   if value == nil or value == require("eidos.doc").null then return "any" end
+  if type(value) == "table" then
+    return nil, string.format("invalid %s: a %s, not a single value (accepted: %s)", field,
+      require("eidos.doc").islist(value) and "list" or "map", M.accepted(field))
+  end
   if type(value) ~= "string" then value = tostring(value) end
   local v = f.canon[value]
   if v then return v end
@@ -78,9 +82,15 @@ end
 -- nodes(value) -> integer >= 0 | nil, message
 function M.nodes(value)
   if value == nil or value == require("eidos.doc").null or value == "" then return 0 end
-  local n = math.tointeger(tonumber(value))
+  local n
+  -- text must be plain decimal digits: no "1e3", "0x10", "+5" or " 8"
+  if type(value) == "number" or (type(value) == "string" and value:match("^%d+$")) then
+    n = math.tointeger(tonumber(value))
+  end
   if not n or n < 0 then
-    return nil, string.format("invalid nodes %q (accepted: an integer >= 0; 0 means any)", tostring(value))
+    local shown = type(value) ~= "table" and string.format("%q", tostring(value))
+      or (require("eidos.doc").islist(value) and "(a list)" or "(a map)")
+    return nil, string.format("invalid nodes %s (accepted: an integer >= 0; 0 means any)", shown)
   end
   return n
 end
