@@ -165,18 +165,26 @@ function check.bundle(v)
   end
 end
 
--- apply(point, value, ...) -> value after every hook of that point
-function M.apply(point, value, ...)
-  if not M.active() then return value end
+-- call `point` on every hook in order: input() gives each call its value,
+-- take(result) receives each checked result
+local function each(point, input, take, ...)
   for _, h in ipairs(M.with(point)) do
-    local res = table.pack(h.box:call(point, value, ...))
+    local v = input()
+    local res = table.pack(h.box:call(point, v, ...))
     if not res[1] then
       fail(h.file, "crash", res[2])
     else
-      local bad = check[point] and check[point](res[2], value)
-      if bad then fail(h.file, "result", bad) else value = res[2] end
+      local bad = check[point] and check[point](res[2], v)
+      if bad then fail(h.file, "result", bad) else take(res[2]) end
     end
   end
+end
+
+-- apply(point, value, ...) -> value after every hook of that point, each
+-- hook given the previous one's result (criteria, select, recipe, bundle)
+function M.apply(point, value, ...)
+  if not M.active() then return value end
+  each(point, function() return value end, function(r) value = r end, ...)
   return value
 end
 
@@ -186,15 +194,7 @@ end
 function M.collect(point, value, ...)
   local out = {}
   if not M.active() then return out end
-  for _, h in ipairs(M.with(point)) do
-    local res = table.pack(h.box:call(point, value, ...))
-    if not res[1] then
-      fail(h.file, "crash", res[2])
-    else
-      local bad = check[point] and check[point](res[2], value)
-      if bad then fail(h.file, "result", bad) else out[#out + 1] = res[2] end
-    end
-  end
+  each(point, function() return value end, function(r) out[#out + 1] = r end, ...)
   return out
 end
 
