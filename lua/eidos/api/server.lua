@@ -30,6 +30,10 @@ local function parse(args)
   -- user hooks (--hooks DIR, EIDOS_HOOKS) apply to the server's recipes and bundles too
   local main = require("eidos.main")
   if main.configure_hooks then main.configure_hooks(opts) end
+  -- load every hook file now, in each worker's state, so that a broken hook
+  -- stops the server at start rather than failing requests later
+  local hooks = package.loaded["eidos.hooks"]
+  if hooks and hooks.active() then hooks.with("recipe") end
   return opts, cfg
 end
 
