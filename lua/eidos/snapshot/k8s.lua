@@ -11,8 +11,8 @@
 --           policies merged in name order
 --   node    GET nodes/<NODE_NAME|KUBERNETES_NODE_NAME|HOSTNAME>: provider,
 --           runtime, kubelet, kernel and OS image
--- A subtype whose call fails is kept with empty data and the reason in its
--- context; with no cluster configuration at all the measurement is
+-- A subtype whose call fails is kept with empty data and `error` in its
+-- context (so --fail-fast stops on it); with no cluster configuration at all the measurement is
 -- unavailable (nil, reason, "unavailable").
 local cjson = require("cjson")
 local client = require("eidos.k8s.client")
@@ -125,7 +125,9 @@ function M.collect(args)
   local function sub(name, fn)
     local d, why = fn()
     local st = { subtype = name, data = d or {} }
-    if why then st.context = { reason = why } end
+    -- a failed call (no data) is an error, which --fail-fast acts on; a
+    -- note beside data (no ClusterPolicy resource) is only a reason
+    if why then st.context = d == nil and { error = why } or { reason = why } end
     subtypes[#subtypes + 1] = st
   end
   sub("server", function()
