@@ -112,7 +112,7 @@ function M.main(argv0, args)
     local rest = {}
     local takes = { ["--lua-path"] = true, ["--data-dir"] = true, ["--log-level"] = true,
                     ["--hooks"] = true, ["--hook-timeout"] = true, ["--hook-memory"] = true,
-                    ["--kubeconfig"] = true, ["--context"] = true }
+                    ["--kubeconfig"] = true, ["--context"] = true, ["--max-input-size"] = true }
     local i = 1
     while i <= #args do
       local a = args[i]
@@ -152,6 +152,10 @@ function M.main(argv0, args)
     local opts, pos = flags.parse(rest, specs, cmd.name, cmd.passthrough)
     log.setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"] })
     M.configure_hooks(opts)
+    if opts["max-input-size"] then
+      local docio = require("eidos.docio")
+      docio.max_input = docio.parse_size(opts["max-input-size"])
+    end
     if opts.kubeconfig or opts.context then
       require("eidos.k8s.client").set_defaults({ kubeconfig = opts.kubeconfig, context = opts.context })
     end

@@ -21,6 +21,8 @@ M.global = {
   { name = "kubeconfig", arg = "PATH",
     help = "kubeconfig for cm:// and the agent (default: KUBECONFIG, ~/.kube/config, in-cluster)" },
   { name = "context", arg = "NAME", help = "kubeconfig context (default: its current-context)" },
+  { name = "max-input-size", arg = "SIZE",
+    help = "largest input accepted from a file, stdin or URL (e.g. 32M) [default 64M files, 16M URLs]" },
   { name = "hooks", arg = "DIR", repeatable = true,
     help = "load every *.lua hook file of DIR into a sandbox (also EIDOS_HOOKS=DIR:DIR)" },
   { name = "hooks-lenient", help = "log and skip a failing hook instead of stopping" },
