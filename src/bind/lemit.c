@@ -12,7 +12,7 @@
 #include "../core/eidos.h"
 #include "../core/emit.h"
 
-#define MAXDEPTH 200
+#define MAXDEPTH 300 /* above the YAML loader's 256, so what loads can be written */
 
 /* natural order: "a2" < "a10"; otherwise bytewise */
 static int natcmp(const char *a, const char *b) {
@@ -40,9 +40,15 @@ static int natcmp(const char *a, const char *b) {
   return *a ? 1 : *b ? -1 : 0;
 }
 
+struct key { const char *s; size_t len; };
+
+/* natural order; keys equal up to a NUL byte are ordered bytewise in full */
 static int cmpkey(const void *x, const void *y) {
-  int c = natcmp(*(const char *const *)x, *(const char *const *)y);
-  return c ? c : strcmp(*(const char *const *)x, *(const char *const *)y);
+  const struct key *a = x, *b = y;
+  int c = natcmp(a->s, b->s);
+  if (c) return c;
+  c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+  return c ? c : (a->len > b->len) - (a->len < b->len);
 }
 
 static int value(lua_State *L, struct eidos_emit *e, int idx, int depth, char *path, size_t plen);
@@ -58,7 +64,7 @@ static int keypath(char *path, size_t plen, const char *k) {
 
 static int emit_map(lua_State *L, struct eidos_emit *e, int idx, int depth, char *path, size_t plen) {
   int top = lua_gettop(L), holder, klist, n = 0, nordered, i, rc = 0;
-  const char **keys;
+  struct key *keys;
   lua_newtable(L); /* holder: key string -> original key */
   holder = lua_gettop(L);
   lua_newtable(L); /* klist: key strings in emission order (keeps them alive) */
@@ -107,21 +113,23 @@ static int emit_map(lua_State *L, struct eidos_emit *e, int idx, int depth, char
       lua_pop(L, 2);
     }
   }
-  keys = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *keys, 0); /* GC-owned */
+  /* GC-owned; keys are Lua strings kept alive by klist, with their
+     lengths (a key may hold a NUL byte) */
+  keys = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *keys, 0);
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, klist, i + 1);
-    keys[i] = lua_tostring(L, -1);
+    keys[i].s = lua_tolstring(L, -1, &keys[i].len);
     lua_pop(L, 1);
   }
   qsort(keys + nordered, (size_t)(n - nordered), sizeof *keys, cmpkey);
   eidos_emit_begin_map(e);
   for (i = 0; i < n && !rc; i++) {
     int saved;
-    eidos_emit_key(e, keys[i], strlen(keys[i]));
-    lua_pushstring(L, keys[i]);
+    eidos_emit_key(e, keys[i].s, keys[i].len);
+    lua_pushlstring(L, keys[i].s, keys[i].len);
     lua_rawget(L, holder);
     lua_rawget(L, idx);
-    saved = keypath(path, plen, keys[i]);
+    saved = keypath(path, plen, keys[i].s);
     rc = value(L, e, lua_gettop(L), depth + 1, path, plen);
     path[saved] = 0;
     lua_pop(L, 1);
@@ -212,7 +220,11 @@ static int l_json(lua_State *L) { return doemit(L, EIDOS_EMIT_JSON); }
 
 /* emit.natcmp(a, b) -> -1/0/1 in the emitters' natural key order */
 static int l_natcmp(lua_State *L) {
-  int c = cmpkey((const char *[]){luaL_checkstring(L, 1)}, (const char *[]){luaL_checkstring(L, 2)});
+  struct key a, b;
+  int c;
+  a.s = luaL_checklstring(L, 1, &a.len);
+  b.s = luaL_checklstring(L, 2, &b.len);
+  c = cmpkey(&a, &b);
   lua_pushinteger(L, c < 0 ? -1 : c > 0);
   return 1;
 }

@@ -80,6 +80,8 @@ static void push_scalar(lua_State *L, const yaml_event_t *ev) {
 static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
   long start = c->nodes;
   int has_anchor = 0;
+  /* about to raise: free the event first (it owns its value, anchor, tag) */
+  if (!lua_checkstack(L, 8) || c->nodes >= c->max_nodes) yaml_event_delete(ev);
   luaL_checkstack(L, 8, "yaml");
   count(L, c, 1);
   switch (ev->type) {

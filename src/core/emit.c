@@ -19,8 +19,8 @@ struct eidos_emit {
   size_t len, cap;
   char err[256];
   /* JSON: per depth, number of items written so far; is it a map */
-  int count[256];
-  int inmap[256];
+  int count[512];
+  int inmap[512];
   int afterkey;
   /* YAML */
   yaml_emitter_t y;
@@ -119,6 +119,7 @@ static void jstring(struct eidos_emit *e, const char *s, size_t n) {
     unsigned char c = (unsigned char)s[i];
     const char *rep = NULL;
     char hex[8];
+    size_t w = 1; /* input bytes replaced */
     switch (c) {
       case '"': rep = "\\\""; break;
       case '\\': rep = "\\\\"; break;
@@ -130,10 +131,25 @@ static void jstring(struct eidos_emit *e, const char *s, size_t n) {
       default:
         if (c < 0x20 || c == 0x7f) { snprintf(hex, sizeof hex, "\\u%04x", c); rep = hex; }
     }
+    /* escaped too, as YAML readers (eidos's own loader among them) refuse
+       them raw (C1 controls, U+FFFE, U+FFFF) or fold them to a space
+       (U+0085, U+2028, U+2029) */
+    if (!rep && i + 1 < n) {
+      unsigned char c1 = (unsigned char)s[i + 1], c2 = i + 2 < n ? (unsigned char)s[i + 2] : 0;
+      unsigned cp = 0;
+      if (c == 0xC2 && c1 >= 0x80 && c1 <= 0x9F) { cp = c1; w = 2; }
+      else if (c == 0xE2 && c1 == 0x80 && (c2 == 0xA8 || c2 == 0xA9)) { cp = 0x2000u + c2 - 0x80u; w = 3; }
+      else if (c == 0xEF && c1 == 0xBF && (c2 == 0xBE || c2 == 0xBF)) { cp = 0xFFC0u + c2 - 0x80u; w = 3; }
+      if (cp) {
+        snprintf(hex, sizeof hex, "\\u%04x", cp);
+        rep = hex;
+      }
+    }
     if (rep) {
       put(e, s + start, i - start);
       put(e, rep, strlen(rep));
-      start = i + 1;
+      start = i + w;
+      i += w - 1;
     }
   }
   put(e, s + start, n - start);
@@ -141,7 +157,7 @@ static void jstring(struct eidos_emit *e, const char *s, size_t n) {
 }
 
 static int depth_ok(struct eidos_emit *e) {
-  if (e->depth >= 255) return fail(e, EIDOS_EINVAL, "document nested deeper than 255 levels");
+  if (e->depth >= 511) return fail(e, EIDOS_EINVAL, "document nested deeper than 511 levels");
   return 0;
 }
 
@@ -186,13 +202,40 @@ int eidos_emit_end_map(struct eidos_emit *e) { return end(e, 1); }
 int eidos_emit_begin_list(struct eidos_emit *e) { return begin(e, 0); }
 int eidos_emit_end_list(struct eidos_emit *e) { return end(e, 0); }
 
+/* offset of the first byte that is not well-formed UTF-8 by libyaml's
+ * rules (yaml_check_utf8), or n */
+static size_t utf8_bad(const char *s, size_t n) {
+  size_t i = 0, k, w;
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    unsigned long v;
+    w = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (!w || i + w > n) return i;
+    v = w == 1 ? c : w == 2 ? (c & 0x1Fu) : w == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (k = 1; k < w; k++) {
+      if (((unsigned char)s[i + k] & 0xC0) != 0x80) return i;
+      v = (v << 6) | ((unsigned char)s[i + k] & 0x3Fu);
+    }
+    if ((w == 2 && v < 0x80) || (w == 3 && v < 0x800) || (w == 4 && v < 0x10000)) return i;
+    i += w;
+  }
+  return n;
+}
+
 static int yscalar(struct eidos_emit *e, const char *s, size_t n, yaml_scalar_style_t style) {
   yaml_event_t ev;
   /* quoted_implicit is always set: when libyaml itself must quote a string
      we asked to be plain (it starts with '#', say) no "!" tag is written */
   if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)n,
-                                    style == YAML_PLAIN_SCALAR_STYLE, 1, style))
-    return fail(e, EIDOS_EINTERNAL, "out of memory");
+                                    style == YAML_PLAIN_SCALAR_STYLE, 1, style)) {
+    size_t bad = utf8_bad(s, n);
+    char msg[128];
+    if (bad == n) return fail(e, EIDOS_EINTERNAL, "out of memory");
+    /* libyaml refuses text that is not UTF-8: say so (not "out of memory") */
+    snprintf(msg, sizeof msg, "a string is not valid UTF-8 (byte 0x%02x at offset %zu of %zu)",
+             (unsigned char)s[bad], bad, n);
+    return fail(e, EIDOS_EINVAL, msg);
+  }
   return yemit(e, &ev);
 }
 

@@ -125,7 +125,7 @@ function M.format(accept, explicit)
   if not accept or accept == "" then return "json" end
   local best = { json = -1, yaml = -1 }
   for part in accept:gmatch("[^,]+") do
-    local mt = part:match("^%s*([^;%s]+)"):lower()
+    local mt = (part:match("^%s*([^;%s]+)") or ""):lower() -- "" for blank or parameter-only elements
     local q = tonumber(part:match(";%s*[qQ]%s*=%s*([%d.]+)")) or 1
     local function take(f, v) if v > best[f] then best[f] = v end end
     if JSON_TYPES[mt] or mt:match("^application/[%w.%-]+%+json$") then take("json", q)

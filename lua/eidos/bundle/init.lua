@@ -133,7 +133,8 @@ local function check_recipe(r, origin)
     local n = ref.name
     if not dns_label(n) then
       invalid("recipe %s: component name %q is not usable (accepted: a DNS label: lower-case letters, digits" ..
-        " and '-', at most 63 characters, no path separators)", origin, tostring(n))
+        " and '-', at most 63 characters, no path separators)", origin,
+        type(n) == "table" and "(a map or list)" or tostring(n))
     end
     if seen[n] then invalid("recipe %s: component %q is listed twice", origin, n) end
     seen[n] = true

@@ -31,6 +31,11 @@ function M.layers(lib, ref, prov)
   local out = {}
   local name = ref.name
   local vf = ref.valuesFile
+  if vf == null then vf = nil end
+  if vf ~= nil and type(vf) ~= "string" then
+    errors.raise("invalid", string.format("component %q: valuesFile must be a path (a string), got a %s",
+      tostring(name), doc.islist(vf) and "list" or type(vf) == "table" and "map" or type(vf)))
+  end
   local ov = ref.overrides
   local has_ov = ismap(ov) and next(ov) ~= nil
   if (vf == nil or vf == "") and not has_ov then return out end
