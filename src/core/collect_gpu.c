@@ -202,6 +202,16 @@ static const struct { const char *key, *upstream; } first_keys[] = {
   {"gsp-firmware-version", "gpu.gsp-firmware-version"},
 };
 
+/* drop what a failed source left and start again with empty trees;
+ * -1 when out of memory */
+static int fresh(struct eidos_value **data, struct eidos_value **gpus) {
+  eidos_value_free(*data);
+  eidos_value_free(*gpus);
+  *data = eidos_value_new_map();
+  *gpus = eidos_value_new_list();
+  return *data && *gpus ? 0 : -1;
+}
+
 static int build(struct eidos_value **out, struct eidos_value *data,
                  struct eidos_value *gpus, const char *source,
                  const char *reason) {
@@ -263,11 +273,7 @@ int eidos_collect_gpu(const struct eidos_collect_ctx *c,
     goto done;
   }
   /* fall back to nvidia-smi, with fresh trees */
-  eidos_value_free(data);
-  eidos_value_free(gpus);
-  data = eidos_value_new_map();
-  gpus = eidos_value_new_list();
-  if (!data || !gpus) goto oom;
+  if (fresh(&data, &gpus)) goto oom;
   rc = cx_smi_run(c, &xml, why_smi, sizeof why_smi);
   if (rc == EIDOS_ETIMEOUT) {
     eidos_value_free(data);
@@ -284,11 +290,7 @@ int eidos_collect_gpu(const struct eidos_collect_ctx *c,
       goto done;
     }
     /* unparseable output counts as no GPU (as upstream) */
-    eidos_value_free(data);
-    eidos_value_free(gpus);
-    data = eidos_value_new_map();
-    gpus = eidos_value_new_list();
-    if (!data || !gpus) goto oom;
+    if (fresh(&data, &gpus)) goto oom;
   }
   snprintf(reason, sizeof reason, "no NVIDIA driver found: NVML: %s; %s",
            why_nvml, why_smi);
