@@ -43,8 +43,9 @@ int eidos_res_read(const char *rel, const char **data, size_t *len, int *owned,
                    char *origin, size_t originlen, char *err, size_t errlen);
 
 /* Like eidos_res_read for a Lua module: a file on disk is always source
- * text (*binary = 0); the embedded copy is the build's precompiled chunk
- * when there is one (*binary = 1), else its source. */
+ * text (*binary = 0) -- unless it is byte-identical to the embedded source,
+ * which is then no override; the embedded copy is the build's precompiled
+ * chunk when there is one (*binary = 1), else its source. */
 int eidos_res_read_code(const char *rel, const char **data, size_t *len, int *owned,
                         int *binary, char *origin, size_t originlen,
                         char *err, size_t errlen);
