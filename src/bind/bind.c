@@ -3,6 +3,7 @@
  */
 #include "bind.h"
 #include "../core/eidos.h"
+#include "../core/http.h"
 
 int eidos_bind_fail(lua_State *L, int code, const char *msg) {
   lua_pushnil(L);
@@ -73,4 +74,44 @@ void eidos_bind_class(lua_State *L, const char *name, const luaL_Reg *methods,
     }
   }
   lua_pop(L, 1);
+}
+
+const char *eidos_bind_optstring(lua_State *L, int t, const char *k, size_t *len, const char *who) {
+  const char *s = NULL;
+  if (len) *len = 0;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: field %s must be a string", who, k);
+    s = lua_tolstring(L, -1, len);
+  }
+  lua_pop(L, 1);
+  return s;
+}
+
+double eidos_bind_optnumber(lua_State *L, int t, const char *k, double def, const char *who) {
+  double v = def;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isnumber(L, -1)) luaL_error(L, "%s: field %s must be a number", who, k);
+    v = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+int eidos_bind_optboolean(lua_State *L, int t, const char *k) {
+  int v;
+  lua_getfield(L, t, k);
+  v = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+void eidos_bind_opttls(lua_State *L, int t, struct eidos_tls *tls, const char *who) {
+  tls->ca_file = eidos_bind_optstring(L, t, "ca_file", NULL, who);
+  tls->ca_pem = eidos_bind_optstring(L, t, "ca_data", &tls->ca_pem_len, who);
+  tls->cert_file = eidos_bind_optstring(L, t, "cert_file", NULL, who);
+  tls->cert_pem = eidos_bind_optstring(L, t, "cert_data", &tls->cert_pem_len, who);
+  tls->key_file = eidos_bind_optstring(L, t, "key_file", NULL, who);
+  tls->key_pem = eidos_bind_optstring(L, t, "key_data", &tls->key_pem_len, who);
 }

@@ -34,6 +34,19 @@ void eidos_bind_map_mt(lua_State *L);
  * eidos.list, or a non-empty table whose keys are exactly 1..n. */
 int eidos_bind_islist(lua_State *L, int idx, lua_Integer *n);
 
+/* Read field k of the options table at index t, raising "<who>: field k
+ * must be a string|number" on a wrong type. A string stays referenced by
+ * the table, so the pointer lives as long as the table does; *len (if
+ * given) gets its length, 0 when absent. */
+const char *eidos_bind_optstring(lua_State *L, int t, const char *k, size_t *len, const char *who);
+double eidos_bind_optnumber(lua_State *L, int t, const char *k, double def, const char *who);
+int eidos_bind_optboolean(lua_State *L, int t, const char *k);
+
+/* The TLS fields of an options table (ca_file, ca_data, cert_file,
+ * cert_data, key_file, key_data; *_data is PEM text) into tls. */
+struct eidos_tls;
+void eidos_bind_opttls(lua_State *L, int t, struct eidos_tls *tls, const char *who);
+
 /* Register the metatable of a handle type once: name (e.g.
  * "eidos.sandbox.Box"), methods as its __index (may be NULL), and
  * metamethods (__gc, __close, ...; may be NULL). Leaves the stack as it was. */

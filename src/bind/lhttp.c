@@ -13,37 +13,7 @@
 
 #define MAX_HEADERS 64
 
-static const char *opt_str(lua_State *L, int t, const char *k, size_t *len) {
-  const char *s = NULL;
-  lua_getfield(L, t, k);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "http.request: option %s must be a string", k);
-    s = lua_tolstring(L, -1, len);
-  } else if (len) {
-    *len = 0;
-  }
-  lua_pop(L, 1);   /* the string stays referenced by the options table */
-  return s;
-}
-
-static double opt_num(lua_State *L, int t, const char *k, double def) {
-  double v = def;
-  lua_getfield(L, t, k);
-  if (!lua_isnil(L, -1)) {
-    if (!lua_isnumber(L, -1)) luaL_error(L, "http.request: option %s must be a number", k);
-    v = lua_tonumber(L, -1);
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
-static int opt_bool(lua_State *L, int t, const char *k) {
-  int v;
-  lua_getfield(L, t, k);
-  v = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
+#define WHO "http.request" /* names the function in option type errors */
 
 static int bad_header(const char *s) {
   for (; *s; s++)
@@ -70,23 +40,18 @@ static int l_request(lua_State *L) {
 
   luaL_checktype(L, 1, LUA_TTABLE);
   memset(&q, 0, sizeof q);
-  q.url = opt_str(L, 1, "url", NULL);
+  q.url = eidos_bind_optstring(L, 1, "url", NULL, WHO);
   if (!q.url) return luaL_error(L, "http.request: url is required");
-  q.method = opt_str(L, 1, "method", NULL);
-  q.body = opt_str(L, 1, "body", &q.body_len);
-  q.user_agent = opt_str(L, 1, "user_agent", NULL);
-  q.ca_file = opt_str(L, 1, "ca_file", NULL);
-  q.ca_pem = opt_str(L, 1, "ca_data", &q.ca_pem_len);
-  q.cert_file = opt_str(L, 1, "cert_file", NULL);
-  q.cert_pem = opt_str(L, 1, "cert_data", &q.cert_pem_len);
-  q.key_file = opt_str(L, 1, "key_file", NULL);
-  q.key_pem = opt_str(L, 1, "key_data", &q.key_pem_len);
-  q.insecure = opt_bool(L, 1, "insecure");
-  q.connect_timeout_ms = (long)(opt_num(L, 1, "connect_timeout", 0) * 1000);
-  q.timeout_ms = (long)(opt_num(L, 1, "timeout", 0) * 1000);
-  v = opt_num(L, 1, "max_size", 0);
+  q.method = eidos_bind_optstring(L, 1, "method", NULL, WHO);
+  q.body = eidos_bind_optstring(L, 1, "body", &q.body_len, WHO);
+  q.user_agent = eidos_bind_optstring(L, 1, "user_agent", NULL, WHO);
+  eidos_bind_opttls(L, 1, &q.tls, WHO);
+  q.insecure = eidos_bind_optboolean(L, 1, "insecure");
+  q.connect_timeout_ms = (long)(eidos_bind_optnumber(L, 1, "connect_timeout", 0, WHO) * 1000);
+  q.timeout_ms = (long)(eidos_bind_optnumber(L, 1, "timeout", 0, WHO) * 1000);
+  v = eidos_bind_optnumber(L, 1, "max_size", 0, WHO);
   q.max_size = v > 0 ? (size_t)v : 0;
-  q.max_redirects = (int)opt_num(L, 1, "max_redirects", 0);
+  q.max_redirects = (int)eidos_bind_optnumber(L, 1, "max_redirects", 0, WHO);
 
   /* headers: kept alive on the stack (a table of formatted strings) */
   lua_newtable(L);

@@ -25,28 +25,7 @@ static eidos_k8s_client **check_client(lua_State *L, int idx) {
   return c;
 }
 
-static const char *field_str(lua_State *L, int t, const char *k, size_t *len) {
-  const char *s = NULL;
-  if (len) *len = 0;
-  lua_getfield(L, t, k);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "k8s: field %s must be a string", k);
-    s = lua_tolstring(L, -1, len);
-  }
-  lua_pop(L, 1);
-  return s;
-}
-
-static double field_num(lua_State *L, int t, const char *k) {
-  double v = 0;
-  lua_getfield(L, t, k);
-  if (!lua_isnil(L, -1)) {
-    if (!lua_isnumber(L, -1)) luaL_error(L, "k8s: field %s must be a number", k);
-    v = lua_tonumber(L, -1);
-  }
-  lua_pop(L, 1);
-  return v;
-}
+#define WHO "k8s" /* names the module in field type errors */
 
 /*
  * k8s.client{server=, ca_file=, ca_data=PEM, cert_file=, cert_data=PEM,
@@ -61,24 +40,19 @@ static int l_client(lua_State *L) {
   int rc;
   luaL_checktype(L, 1, LUA_TTABLE);
   memset(&c, 0, sizeof c);
-  c.server = field_str(L, 1, "server", NULL);
-  c.ca_file = field_str(L, 1, "ca_file", NULL);
-  c.ca_pem = field_str(L, 1, "ca_data", &c.ca_pem_len);
-  c.cert_file = field_str(L, 1, "cert_file", NULL);
-  c.cert_pem = field_str(L, 1, "cert_data", &c.cert_pem_len);
-  c.key_file = field_str(L, 1, "key_file", NULL);
-  c.key_pem = field_str(L, 1, "key_data", &c.key_pem_len);
-  c.token = field_str(L, 1, "token", NULL);
-  c.token_file = field_str(L, 1, "token_file", NULL);
-  c.user_agent = field_str(L, 1, "user_agent", NULL);
+  c.server = eidos_bind_optstring(L, 1, "server", NULL, WHO);
+  eidos_bind_opttls(L, 1, &c.tls, WHO);
+  c.token = eidos_bind_optstring(L, 1, "token", NULL, WHO);
+  c.token_file = eidos_bind_optstring(L, 1, "token_file", NULL, WHO);
+  c.user_agent = eidos_bind_optstring(L, 1, "user_agent", NULL, WHO);
   lua_getfield(L, 1, "insecure");
   c.insecure = lua_toboolean(L, -1);
   lua_pop(L, 1);
-  c.connect_timeout_ms = (long)(field_num(L, 1, "connect_timeout") * 1000);
-  c.timeout_ms = (long)(field_num(L, 1, "timeout") * 1000);
-  c.max_attempts = (int)field_num(L, 1, "max_attempts");
-  c.backoff_ms = (long)(field_num(L, 1, "backoff") * 1000);
-  c.max_wait_ms = (long)(field_num(L, 1, "max_wait") * 1000);
+  c.connect_timeout_ms = (long)(eidos_bind_optnumber(L, 1, "connect_timeout", 0, WHO) * 1000);
+  c.timeout_ms = (long)(eidos_bind_optnumber(L, 1, "timeout", 0, WHO) * 1000);
+  c.max_attempts = (int)eidos_bind_optnumber(L, 1, "max_attempts", 0, WHO);
+  c.backoff_ms = (long)(eidos_bind_optnumber(L, 1, "backoff", 0, WHO) * 1000);
+  c.max_wait_ms = (long)(eidos_bind_optnumber(L, 1, "max_wait", 0, WHO) * 1000);
   ud = lua_newuserdatauv(L, sizeof *ud, 0);
   *ud = NULL;
   luaL_setmetatable(L, CLIENT_MT);
@@ -106,11 +80,11 @@ static int l_request(lua_State *L) {
   q.body = luaL_optlstring(L, 4, NULL, &q.body_len);
   if (lua_istable(L, 5)) {
     double v;
-    q.content_type = field_str(L, 5, "content_type", NULL);
-    q.accept = field_str(L, 5, "accept", NULL);
-    q.timeout_ms = (long)(field_num(L, 5, "timeout") * 1000);
-    q.max_attempts = (int)field_num(L, 5, "max_attempts");
-    v = field_num(L, 5, "max_size");
+    q.content_type = eidos_bind_optstring(L, 5, "content_type", NULL, WHO);
+    q.accept = eidos_bind_optstring(L, 5, "accept", NULL, WHO);
+    q.timeout_ms = (long)(eidos_bind_optnumber(L, 5, "timeout", 0, WHO) * 1000);
+    q.max_attempts = (int)eidos_bind_optnumber(L, 5, "max_attempts", 0, WHO);
+    v = eidos_bind_optnumber(L, 5, "max_size", 0, WHO);
     q.max_size = v > 0 ? (size_t)v : 0;
   }
   rc = eidos_k8s_request(*c, &q, &r, err, sizeof err);
@@ -152,9 +126,9 @@ static int l_set_credentials(lua_State *L) {
   char err[ERRLEN];
   int rc;
   luaL_checktype(L, 2, LUA_TTABLE);
-  rc = eidos_k8s_set_credentials(*c, field_str(L, 2, "token", NULL),
-                                 field_str(L, 2, "cert_data", NULL),
-                                 field_str(L, 2, "key_data", NULL), err, sizeof err);
+  rc = eidos_k8s_set_credentials(*c, eidos_bind_optstring(L, 2, "token", NULL, WHO),
+                                 eidos_bind_optstring(L, 2, "cert_data", NULL, WHO),
+                                 eidos_bind_optstring(L, 2, "key_data", NULL, WHO), err, sizeof err);
   if (rc) return eidos_bind_fail(L, rc, err);
   lua_pushboolean(L, 1);
   return 1;

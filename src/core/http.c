@@ -240,30 +240,30 @@ int eidos_http_do(const struct eidos_http_req *req, struct eidos_http_resp *resp
     SET(CURLOPT_SSL_VERIFYPEER, 0L);
     SET(CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  if (req->ca_file || req->ca_pem) {
+  if (req->tls.ca_file || req->tls.ca_pem) {
     /* a given CA replaces the system trust store, as client-go does */
     SET(CURLOPT_CAPATH, (char *)NULL);
-    if (req->ca_pem) {
-      struct curl_blob b = {(void *)req->ca_pem, req->ca_pem_len, CURL_BLOB_COPY};
+    if (req->tls.ca_pem) {
+      struct curl_blob b = {(void *)req->tls.ca_pem, req->tls.ca_pem_len, CURL_BLOB_COPY};
       SET(CURLOPT_CAINFO_BLOB, &b);
     } else {
-      SET(CURLOPT_CAINFO, req->ca_file);
+      SET(CURLOPT_CAINFO, req->tls.ca_file);
     }
   }
-  if (req->cert_pem) {
-    struct curl_blob b = {(void *)req->cert_pem, req->cert_pem_len, CURL_BLOB_COPY};
+  if (req->tls.cert_pem) {
+    struct curl_blob b = {(void *)req->tls.cert_pem, req->tls.cert_pem_len, CURL_BLOB_COPY};
     SET(CURLOPT_SSLCERT_BLOB, &b);
     SET(CURLOPT_SSLCERTTYPE, "PEM");
-  } else if (req->cert_file) {
-    SET(CURLOPT_SSLCERT, req->cert_file);
+  } else if (req->tls.cert_file) {
+    SET(CURLOPT_SSLCERT, req->tls.cert_file);
     SET(CURLOPT_SSLCERTTYPE, "PEM");
   }
-  if (req->key_pem) {
-    struct curl_blob b = {(void *)req->key_pem, req->key_pem_len, CURL_BLOB_COPY};
+  if (req->tls.key_pem) {
+    struct curl_blob b = {(void *)req->tls.key_pem, req->tls.key_pem_len, CURL_BLOB_COPY};
     SET(CURLOPT_SSLKEY_BLOB, &b);
     SET(CURLOPT_SSLKEYTYPE, "PEM");
-  } else if (req->key_file) {
-    SET(CURLOPT_SSLKEY, req->key_file);
+  } else if (req->tls.key_file) {
+    SET(CURLOPT_SSLKEY, req->tls.key_file);
     SET(CURLOPT_SSLKEYTYPE, "PEM");
   }
 

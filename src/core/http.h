@@ -22,6 +22,18 @@
 
 #define EIDOS_HTTP_DEFAULT_MAX (16u * 1024u * 1024u)
 
+/* TLS material: each of CA, client certificate and key comes from a file
+ * or from PEM bytes in memory (a _pem_len of 0 means NUL-terminated). Also
+ * part of a Kubernetes connection (k8s.h). */
+struct eidos_tls {
+  const char *ca_file;
+  const char *ca_pem; size_t ca_pem_len;
+  const char *cert_file;
+  const char *cert_pem; size_t cert_pem_len;
+  const char *key_file;
+  const char *key_pem; size_t key_pem_len;
+};
+
 struct eidos_http_req {
   const char *method;          /* NULL: GET */
   const char *url;
@@ -34,14 +46,7 @@ struct eidos_http_req {
   int max_redirects;           /* 0: redirects are not followed; when
                                   followed, only to https:// targets */
   const char *user_agent;      /* NULL: "eidos" */
-  /* TLS. Verification is on unless insecure is set. Each of CA, client
-   * certificate and key comes from a file or from PEM bytes in memory. */
-  const char *ca_file;
-  const char *ca_pem; size_t ca_pem_len;
-  const char *cert_file;
-  const char *cert_pem; size_t cert_pem_len;
-  const char *key_file;
-  const char *key_pem; size_t key_pem_len;
+  struct eidos_tls tls;         /* verification is on unless insecure is set */
   int insecure;
 };
 

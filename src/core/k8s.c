@@ -100,15 +100,15 @@ int eidos_k8s_new(const struct eidos_k8s_conn *conn, eidos_k8s_client **out,
   while (n > 0 && conn->server[n - 1] == '/') n--;   /* no trailing slash */
   c->server = dupn(conn->server, n);
   if (!c->server) oom = 1;
-  dup_opt(&c->ca_file, conn->ca_file, 0, &oom);
-  dup_opt(&c->ca_pem, conn->ca_pem, conn->ca_pem_len, &oom);
-  c->ca_pem_len = c->ca_pem ? (conn->ca_pem_len ? conn->ca_pem_len : strlen(c->ca_pem)) : 0;
-  dup_opt(&c->cert_file, conn->cert_file, 0, &oom);
-  dup_opt(&c->cert_pem, conn->cert_pem, conn->cert_pem_len, &oom);
-  c->cert_pem_len = c->cert_pem ? (conn->cert_pem_len ? conn->cert_pem_len : strlen(c->cert_pem)) : 0;
-  dup_opt(&c->key_file, conn->key_file, 0, &oom);
-  dup_opt(&c->key_pem, conn->key_pem, conn->key_pem_len, &oom);
-  c->key_pem_len = c->key_pem ? (conn->key_pem_len ? conn->key_pem_len : strlen(c->key_pem)) : 0;
+  dup_opt(&c->ca_file, conn->tls.ca_file, 0, &oom);
+  dup_opt(&c->ca_pem, conn->tls.ca_pem, conn->tls.ca_pem_len, &oom);
+  c->ca_pem_len = c->ca_pem ? (conn->tls.ca_pem_len ? conn->tls.ca_pem_len : strlen(c->ca_pem)) : 0;
+  dup_opt(&c->cert_file, conn->tls.cert_file, 0, &oom);
+  dup_opt(&c->cert_pem, conn->tls.cert_pem, conn->tls.cert_pem_len, &oom);
+  c->cert_pem_len = c->cert_pem ? (conn->tls.cert_pem_len ? conn->tls.cert_pem_len : strlen(c->cert_pem)) : 0;
+  dup_opt(&c->key_file, conn->tls.key_file, 0, &oom);
+  dup_opt(&c->key_pem, conn->tls.key_pem, conn->tls.key_pem_len, &oom);
+  c->key_pem_len = c->key_pem ? (conn->tls.key_pem_len ? conn->tls.key_pem_len : strlen(c->key_pem)) : 0;
   dup_opt(&c->token, conn->token, 0, &oom);
   dup_opt(&c->token_file, conn->token_file, 0, &oom);
   dup_opt(&c->user_agent, conn->user_agent ? conn->user_agent : "eidos", 0, &oom);
@@ -501,14 +501,14 @@ int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
     h.timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms;
     h.max_size = req->max_size ? req->max_size : K8S_MAX_BODY;
     h.user_agent = c->user_agent;
-    h.ca_file = c->ca_file;
-    h.ca_pem = c->ca_pem; h.ca_pem_len = c->ca_pem_len;
-    h.cert_file = cert ? NULL : c->cert_file;
-    h.cert_pem = cert ? cert : c->cert_pem;
-    h.cert_pem_len = cert ? strlen(cert) : c->cert_pem_len;
-    h.key_file = key ? NULL : c->key_file;
-    h.key_pem = key ? key : c->key_pem;
-    h.key_pem_len = key ? strlen(key) : c->key_pem_len;
+    h.tls.ca_file = c->ca_file;
+    h.tls.ca_pem = c->ca_pem; h.tls.ca_pem_len = c->ca_pem_len;
+    h.tls.cert_file = cert ? NULL : c->cert_file;
+    h.tls.cert_pem = cert ? cert : c->cert_pem;
+    h.tls.cert_pem_len = cert ? strlen(cert) : c->cert_pem_len;
+    h.tls.key_file = key ? NULL : c->key_file;
+    h.tls.key_pem = key ? key : c->key_pem;
+    h.tls.key_pem_len = key ? strlen(key) : c->key_pem_len;
     h.insecure = c->insecure;
 
     eidos_http_resp_free(&hr);

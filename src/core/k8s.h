@@ -13,15 +13,11 @@
 #define EIDOS_K8S_H
 
 #include <stddef.h>
+#include "http.h"
 
 struct eidos_k8s_conn {
   const char *server;          /* https://host:port[/prefix] */
-  const char *ca_file;
-  const char *ca_pem; size_t ca_pem_len;
-  const char *cert_file;
-  const char *cert_pem; size_t cert_pem_len;
-  const char *key_file;
-  const char *key_pem; size_t key_pem_len;
+  struct eidos_tls tls;        /* CA and client certificate (http.h) */
   const char *token;           /* bearer token, or NULL */
   const char *token_file;      /* re-read whenever it changes, or NULL */
   int insecure;                /* skip server certificate verification */

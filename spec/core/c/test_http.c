@@ -20,7 +20,7 @@ static int get(const char *url, const char *ca, size_t max, int redirects, long 
   struct eidos_http_req q;
   memset(&q, 0, sizeof q);
   q.url = url;
-  q.ca_file = ca;
+  q.tls.ca_file = ca;
   q.max_size = max;
   q.max_redirects = redirects;
   q.timeout_ms = timeout_ms;
@@ -90,10 +90,10 @@ int main(int argc, char **argv) {
     struct eidos_http_req q;
     memset(&q, 0, sizeof q);
     q.url = url;
-    q.ca_pem = slurp(ca, &q.ca_pem_len);
+    q.tls.ca_pem = slurp(ca, &q.tls.ca_pem_len);
     rc = eidos_http_do(&q, &r, ERR, sizeof ERR);
     CHECK(rc == 0 && r.status == 200, "CA PEM blob: %d %s", rc, ERR);
-    free((char *)q.ca_pem);
+    free((char *)q.tls.ca_pem);
     eidos_http_resp_free(&r);
   }
 

@@ -35,7 +35,7 @@ static void control(const char *what, const char *json) {
   memset(&r, 0, sizeof r);
   snprintf(url, sizeof url, "%s/__control/%s", F.base, what);
   snprintf(ca, sizeof ca, "%s/ca.crt", F.dir);
-  r.method = "POST"; r.url = url; r.headers = hdrs; r.ca_file = ca;
+  r.method = "POST"; r.url = url; r.headers = hdrs; r.tls.ca_file = ca;
   r.body = json; r.body_len = strlen(json);
   if (eidos_http_do(&r, &resp, ERR, sizeof ERR) != 0 || resp.status != 200) {
     fprintf(stderr, "control %s failed: %s\n", what, ERR);
@@ -53,10 +53,10 @@ static eidos_k8s_client *client(const char *mode) {
   snprintf(cert, sizeof cert, "%s/client.crt", F.dir);
   snprintf(key, sizeof key, "%s/client.key", F.dir);
   c.server = F.base;
-  c.ca_file = ca;
+  c.tls.ca_file = ca;
   c.timeout_ms = 800;
   c.backoff_ms = 50;
-  if (strcmp(mode, "cert") == 0) { c.cert_file = cert; c.key_file = key; }
+  if (strcmp(mode, "cert") == 0) { c.tls.cert_file = cert; c.tls.key_file = key; }
   else if (strcmp(mode, "token") == 0) c.token = "sekret";
   else if (strcmp(mode, "badtoken") == 0) c.token = "wrong";
   if (eidos_k8s_new(&c, &k, ERR, sizeof ERR) != 0) {
@@ -178,7 +178,7 @@ static void test_auth(void) {
     snprintf(ca, sizeof ca, "%s/ca.crt", F.dir);
     write_file(tf, "rotating-one\n");
     control("tokens", "{\"sekret\":\"alice\",\"rotating-one\":\"sa\"}");
-    c.server = F.base; c.ca_file = ca; c.token_file = tf;
+    c.server = F.base; c.tls.ca_file = ca; c.token_file = tf;
     rc = eidos_k8s_new(&c, &k, ERR, sizeof ERR);
     CHECK(rc == 0, "new");
     rc = req(k, "GET", "/api/v1/nodes", NULL, &r);
@@ -202,13 +202,13 @@ static void test_auth(void) {
     char ca[512];
     memset(&c, 0, sizeof c);
     snprintf(ca, sizeof ca, "%s/other-ca.crt", F.dir);
-    c.server = F.base; c.ca_file = ca; c.token = "sekret";
+    c.server = F.base; c.tls.ca_file = ca; c.token = "sekret";
     eidos_k8s_new(&c, &k, ERR, sizeof ERR);
     rc = req(k, "GET", "/version", NULL, &r);
     CHECK(rc == EIDOS_EUNAVAIL && r.attempts == 1, "untrusted CA: %d %d %s", rc, r.attempts, ERR);
     eidos_k8s_resp_free(&r);
     eidos_k8s_free(k);
-    c.ca_file = NULL; c.insecure = 1;
+    c.tls.ca_file = NULL; c.insecure = 1;
     eidos_k8s_new(&c, &k, ERR, sizeof ERR);
     rc = req(k, "GET", "/version", NULL, &r);
     CHECK(rc == 0, "insecure: %d %s", rc, ERR);
@@ -223,7 +223,7 @@ static void test_auth(void) {
     snprintf(ca, sizeof ca, "%s/ca.crt", F.dir);
     snprintf(cert, sizeof cert, "%s/other-client.crt", F.dir);
     snprintf(key, sizeof key, "%s/other-client.key", F.dir);
-    c.server = F.base; c.ca_file = ca; c.cert_file = cert; c.key_file = key;
+    c.server = F.base; c.tls.ca_file = ca; c.tls.cert_file = cert; c.tls.key_file = key;
     eidos_k8s_new(&c, &k, ERR, sizeof ERR);
     rc = req(k, "GET", "/version", NULL, &r);
     CHECK(rc != 0, "untrusted client certificate accepted");
@@ -239,11 +239,11 @@ static void test_auth(void) {
     snprintf(p2, sizeof p2, "%s/client.crt", F.dir);
     snprintf(p3, sizeof p3, "%s/client.key", F.dir);
     c.server = F.base;
-    c.ca_pem = slurp(p1, &c.ca_pem_len);
-    c.cert_pem = slurp(p2, &c.cert_pem_len);
-    c.key_pem = slurp(p3, &c.key_pem_len);
+    c.tls.ca_pem = slurp(p1, &c.tls.ca_pem_len);
+    c.tls.cert_pem = slurp(p2, &c.tls.cert_pem_len);
+    c.tls.key_pem = slurp(p3, &c.tls.key_pem_len);
     eidos_k8s_new(&c, &k, ERR, sizeof ERR);
-    free((char *)c.ca_pem); free((char *)c.cert_pem); free((char *)c.key_pem);
+    free((char *)c.tls.ca_pem); free((char *)c.tls.cert_pem); free((char *)c.tls.key_pem);
     rc = req(k, "GET", "/api/v1/nodes/gpu-node-1", NULL, &r);
     CHECK(rc == 0 && strstr(r.body, "gpu-node-1"), "pem blobs: %d %s", rc, ERR);
     eidos_k8s_resp_free(&r);
