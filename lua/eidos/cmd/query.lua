@@ -35,14 +35,8 @@ local function explain(result, lib, selector, value)
   local s = selector:gsub("^%.", "")
   local comp, rest = s:match("^components%.([^.]+)%.?(.*)$")
   local rows = { { "PATH", "VALUE", "FROM" } }
-  local show = require("eidos.recipe.explain").show
-  local function from(o)
-    local p = {}
-    if o.via then p[#p + 1] = o.via end
-    if o.overlay then p[#p + 1] = o.overlay end
-    if o.file then p[#p + 1] = o.file end
-    return table.concat(p, " ")
-  end
+  local explain = require("eidos.recipe.explain")
+  local show, from = explain.show, explain.from_text
   local function under(path, prefix)
     return prefix == "" or path == prefix or path:sub(1, #prefix + 1) == prefix .. "." or path:sub(1, #prefix + 1) == prefix .. "["
   end

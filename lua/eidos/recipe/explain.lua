@@ -115,6 +115,7 @@ local function show(v)
 end
 M.show = show
 
+-- from_text(o) -> "via overlay file": where a field or value was set
 local function from_text(o)
   local parts = {}
   if o.via then parts[#parts + 1] = o.via end
@@ -122,6 +123,7 @@ local function from_text(o)
   if o.file then parts[#parts + 1] = o.file end
   return table.concat(parts, " ")
 end
+M.from_text = from_text
 
 -- rows -> aligned text
 local function table_text(rows)

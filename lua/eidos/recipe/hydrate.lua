@@ -59,13 +59,17 @@ function M.layers(lib, ref, prov)
   return out
 end
 
--- component_values(lib, ref) -> hydrated values (a new table)
-function M.component_values(lib, ref, prov)
-  local ls = M.layers(lib, ref, prov)
+-- the layers deep-merged in order (a new table)
+local function merged(ls)
   local vals = {}
   for _, l in ipairs(ls) do vals[#vals + 1] = l.values end
   if #vals == 0 then return {} end
   return cmerge.deep({}, table.unpack(vals))
+end
+
+-- component_values(lib, ref) -> hydrated values (a new table)
+function M.component_values(lib, ref, prov)
+  return merged(M.layers(lib, ref, prov))
 end
 
 M.COMPONENT_ORDER = { "name", "type", "source", "namespace", "chart", "version", "tag", "path", "dependencyRefs",
@@ -221,12 +225,9 @@ end
 -- explain_values(lib, ref, prov) -> list of {path, value, src}
 function M.explain_values(lib, ref, prov)
   local ls = M.layers(lib, ref, prov)
-  local vals = {}
-  for _, l in ipairs(ls) do vals[#vals + 1] = l.values end
-  if #vals == 0 then return {} end
-  local merged = cmerge.deep({}, table.unpack(vals))
+  if #ls == 0 then return {} end
   local out = {}
-  for _, leaf in ipairs(walk_keys(merged, {})) do
+  for _, leaf in ipairs(walk_keys(merged(ls), {})) do
     local src
     for i = #ls, 1, -1 do
       if has_path(ls[i].values, leaf.keys) then
