@@ -1,6 +1,6 @@
--- fuzz/adapters/template.lua: the template engine (lua/eidos/template.lua
--- and eidos.template.funcs): lexer, parser, the Lua code generator and
--- the runtime with its instruction and size budgets. Input: template text,
+-- fuzz/adapters/template.lua: the template engine (lua/eidos/template/:
+-- lex, parse, gen, runtime and funcs): lexer, parser, the Lua code
+-- generator and the runtime with its instruction and size budgets. Input: template text,
 -- optionally followed by a NUL byte and a YAML document used as the data
 -- (else a fixed data tree shaped like a component manifest's: Values,
 -- Release, Chart). Includes resolve below templates/ of the resource tree

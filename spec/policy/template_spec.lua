@@ -229,6 +229,81 @@ describe("eidos.template", function()
     end)
   end)
 
+  describe("compile = translate (text -> Lua chunk text) then load", function()
+    local runtime = require("eidos.template.runtime")
+    local files = {
+      ["templates/x/main.tpl"] = '{{ define "greet" }}hi {{ . }}{{ end }}{{ include "greet" .v }}, ' ..
+        '{{ range $k, $v := .m }}{{ $k }}={{ $v | quote }} {{ end }}{{ include "part.tpl" . | upper }}',
+      ["templates/x/part.tpl"] = "{{ .v }}!",
+    }
+    local function loader(p) return files[p], "mem:" .. tostring(p) end
+    local data = { v = "you", m = { b = 2, a10 = 1, a2 = 3 } }
+    local want = 'hi you, a2="3" a10="1" b="2" YOU!'
+
+    it("gives the same text every time, the text compile loads", function()
+      local text = files["templates/x/main.tpl"]
+      local a = template.translate(text, "templates/x/main.tpl")
+      assert.are.equal("string", type(a))
+      assert.are.equal(a, template.translate(text, "templates/x/main.tpl"))
+      assert.are.equal(a, template.compile(text, "templates/x/main.tpl").source)
+      -- the text looks functions up when it runs: extra functions change nothing in it
+      assert.are.equal(a, template.translate(text, "templates/x/main.tpl",
+        runtime.with_funcs({ shout = function() end })))
+      assert.are.equal(want, (template.render_file("templates/x/main.tpl", data, { loader = loader })))
+    end)
+
+    it("loads the text precompiled to a binary chunk (as a build step would) with the same result", function()
+      local name = "templates/x/main.tpl"
+      local text = template.translate(files[name], name)
+      local bytes = string.dump(assert(load(text, "=" .. name, "t", {})), true)
+      assert.are_not.equal(text, bytes)
+      local c = template.load(bytes, name, "b")
+      assert.are.equal(want, runtime.render(c, data, { loader = loader }, template.compile))
+      -- a runtime error still names the file and line; the instruction budget still holds
+      local bad = template.load(template.translate("a\n{{ len 3 }}", "y.tpl"), "y.tpl")
+      local ok, e = pcall(runtime.render, bad, {}, {}, template.compile)
+      assert.is_false(ok)
+      assert.are.equal("y.tpl:2: len of int", e.msg)
+      local loop = template.load(string.dump(load(template.translate("{{ range $i := 100000000 }}{{ $i }}{{ end }}",
+        "z.tpl"), "=z.tpl", "t", {}), true), "z.tpl", "b")
+      local saved = template.max_steps
+      template.max_steps = 100000
+      ok, e = pcall(runtime.render, loop, {}, {}, template.compile)
+      template.max_steps = saved
+      assert.is_false(ok)
+      assert.matches("z.tpl:1: template exceeded its instruction budget", e.msg, 1, true)
+    end)
+
+    it("runs the chunk in an empty environment", function()
+      local c = template.load("local a, b, c = print, os, string\n" ..
+        "return function() return (a or b or c) == nil and 'empty' or 'leak' end, {}", "e.tpl")
+      assert.are.equal("empty", c.main())
+    end)
+
+    it("reports code that is not a chunk as an internal error", function()
+      local ok, e = pcall(template.load, "return (", "bad.tpl")
+      assert.is_false(ok)
+      assert.are.equal("internal", e.code)
+      assert.matches("bad.tpl: template compiler produced invalid code", e.msg, 1, true)
+    end)
+
+    it("lists every function templates can call, the ones loaded on first use included", function()
+      local names = table.concat(template.functions(), " ")
+      for _, f in ipairs({ "toYaml", "include", "printf", "b64enc", "ternary", "keys" }) do
+        assert.matches("%f[%w]" .. f .. "%f[%W]", names)
+      end
+    end)
+
+    it("adds extra functions (the template_helpers hook point) for one render", function()
+      local opts = { funcs = { shout = function(s) return string.upper(s) .. "!" end } }
+      assert.are.equal("HI! you", R('{{ shout "hi" }} {{ .v }}', { v = "you" }, opts))
+      assert.matches('function "shout" not defined', err_of('{{ shout "hi" }}'), 1, true)
+      -- an extra function may replace a built-in one for that render only
+      assert.are.equal("lower", R('{{ upper "x" }}', {}, { funcs = { upper = function() return "lower" end } }))
+      assert.are.equal("X", R('{{ upper "x" }}'))
+    end)
+  end)
+
   it("renders the Helm escaping of literal braces back to the braces", function()
     -- the helm deployer escapes "{{" in rendered manifests as {{`{{`}}
     assert.are.equal("{{ $labels.x }}", R("{{`{{`}} $labels.x }}"))
