@@ -33,6 +33,56 @@ describe("eidos.recipe.lint", function()
     assert.matches('write the canonical value "kind"', r.problems[1].message, 1, true)
   end)
 
+  describe("its checks", function()
+    local lint = require("eidos.recipe.lint")
+
+    it("are a table of named checks, each with a description and the problems it reports", function()
+      local names = {}
+      assert.is_true(#lint.CHECKS >= 12)
+      for _, c in ipairs(lint.CHECKS) do
+        assert.matches("^[a-z][a-z-]*$", c.name)
+        assert.is_nil(names[c.name], "check named twice: " .. c.name)
+        names[c.name] = true
+        assert.is_true(type(c.about) == "string" and #c.about > 10 and not c.about:find("\n"), c.name)
+        assert.is_true(type(c.reports) == "table" and #c.reports > 0, c.name)
+        assert.is_function(c.run, c.name)
+      end
+    end)
+
+    it("are all run, in the table's order, a check added to the table included", function()
+      local saved = {}
+      for i, c in ipairs(lint.CHECKS) do saved[i] = c end
+      local ran = {}
+      local ok, err = pcall(function()
+        for i, c in ipairs(saved) do
+          lint.CHECKS[i] = { name = c.name, about = c.about, reports = c.reports,
+                             run = function(ctx) ran[#ran + 1] = c.name; return c.run(ctx) end }
+        end
+        table.insert(lint.CHECKS, 3, { name = "zz-planted", about = "a check the spec adds", reports = { "planted" },
+          run = function(ctx)
+            ran[#ran + 1] = "zz-planted"
+            ctx.add("zz.yaml", "planted", "found by the added check (" .. #ctx.overlays .. " overlays)")
+          end })
+        return recipe.lint(recipe.library({ data = "spec/fixtures/recipes/rules", data_mode = "replace" }))
+      end)
+      for i = #lint.CHECKS, 1, -1 do lint.CHECKS[i] = saved[i] end
+      assert.is_true(ok, tostring(err))
+      local r = err
+      local want = {}
+      for i, c in ipairs(saved) do want[#want + 1] = c.name; if i == 2 then want[#want + 1] = "zz-planted" end end
+      assert.are.same(want, ran)
+      assert.are.equal(#saved, #lint.CHECKS)
+      local found
+      for _, p in ipairs(r.problems) do
+        if p.check == "planted" then found = p end
+      end
+      assert.is_table(found, problems(r))
+      assert.are.equal("zz.yaml", found.file)
+      assert.are.equal("found by the added check (" .. r.summary.overlays .. " overlays)", found.message)
+      assert.are.equal(2, r.summary.problems)
+    end)
+  end)
+
   describe("on a broken copy", function()
     local dir, report, text
     setup(function()
@@ -106,6 +156,12 @@ spec:
       end
       assert.are.equal(#report.problems, report.summary.problems)
       assert.is_true(report.summary.combinationsBuilt < report.summary.combinations)
+      -- each problem comes from a check that says it reports that kind of problem
+      local declared = {}
+      for _, c in ipairs(require("eidos.recipe.lint").CHECKS) do
+        for _, k in ipairs(c.reports) do declared[k] = true end
+      end
+      for _, p in ipairs(report.problems) do assert.is_true(declared[p.check], p.check) end
     end)
 
     it("makes eidos recipe lint exit non-zero and print them", function()
