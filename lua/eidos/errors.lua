@@ -1,7 +1,8 @@
 -- eidos.errors: structured errors {code=, msg=, detail=} raised by policy
--- code, and the one table that maps their codes to process exit codes and
--- HTTP statuses. Bindings return `nil, msg, codename`; `errors.check` turns
--- that into a raised structured error.
+-- code, the one table that maps their codes to process exit codes and
+-- HTTP statuses, and problems(), the collector validators use to report
+-- every problem of a document in one error. Bindings return `nil, msg,
+-- codename`; `errors.check` turns that into a raised structured error.
 local M = {}
 
 -- exit codes (documented in docs/cli.md)
@@ -42,6 +43,59 @@ function M.check(v, msg, code, prefix)
     M.raise(M.exit[code] and code or "failure", prefix and (prefix .. ": " .. tostring(msg)) or tostring(msg))
   end
   return v
+end
+
+-- problems([where]) -> a collector for the validators of input documents
+-- and options, which report every problem at once instead of the first one
+-- they reach. p:add(path, msg [, detail]) records one (path: where in the
+-- document, e.g. "spec.constraints[2]"; msg names the bad value and what is
+-- accepted); p:raise(code) raises nothing when there is none, else ONE
+-- structured error of `code` with p:message() as message and detail.
+-- One problem reads as it always did: "WHERE: msg" (or msg when there is
+-- no where), with its own detail. Several read "WHERE: N problems:" and one
+-- indented line per problem, sorted by path (natural order: [2] before
+-- [10]) then message, so the text is the same on every run; their detail
+-- is {problems = {{path=, message= [, detail=]}...}} in that order.
+local Problems = {}
+Problems.__index = Problems
+
+function M.problems(where)
+  return setmetatable({ where = where, list = {} }, Problems)
+end
+
+function Problems:add(path, msg, detail)
+  self.list[#self.list + 1] = { path = tostring(path or ""), message = msg, detail = detail }
+end
+
+function Problems:count() return #self.list end
+
+-- message() -> text, detail | nil when there is no problem
+function Problems:message()
+  local list = self.list
+  if #list == 0 then return nil end
+  local prefix = self.where and (self.where .. ": ") or ""
+  if #list == 1 then return prefix .. list[1].message, list[1].detail end
+  local natcmp = require("eidos.core.emit").natcmp
+  table.sort(list, function(a, b)
+    if a.path ~= b.path then
+      local c = natcmp(a.path, b.path)
+      if c ~= 0 then return c < 0 end
+      return a.path < b.path
+    end
+    return a.message < b.message
+  end)
+  local lines = { string.format("%s%d problems:", prefix, #list) }
+  local detail = {}
+  for i, p in ipairs(list) do
+    lines[#lines + 1] = "  " .. p.message
+    detail[i] = { path = p.path, message = p.message, detail = p.detail }
+  end
+  return table.concat(lines, "\n"), { problems = detail }
+end
+
+function Problems:raise(code)
+  local msg, detail = self:message()
+  if msg then M.raise(code, msg, detail) end
 end
 
 -- exit code for any error value

@@ -102,12 +102,15 @@ local check = {}
 
 function check.criteria(v)
   if type(v) ~= "table" then return "criteria must be a table, got " .. type(v) end
+  local bad, keys = errors.problems(), false
   for k, x in pairs(v) do
-    if type(k) ~= "string" then return "criteria keys must be strings" end
-    if type(x) ~= "string" and math.type(x) ~= "integer" then
-      return string.format("criteria field %q must be a string or integer, got %s", k, type(x))
+    if type(k) ~= "string" then keys = true
+    elseif type(x) ~= "string" and math.type(x) ~= "integer" then
+      bad:add(k, string.format("criteria field %q must be a string or integer, got %s", k, type(x)))
     end
   end
+  if keys then bad:add("", "criteria keys must be strings") end
+  return (bad:message())
 end
 
 function check.select(v, input)
@@ -156,13 +159,17 @@ end
 function check.bundle(v)
   if type(v) ~= "table" then return "files must be a map of path to content, got " .. type(v) end
   local fs = require("eidos.core.fs")
+  local bad, types = errors.problems(), false
   for path, content in pairs(v) do
     if type(path) ~= "string" or type(content) ~= "string" then
-      return "files must map string paths to string contents"
+      types = true
+    else
+      local ok, msg = fs.join("/bundle", path)
+      if not ok then bad:add(path, string.format("file path %q escapes the bundle: %s", path, msg)) end
     end
-    local ok, msg = fs.join("/bundle", path)
-    if not ok then return string.format("file path %q escapes the bundle: %s", path, msg) end
   end
+  if types then bad:add("", "files must map string paths to string contents") end
+  return (bad:message())
 end
 
 -- call `point` on every hook in order: input() gives each call its value,

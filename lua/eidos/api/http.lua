@@ -82,26 +82,27 @@ function M.parse_query(q)
 end
 
 -- params(query, spec) -> map name -> value (or list for repeatable names).
--- spec: map name -> true (single) | "list" (repeatable). An unknown name or
--- a single one given twice is an invalid error listing the accepted names.
+-- spec: map name -> true (single) | "list" (repeatable). Every unknown name
+-- and every single one given twice is named in one invalid error (with the
+-- accepted names).
 function M.params(q, spec)
   local raw = M.parse_query(q)
   local accepted = {}
   for k in pairs(spec) do accepted[#accepted + 1] = k end
   table.sort(accepted)
   local out = {}
+  local bad = errors.problems()
   for _, k in ipairs(doc.keys(raw)) do
     local vs = raw[k]
     if not spec[k] then
-      errors.raise("invalid", string.format("unknown query parameter %q (accepted: %s)", k,
+      bad:add(k, string.format("unknown query parameter %q (accepted: %s)", k,
         table.concat(accepted, ", ")), { parameter = k, accepted = doc.list(accepted) })
-    end
-    if spec[k] == "list" then out[k] = vs
+    elseif spec[k] == "list" then out[k] = vs
     elseif #vs > 1 then
-      errors.raise("invalid", string.format("query parameter %q is given %d times; give it once", k, #vs),
-        { parameter = k })
+      bad:add(k, string.format("query parameter %q is given %d times; give it once", k, #vs), { parameter = k })
     else out[k] = vs[1] end
   end
+  bad:raise("invalid")
   return out
 end
 

@@ -49,15 +49,17 @@ end
 -- explained when wrong, exactly as on the command line
 local function raw_criteria(t, where)
   local c = {}
+  local bad = errors.problems()
   for k in pairs(t) do
     if not RECIPE_PARAMS[k] or k == "format" then
-      errors.raise("invalid", string.format("unknown criteria field %q in %s (accepted: %s)", tostring(k), where,
+      bad:add(tostring(k), string.format("unknown criteria field %q in %s (accepted: %s)", tostring(k), where,
         table.concat(M.FIELDS, ", ")), { field = tostring(k) })
     end
   end
   if t.gpu ~= nil and t.accelerator ~= nil then
-    errors.raise("invalid", "give accelerator or its alias gpu, not both", { field = "gpu" })
+    bad:add("gpu", "give accelerator or its alias gpu, not both", { field = "gpu" })
   end
+  bad:raise("invalid")
   for _, f in ipairs(M.FIELDS) do
     local v = t[f]
     if f == "accelerator" and v == nil then v = t.gpu end
@@ -70,14 +72,16 @@ end
 local function canonical(ctx, raw)
   local recipe = engine()
   local c = recipe.criteria(raw)
+  local bad = errors.problems()
   for _, a in ipairs(ctx.allow_list) do
     local v = c[a.field]
     if v ~= nil and v ~= "" and v ~= "any" and not a.set[v] then
-      errors.raise("invalid", string.format("%s %q is not offered by this server (allowed: %s)", a.field,
+      bad:add(a.field, string.format("%s %q is not offered by this server (allowed: %s)", a.field,
         tostring(v), table.concat(a.values, ", ")),
         { field = a.field, requested = tostring(v), allowed = doc.list({ table.unpack(a.values) }) })
     end
   end
+  bad:raise("invalid")
   local ok, key = pcall(http.encode, c, "json")
   return c, ok and key or nil
 end
@@ -270,13 +274,15 @@ function M.query_post(req, ctx)
   if type(d) ~= "table" or doc.islist(d) then
     errors.raise("invalid", "the request body must be a map {criteria: {...}, selector: PATH}")
   end
+  local bad = errors.problems()
   for k in pairs(d) do
     if k ~= "criteria" and k ~= "selector" then
-      errors.raise("invalid", string.format("unknown field %q in the query document (accepted: criteria, selector)",
+      bad:add(tostring(k), string.format("unknown field %q in the query document (accepted: criteria, selector)",
         tostring(k)), { field = tostring(k) })
     end
   end
-  if d.criteria == nil then errors.raise("invalid", "the query document has no criteria") end
+  if d.criteria == nil then bad:add("criteria", "the query document has no criteria") end
+  bad:raise("invalid")
   return answer_query(req, ctx, body_criteria(d.criteria, "criteria"), d.selector, format)
 end
 

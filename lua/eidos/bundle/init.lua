@@ -110,39 +110,42 @@ local function blank_manifest(text)
   return true
 end
 
--- validate the recipe document; returns the list of refs
+-- validate the recipe document; returns the list of refs. Raises one
+-- "invalid" error naming every problem found.
 local function check_recipe(r, origin)
   if type(r) ~= "table" or merge.islist(r) then
     invalid("recipe %s is not a RecipeResult document (expected a map)", origin)
   end
+  local bad = errors.problems()
+  local function add(path, fmt, ...) bad:add(path, string.format(fmt, ...)) end
   if r.kind ~= "RecipeResult" and r.kind ~= "recipeResult" then
-    invalid("recipe %s has kind %q; bundle needs a RecipeResult (the output of 'eidos recipe')",
+    add("kind", "recipe %s has kind %q; bundle needs a RecipeResult (the output of 'eidos recipe')",
       origin, tostring(str(r.kind) or r.kind))
   end
   local refs = r.componentRefs
   if refs ~= nil and (type(refs) ~= "table" or (next(refs) ~= nil and not merge.islist(refs))) then
-    invalid("recipe %s: componentRefs is a %s, not a list of components", origin,
+    add("componentRefs", "recipe %s: componentRefs is a %s, not a list of components", origin,
       type(refs) == "table" and "map" or type(refs))
-  end
-  if type(refs) ~= "table" or #refs == 0 then
-    invalid("recipe %s has no componentRefs; there is nothing to bundle", origin)
+  elseif type(refs) ~= "table" or #refs == 0 then
+    add("componentRefs", "recipe %s has no componentRefs; there is nothing to bundle", origin)
   end
   local seen = {}
-  for i, ref in ipairs(refs) do
-    if type(ref) ~= "table" then invalid("recipe %s: componentRefs[%d] is not a map", origin, i - 1) end
-    local n = ref.name
-    if not dns_label(n) then
-      invalid("recipe %s: component name %q is not usable (accepted: a DNS label: lower-case letters, digits" ..
+  for i, ref in ipairs(type(refs) == "table" and refs or {}) do
+    local at = string.format("componentRefs[%d]", i - 1)
+    local n = type(ref) == "table" and ref.name
+    local t = type(ref) == "table" and (str(ref.type) or "Helm")
+    if type(ref) ~= "table" then add(at, "recipe %s: componentRefs[%d] is not a map", origin, i - 1)
+    elseif not dns_label(n) then
+      add(at, "recipe %s: component name %q is not usable (accepted: a DNS label: lower-case letters, digits" ..
         " and '-', at most 63 characters, no path separators)", origin,
         type(n) == "table" and "(a map or list)" or tostring(n))
+    elseif seen[n] then add(at, "recipe %s: component %q is listed twice", origin, n)
+    elseif t ~= "Helm" and t ~= "helm" then
+      add(at, "recipe %s: component %s has type %q (accepted: Helm)", origin, n, t)
     end
-    if seen[n] then invalid("recipe %s: component %q is listed twice", origin, n) end
-    seen[n] = true
-    local t = str(ref.type) or "Helm"
-    if t ~= "Helm" and t ~= "helm" then
-      invalid("recipe %s: component %s has type %q (accepted: Helm)", origin, n, t)
-    end
+    if n and dns_label(n) then seen[n] = true end
   end
+  bad:raise("invalid")
   return refs
 end
 

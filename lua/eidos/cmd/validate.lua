@@ -37,13 +37,14 @@ local function recipe_constraints(loc)
     errors.raise("invalid", where .. ": constraints must be a list of {name, value}")
   end
   local out = {}
+  local bad = errors.problems()
   for i, c in ipairs(list) do
-    local at = string.format("%s: constraints[%d]", where, i - 1)
+    local path = string.format("constraints[%d]", i - 1)
+    local at = where .. ": " .. path
+    local v = type(c) == "table" and c.value
     if type(c) ~= "table" or type(c.name) ~= "string" or c.name == "" then
-      errors.raise("invalid", at .. ": expected {name, value} with name a snapshot path such as K8s.server.version")
-    end
-    local v = c.value
-    if type(v) == "number" then
+      bad:add(path, at .. ": expected {name, value} with name a snapshot path such as K8s.server.version")
+    elseif type(v) == "number" then
       -- YAML read an unquoted value as a number: 1.30 is now 1.3
       local s = require("eidos.snapshot.model").scalar(v)
       if math.type(v) == "float" then
@@ -54,13 +55,16 @@ local function recipe_constraints(loc)
     elseif type(v) == "boolean" then
       v = v and "true" or "false"
     elseif type(v) ~= "string" then
-      errors.raise("invalid", string.format("%s (%s): value must be a string expression such as \">= 1.32\"", at, c.name))
+      bad:add(path, string.format("%s (%s): value must be a string expression such as \">= 1.32\"", at, c.name))
     end
-    local sev = c.severity
-    if sev == require("eidos.doc").null or sev == "" then sev = nil end
-    out[#out + 1] = { name = c.name, value = v, severity = sev, remediation = c.remediation,
-                      origin = at }
+    if bad:count() == 0 then
+      local sev = c.severity
+      if sev == require("eidos.doc").null or sev == "" then sev = nil end
+      out[#out + 1] = { name = c.name, value = v, severity = sev, remediation = c.remediation,
+                        origin = at }
+    end
   end
+  bad:raise("invalid")
   return out, origin
 end
 

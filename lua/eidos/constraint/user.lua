@@ -21,12 +21,16 @@ M.DIR = "lua/eidos/constraint/operators.d/"
 M.TIME_MS = 100
 M.MEMORY = 32 * 1024 * 1024
 
--- check_name(name, origin): usable as an operator in an expression
-function M.check_name(name, origin)
+-- check_name(name, bad [, origin]) -> true when name is usable as an
+-- operator in an expression, else false after adding the problem to bad
+-- (an errors.problems collector), prefixed with origin when given
+function M.check_name(name, bad, origin)
   if type(name) ~= "string" or name == "" or name ~= util.trim(name) or name:find("[,\"'()]") then
-    errors.raise("invalid", string.format("%s: operator name %q is not usable (a non-empty string without " ..
-      "surrounding spaces, commas, quotes or parentheses)", origin, tostring(name)))
+    bad:add(tostring(name), string.format("%soperator name %q is not usable (a non-empty string without " ..
+      "surrounding spaces, commas, quotes or parentheses)", origin and (origin .. ": ") or "", tostring(name)))
+    return false
   end
+  return true
 end
 
 -- name the file in a sandbox failure message that does not already
@@ -43,13 +47,22 @@ local function from_file(reg, path, origin)
   local text = errors.check(res.read(path))
   local box, msg = sandbox.new(text, origin, { time_ms = M.TIME_MS, memory = M.MEMORY })
   if not box then errors.raise("invalid", "operator file " .. select(2, named(origin, false, msg))) end
+  local bad = errors.problems(origin)
+  local good = {}
   for _, name in ipairs(box:keys()) do
-    M.check_name(name, origin)
     local pk = box:kind({ name, "parse" })
-    if box:kind({ name }) ~= "table" or box:kind({ name, "eval" }) ~= "function" or (pk and pk ~= "function") then
-      errors.raise("invalid", string.format("%s: operator %q must be a table with eval = function(actual, " ..
-        "operand, av) and optionally parse = function(text, v)", origin, name))
+    if not M.check_name(name, bad) then
+      -- reported
+    elseif box:kind({ name }) ~= "table" or box:kind({ name, "eval" }) ~= "function" or (pk and pk ~= "function") then
+      bad:add(name, string.format("operator %q must be a table with eval = function(actual, " ..
+        "operand, av) and optionally parse = function(text, v)", name))
+    else
+      good[#good + 1] = { name = name, pk = pk }
     end
+  end
+  bad:raise("invalid")
+  for _, g in ipairs(good) do
+    local name, pk = g.name, g.pk
     reg[name] = {
       origin = origin,
       sandboxed = true,
@@ -70,8 +83,15 @@ function M.load(reg)
   end
   local hooks = require("eidos.hooks")
   if hooks.active() then
-    for name, h in pairs(hooks.operators()) do
-      M.check_name(name, h.hook)
+    local ops = hooks.operators()
+    local names = {}
+    for name in pairs(ops) do names[#names + 1] = name end
+    table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
+    local bad = errors.problems()
+    for _, name in ipairs(names) do M.check_name(name, bad, ops[name].hook) end
+    bad:raise("invalid")
+    for _, name in ipairs(names) do
+      local h = ops[name]
       reg[name] = { origin = h.hook, sandboxed = true,
                     eval = function(actual, operand) return true, h.eval(actual, operand) end }
     end

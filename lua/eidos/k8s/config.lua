@@ -73,29 +73,28 @@ local function load_file(path)
   end
   local out = { clusters = {}, users = {}, contexts = {}, file = path }
   local dir = dirname(path)
+  local bad = errors.problems("kubeconfig " .. path)
   for _, section in ipairs({ "clusters", "users", "contexts" }) do
     local inner = section:sub(1, -2)   -- cluster, user, context
     local list = cfg[section]
-    if list ~= nil and not doc.isnull(list) then
-      if not is_map(list) then
-        errors.raise("invalid", string.format("kubeconfig %s: %s must be a list", path, section))
-      end
+    if list ~= nil and not doc.isnull(list) and not is_map(list) then
+      bad:add(section, string.format("%s must be a list", section))
+    elseif list ~= nil and not doc.isnull(list) then
       for i, e in ipairs(list) do
-        if not is_map(e) or type(e.name) ~= "string" or e.name == "" then
-          errors.raise("invalid", string.format("kubeconfig %s: %s[%d] has no name", path, section, i))
-        end
-        local body = e[inner]
+        local at = string.format("%s[%d]", section, i)
+        local body = is_map(e) and e[inner]
         if doc.isnull(body) or body == nil then body = {} end
-        if not is_map(body) then
-          errors.raise("invalid", string.format("kubeconfig %s: %s %q: %s must be a map",
-            path, section, e.name, inner))
-        end
-        if out[section][e.name] == nil then
+        if not is_map(e) or type(e.name) ~= "string" or e.name == "" then
+          bad:add(at, string.format("%s has no name", at))
+        elseif not is_map(body) then
+          bad:add(at, string.format("%s %q: %s must be a map", section, e.name, inner))
+        elseif out[section][e.name] == nil then
           out[section][e.name] = { body = body, dir = dir, file = path }
         end
       end
     end
   end
+  bad:raise("invalid")
   local cc = cfg["current-context"]
   if type(cc) == "string" and cc ~= "" then out.current = cc end
   return out

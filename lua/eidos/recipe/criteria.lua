@@ -96,19 +96,19 @@ function M.nodes(value)
 end
 
 -- new(t) -> validated criteria {service, accelerator, intent, os, platform,
--- nodes}; raises an "invalid" error naming the value and what is accepted.
--- `where` (optional) prefixes messages (e.g. the criteria file).
+-- nodes}; raises one "invalid" error naming every bad value and what is
+-- accepted. `where` (optional) prefixes messages (e.g. the criteria file).
 function M.new(t, where)
   t = t or {}
   local c = { nodes = 0 }
+  local bad = errors.problems(where)
   for _, f in ipairs(M.FIELDS) do
     local v, msg = M.normalize(f, t[f])
-    if not v then errors.raise("invalid", where and (where .. ": " .. msg) or msg) end
-    c[f] = v
+    if v then c[f] = v else bad:add(f, msg) end
   end
   local n, msg = M.nodes(t.nodes)
-  if not n then errors.raise("invalid", where and (where .. ": " .. msg) or msg) end
-  c.nodes = n
+  if n then c.nodes = n else bad:add("nodes", msg) end
+  bad:raise("invalid")
   return c
 end
 

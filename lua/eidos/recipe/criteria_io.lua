@@ -25,26 +25,29 @@ local function contains(list, v)
 end
 
 -- from_doc(d, where) -> raw criteria table (not yet validated) from a
--- RecipeCriteria document: {kind?, apiVersion?, metadata?, spec: {...}}
+-- RecipeCriteria document: {kind?, apiVersion?, metadata?, spec: {...}};
+-- raises one "invalid" error naming every problem of its shape
 function M.from_doc(d, where)
   where = where or "criteria"
-  if type(d) ~= "table" or require("eidos.doc").islist(d) then
+  local doc = require("eidos.doc")
+  if type(d) ~= "table" or doc.islist(d) then
     errors.raise("invalid", string.format("%s: expected a RecipeCriteria document (kind, apiVersion, spec), got %s",
       where, type(d) == "table" and "a list" or type(d)))
   end
+  local bad = errors.problems(where)
   if d.kind ~= nil and not contains(crit.CRITERIA_KINDS, d.kind) then
-    errors.raise("invalid", string.format("%s: kind %q is not a criteria document (accepted: %s)", where,
+    bad:add("kind", string.format("kind %q is not a criteria document (accepted: %s)",
       tostring(d.kind), table.concat(crit.CRITERIA_KINDS, ", ")))
   end
   if d.apiVersion ~= nil and not contains(crit.API_VERSIONS, d.apiVersion) then
-    errors.raise("invalid", string.format("%s: apiVersion %q is not supported (accepted: %s)", where,
+    bad:add("apiVersion", string.format("apiVersion %q is not supported (accepted: %s)",
       tostring(d.apiVersion), table.concat(crit.API_VERSIONS, ", ")))
   end
   local spec = d.spec
-  if spec == nil or spec == require("eidos.doc").null then spec = {} end
+  if spec == nil or spec == doc.null then spec = {} end
   if type(spec) ~= "table" then
-    errors.raise("invalid", string.format("%s: spec must be a map of criteria fields (%s, nodes)", where,
-      table.concat(crit.FIELDS, ", ")))
+    bad:add("spec", string.format("spec must be a map of criteria fields (%s, nodes)", table.concat(crit.FIELDS, ", ")))
+    spec = {}
   end
   local known = { nodes = true }
   for _, f in ipairs(crit.FIELDS) do known[f] = true end
@@ -52,9 +55,10 @@ function M.from_doc(d, where)
   for k in pairs(spec) do if not known[k] then unknown[#unknown + 1] = tostring(k) end end
   if #unknown > 0 then
     table.sort(unknown)
-    errors.raise("invalid", string.format("%s: unknown criteria field(s) %s (accepted: %s, nodes)", where,
+    bad:add("spec", string.format("unknown criteria field(s) %s (accepted: %s, nodes)",
       table.concat(unknown, ", "), table.concat(crit.FIELDS, ", ")))
   end
+  bad:raise("invalid")
   local out = {}
   for k, v in pairs(spec) do out[k] = v end
   return out

@@ -8,14 +8,6 @@ local library = require("eidos.recipe.library")
 
 local M = {}
 
-local function check_list(v, what, where)
-  if v == nil or v == doc.null then return doc.list({}) end
-  if type(v) ~= "table" or (next(v) ~= nil and not doc.islist(v)) then
-    errors.raise("invalid", string.format("%s: %s must be a list", where, what))
-  end
-  return v
-end
-
 -- open_data(lib, dir, mode): add the files of an external directory
 function M.open_data(lib, data, mode)
   local fs = require("eidos.core.fs")
@@ -51,14 +43,19 @@ function M.registry(self)
     if type(d) ~= "table" or doc.islist(d) then
       errors.raise("invalid", string.format("%s: expected a ComponentRegistry document (apiVersion, kind, components)", where))
     end
+    local bad = errors.problems(where)
     if d.kind ~= nil and d.kind ~= "ComponentRegistry" then
-      errors.raise("invalid", string.format("%s: kind %q is not a component registry (accepted: ComponentRegistry)", where, tostring(d.kind)))
+      bad:add("kind", string.format("kind %q is not a component registry (accepted: ComponentRegistry)", tostring(d.kind)))
     end
-    local comps = check_list(d.components, "components", where)
+    local comps = library.check_list(d.components, "components", bad)
     for i, c in ipairs(comps) do
       if type(c) ~= "table" or type(c.name) ~= "string" or c.name == "" then
-        errors.raise("invalid", string.format("%s: components[%d] needs a name", where, i - 1))
+        local at = string.format("components[%d]", i - 1)
+        bad:add(at, at .. " needs a name")
       end
+    end
+    bad:raise("invalid")
+    for _, c in ipairs(comps) do
       if seen[c.name] then
         reg.problems[#reg.problems + 1] = { file = where, msg = string.format("component %q is listed twice", c.name) }
       end

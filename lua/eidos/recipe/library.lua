@@ -249,17 +249,23 @@ function Lib:match(q)
   return out
 end
 
-local function check_list(v, what, where)
+-- check_list(v, what, bad) -> v as a list (null reads as empty); a value
+-- that is not a list is added to bad (an errors.problems collector) and
+-- reads as empty, so the rest of the document is still checked
+local function check_list(v, what, bad)
   if isnull(v) then return doc.list({}) end
   if type(v) ~= "table" or (next(v) ~= nil and not doc.islist(v)) then
-    errors.raise("invalid", string.format("%s: %s must be a list", where, what))
+    bad:add(what, string.format("%s must be a list", what))
+    return doc.list({})
   end
   return v
 end
+M.check_list = check_list
 
 -- spec(entry) -> the validated spec of an overlay document (cached; shared,
 -- never mutate): {constraints = list, componentRefs = list, validation =
--- map|nil, criteria = raw|nil, base = string|nil}
+-- map|nil, criteria = raw|nil, base = string|nil}. Raises one "invalid"
+-- error naming the file and every problem of the spec's shape.
 function Lib:spec(e)
   if e.spec then return e.spec end
   local d = self.parsed[e.rel]
@@ -273,25 +279,29 @@ function Lib:spec(e)
   if type(spec) ~= "table" or doc.islist(spec) then
     errors.raise("invalid", string.format("%s: spec must be a map (criteria, base, constraints, componentRefs, validation)", where))
   end
+  local bad = errors.problems(where)
   local s = { base = spec.base, criteria = spec.criteria }
-  s.constraints = check_list(spec.constraints, "spec.constraints", where)
+  s.constraints = check_list(spec.constraints, "spec.constraints", bad)
   for i, c in ipairs(s.constraints) do
     if type(c) ~= "table" or type(c.name) ~= "string" or c.name == "" then
-      errors.raise("invalid", string.format("%s: spec.constraints[%d] needs a name (a measurement path such as K8s.server.version)", where, i - 1))
+      local at = string.format("spec.constraints[%d]", i - 1)
+      bad:add(at, at .. " needs a name (a measurement path such as K8s.server.version)")
     end
   end
-  s.componentRefs = check_list(spec.componentRefs, "spec.componentRefs", where)
+  s.componentRefs = check_list(spec.componentRefs, "spec.componentRefs", bad)
   for i, r in ipairs(s.componentRefs) do
     if type(r) ~= "table" or type(r.name) ~= "string" or r.name == "" then
-      errors.raise("invalid", string.format("%s: spec.componentRefs[%d] needs a name (a component of registry.yaml)", where, i - 1))
+      local at = string.format("spec.componentRefs[%d]", i - 1)
+      bad:add(at, at .. " needs a name (a component of registry.yaml)")
     end
   end
   if not isnull(spec.validation) then
     if type(spec.validation) ~= "table" or doc.islist(spec.validation) then
-      errors.raise("invalid", string.format("%s: spec.validation must be a map of phases", where))
+      bad:add("spec.validation", "spec.validation must be a map of phases")
     end
     s.validation = spec.validation
   end
+  bad:raise("invalid")
   e.spec = s
   return s
 end

@@ -66,61 +66,63 @@ local function ismap(v)
 end
 M.ismap = ismap
 
--- from_doc(doc, source) -> model; raises an "invalid" error naming source
--- when the document is not a Snapshot this model reads.
+-- from_doc(doc, source) -> model; raises one "invalid" error naming source
+-- and every problem when the document is not a Snapshot this model reads.
 function M.from_doc(doc, source)
   local where = source and ("snapshot " .. source) or "snapshot"
   if type(doc) ~= "table" then
     errors.raise("invalid", string.format("%s: expected a Snapshot document (a map with kind, apiVersion, measurements), got a %s",
       where, type(doc)))
   end
+  local bad = errors.problems(where)
   if doc.kind ~= "Snapshot" then
-    errors.raise("invalid", string.format("%s: kind is %q, expected \"Snapshot\"", where, tostring(doc.kind)))
+    bad:add("kind", string.format("kind is %q, expected \"Snapshot\"", tostring(doc.kind)))
   end
   if not accepted_api[doc.apiVersion] then
-    errors.raise("invalid", string.format("%s: apiVersion %q is not supported (accepted: %s)", where,
+    bad:add("apiVersion", string.format("apiVersion %q is not supported (accepted: %s)",
       tostring(doc.apiVersion), table.concat(M.api_versions, ", ")))
   end
   local ms = doc.measurements
   if ms == nil or ms == null then ms = {} end
   if type(ms) ~= "table" or (next(ms) ~= nil and #ms == 0) then
-    errors.raise("invalid", string.format("%s: measurements must be a list of {type, subtypes}", where))
+    bad:add("measurements", "measurements must be a list of {type, subtypes}")
+    ms = {}
   end
   local m = { kind = doc.kind, apiVersion = doc.apiVersion, metadata = doc.metadata, source = source,
               types = {}, order = {} }
   for i, meas in ipairs(ms) do
-    if type(meas) ~= "table" or type(meas.type) ~= "string" or meas.type == "" then
-      errors.raise("invalid", string.format("%s: measurements[%d] has no type (expected {type, subtypes})", where, i - 1))
-    end
-    local key = meas.type:lower()
-    local t = m.types[key]
-    if not t then
-      t = { name = meas.type, subtypes = {}, order = {} }
-      m.types[key] = t
-      m.order[#m.order + 1] = key
-    end
-    local subs = meas.subtypes
+    local at = string.format("measurements[%d]", i - 1)
+    local subs = type(meas) == "table" and meas.subtypes
     if subs == nil or subs == null then subs = {} end
-    if type(subs) ~= "table" then
-      errors.raise("invalid", string.format("%s: measurements[%d] (%s): subtypes must be a list", where, i - 1, meas.type))
-    end
-    for j, st in ipairs(subs) do
-      if type(st) ~= "table" or type(st.subtype) ~= "string" then
-        errors.raise("invalid", string.format("%s: measurements[%d] (%s) subtypes[%d] has no subtype name",
-          where, i - 1, meas.type, j - 1))
+    if type(meas) ~= "table" or type(meas.type) ~= "string" or meas.type == "" then
+      bad:add(at, string.format("%s has no type (expected {type, subtypes})", at))
+    elseif type(subs) ~= "table" then
+      bad:add(at, string.format("%s (%s): subtypes must be a list", at, meas.type))
+    else
+      local key = meas.type:lower()
+      local t = m.types[key]
+      if not t then
+        t = { name = meas.type, subtypes = {}, order = {} }
+        m.types[key] = t
+        m.order[#m.order + 1] = key
       end
-      local data = st.data
-      if data == nil or data == null then data = {} end
-      if type(data) ~= "table" then
-        errors.raise("invalid", string.format("%s: %s.%s: data must be a map", where, meas.type, st.subtype))
-      end
-      -- the first subtype of a name wins (the Go tool's rule)
-      if not t.subtypes[st.subtype] then
-        t.subtypes[st.subtype] = data
-        t.order[#t.order + 1] = st.subtype
+      for j, st in ipairs(subs) do
+        local sat = string.format("%s.subtypes[%d]", at, j - 1)
+        local data = type(st) == "table" and st.data
+        if data == nil or data == null then data = {} end
+        if type(st) ~= "table" or type(st.subtype) ~= "string" then
+          bad:add(sat, string.format("%s (%s) subtypes[%d] has no subtype name", at, meas.type, j - 1))
+        elseif type(data) ~= "table" then
+          bad:add(sat, string.format("%s.%s: data must be a map", meas.type, st.subtype))
+        elseif not t.subtypes[st.subtype] then
+          -- the first subtype of a name wins (the Go tool's rule)
+          t.subtypes[st.subtype] = data
+          t.order[#t.order + 1] = st.subtype
+        end
       end
     end
   end
+  bad:raise("invalid")
   return m
 end
 
