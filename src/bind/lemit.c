@@ -11,44 +11,16 @@
 #include "bind.h"
 #include "../core/eidos.h"
 #include "../core/emit.h"
+#include "../core/natsort.h"
 
 #define MAXDEPTH 300 /* above the YAML loader's 256, so what loads can be written */
 
-/* natural order: "a2" < "a10"; otherwise bytewise */
-static int natcmp(const char *a, const char *b) {
-  while (*a && *b) {
-    if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
-      const char *sa = a, *sb = b;
-      size_t la, lb;
-      while (*sa == '0' && sa[1] >= '0' && sa[1] <= '9') sa++;
-      while (*sb == '0' && sb[1] >= '0' && sb[1] <= '9') sb++;
-      a = sa; b = sb;
-      while (*a >= '0' && *a <= '9') a++;
-      while (*b >= '0' && *b <= '9') b++;
-      la = (size_t)(a - sa);
-      lb = (size_t)(b - sb);
-      if (la != lb) return la < lb ? -1 : 1;
-      {
-        int c = memcmp(sa, sb, la);
-        if (c) return c;
-      }
-      continue;
-    }
-    if (*a != *b) return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-    a++; b++;
-  }
-  return *a ? 1 : *b ? -1 : 0;
-}
-
 struct key { const char *s; size_t len; };
 
-/* natural order; keys equal up to a NUL byte are ordered bytewise in full */
+/* natural order (src/core/natsort.h) */
 static int cmpkey(const void *x, const void *y) {
   const struct key *a = x, *b = y;
-  int c = natcmp(a->s, b->s);
-  if (c) return c;
-  c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
-  return c ? c : (a->len > b->len) - (a->len < b->len);
+  return eidos_natcmp(a->s, a->len, b->s, b->len);
 }
 
 static int value(lua_State *L, struct eidos_emit *e, int idx, int depth, char *path, size_t plen);

@@ -58,9 +58,6 @@ struct eidos_value *cx_context(struct eidos_value *subtype);
 int cx_listdir(const char *path, char ***names, size_t *n, int *eno);
 void cx_names_free(char **names, size_t n);
 
-/* strcmp-like natural order ("node2" < "node10"). */
-int cx_natcmp(const char *a, const char *b);
-
 /* Find an executable on a PATH string (NULL/"" = a default PATH); name
  * with a '/' is taken as is. 0 with out filled, or EIDOS_ENOTFOUND. */
 int cx_find_exe(const char *path, const char *name, char *out, size_t n);

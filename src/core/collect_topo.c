@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "eidos.h"
 #include "collect_int.h"
+#include "natsort.h"
 
 #define SMALL (64u << 10)
 
@@ -62,10 +63,6 @@ static long cpulist_count(const char *s) {
   return n;
 }
 
-static int natcmp_p(const void *a, const void *b) {
-  return cx_natcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int numa(const struct eidos_collect_ctx *c, struct eidos_value *st) {
   char base[CX_PATH_MAX], dir[CX_PATH_MAX], key[64], buf[4096];
   char **names;
@@ -79,7 +76,7 @@ static int numa(const struct eidos_collect_ctx *c, struct eidos_value *st) {
     /* no NUMA information (non-NUMA kernel or no /sys): zero nodes */
     return eidos_value_map_set_int(d, "node-count", 0);
   }
-  qsort(names, n, sizeof *names, natcmp_p);
+  eidos_natsort(names, n);
   for (i = 0; i < n && !rc; i++) {
     const char *nm = names[i], *p;
     long cpus;

@@ -2,7 +2,7 @@
  * collect_util.c -- helpers shared by the collectors (declared in
  * collect_int.h): paths below the sysroot, bounded whole-file reads, UTF-8
  * checks, trimming, a bounded string buffer, the measurement/subtype tree
- * builders, sorted directory listings and natural-order comparison.
+ * builders and sorted directory listings.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -256,30 +256,4 @@ void cx_names_free(char **names, size_t n) {
   size_t i;
   for (i = 0; i < n; i++) free(names[i]);
   free(names);
-}
-
-int cx_natcmp(const char *a, const char *b) {
-  while (*a && *b) {
-    if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-      const char *sa = a, *sb = b;
-      size_t la, lb;
-      int c;
-      while (*sa == '0' && isdigit((unsigned char)sa[1])) sa++;
-      while (*sb == '0' && isdigit((unsigned char)sb[1])) sb++;
-      a = sa;
-      b = sb;
-      while (isdigit((unsigned char)*a)) a++;
-      while (isdigit((unsigned char)*b)) b++;
-      la = (size_t)(a - sa);
-      lb = (size_t)(b - sb);
-      if (la != lb) return la < lb ? -1 : 1;
-      c = memcmp(sa, sb, la);
-      if (c) return c < 0 ? -1 : 1;
-      continue;
-    }
-    if (*a != *b) return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-    a++;
-    b++;
-  }
-  return *a ? 1 : *b ? -1 : 0;
 }
