@@ -85,7 +85,7 @@ function Fake:stop()
 end
 
 local function b64(s)
-  return require("eidos.k8s.client").b64encode(s)
+  return require("eidos.core.base64").encode(s)
 end
 
 -- kubeconfig(variant [, opts]) -> path of a kubeconfig for this server.

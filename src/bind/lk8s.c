@@ -2,8 +2,7 @@
  * lk8s.c -- Lua binding of the Kubernetes request core (eidos.core.k8s):
  * a client handle (metatable eidos.k8s.Client) made from a plain connection
  * table, its request and set_credentials methods, the exec credential
- * plugin runner, the request describer, base64 decoding, and a sleep and a
- * monotonic clock for polling. Kubeconfig resolution, JSON, paging and
+ * plugin runner and the request describer. Kubeconfig resolution, JSON, paging and
  * credential caching are Lua (lua/eidos/k8s/).
  */
 #include <errno.h>
@@ -200,18 +199,6 @@ static int l_describe(lua_State *L) {
   return 2;
 }
 
-/* k8s.b64decode(text) -> bytes | nil, msg, "invalid" */
-static int l_b64decode(lua_State *L) {
-  size_t len, outlen;
-  const char *s = luaL_checklstring(L, 1, &len);
-  char err[256], *out;
-  int rc = eidos_k8s_b64decode(s, len, &out, &outlen, err, sizeof err);
-  if (rc) return eidos_bind_fail(L, rc, err);
-  lua_pushlstring(L, out, outlen);
-  free(out);
-  return 1;
-}
-
 /* k8s.sleep(seconds) -- wait (used between polls of a Job) */
 static int l_sleep(lua_State *L) {
   double s = luaL_checknumber(L, 1);
@@ -242,7 +229,6 @@ static const luaL_Reg funcs[] = {
   {"client", l_client},
   {"exec", l_exec},
   {"describe", l_describe},
-  {"b64decode", l_b64decode},
   {"sleep", l_sleep},
   {"monotime", l_monotime},
   {NULL, NULL}

@@ -96,9 +96,4 @@ int eidos_k8s_exec(const char *const *argv, const char *const *env_add,
                    long timeout_ms, char **out, size_t *outlen,
                    char *err, size_t errlen);
 
-/* Decode standard base64 (kubeconfig *-data fields, ConfigMap binaryData);
- * whitespace is skipped. *out is malloc'd and NUL-terminated. */
-int eidos_k8s_b64decode(const char *in, size_t len, char **out, size_t *outlen,
-                        char *err, size_t errlen);
-
 #endif

@@ -45,7 +45,7 @@ end
 function M.sign(key, text)
   local sig, alg = require("eidos.core.sign").sign(key, text)
   if not sig then errors.raise("invalid", "--sign-key: " .. tostring(alg)) end
-  return require("eidos.template.funcs").b64enc(sig) .. "\n", alg
+  return require("eidos.core.base64").encode(sig) .. "\n", alg
 end
 
 return M

@@ -78,10 +78,10 @@ function M.verify(dir, opts)
       problem("signature", output.SIGNATURE, "--key given but the bundle has no checksums.txt.sig")
     elseif sums then
       local text = errors.check(fs.read(sig_path, 1024 * 1024))
-      local ok, raw = pcall(require("eidos.template.funcs").b64dec, text)
-      if not ok or raw == "" then
+      local raw, why = require("eidos.core.base64").decode(text)
+      if not raw or raw == "" then
         r.signature = "failed"
-        problem("signature", output.SIGNATURE, "checksums.txt.sig is not base64")
+        problem("signature", output.SIGNATURE, "checksums.txt.sig is not base64" .. (why and " (" .. why .. ")" or ""))
       else
         local sign = require("eidos.core.sign")
         local good, msg, code = sign.verify(opts.key, sums, raw)

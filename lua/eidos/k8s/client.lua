@@ -30,20 +30,6 @@ function M.urlencode(s)
   end))
 end
 
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-function M.b64encode(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local c1, c2 = (n >> 18) & 63, (n >> 12) & 63
-    local c3, c4 = (n >> 6) & 63, n & 63
-    out[#out + 1] = B64:sub(c1 + 1, c1 + 1) .. B64:sub(c2 + 1, c2 + 1)
-      .. (b and B64:sub(c3 + 1, c3 + 1) or "=") .. (c and B64:sub(c4 + 1, c4 + 1) or "=")
-  end
-  return table.concat(out)
-end
-
 -- RFC 3339 time -> seconds since the epoch, or nil
 M.parse_time = require("eidos.timeutil").parse
 
@@ -76,7 +62,7 @@ local function run_exec(conn)
   local spec = { interactive = false }
   if e.provide_cluster_info then
     spec.cluster = { server = conn.server, ["insecure-skip-tls-verify"] = conn.insecure or nil }
-    if conn.ca_data then spec.cluster["certificate-authority-data"] = M.b64encode(conn.ca_data) end
+    if conn.ca_data then spec.cluster["certificate-authority-data"] = require("eidos.core.base64").encode(conn.ca_data) end
   end
   local info = cjson.encode({ apiVersion = e.api_version, kind = "ExecCredential", spec = spec })
   local env = { "KUBERNETES_EXEC_INFO=" .. info }

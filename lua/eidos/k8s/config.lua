@@ -20,6 +20,7 @@ local doc = require("eidos.doc")
 local errors = require("eidos.errors")
 local fs = require("eidos.core.fs")
 local core = require("eidos.core.k8s")
+local base64 = require("eidos.core.base64")
 
 local M = {}
 
@@ -154,7 +155,7 @@ function M.kubeconfig_files(opts)
 end
 
 local function b64(field, value, where)
-  local v, msg = core.b64decode(value)
+  local v, msg = base64.decode(value)
   if not v then
     errors.raise("invalid", string.format("%s: %s is not valid base64 (%s)", where, field, msg))
   end

@@ -1,46 +1,11 @@
 -- eidos.template.funcs: the less common template functions, loaded by
 -- eidos.template on the first use of one of them (so rendering the bundle
--- templates does not pay for parsing them), and base64 helpers used by the
--- bundle signature. make(rt) returns the function table; rt carries the
--- engine's shared helpers (value printing, truthiness, errors).
+-- templates does not pay for parsing them). make(rt) returns the function
+-- table; rt carries the engine's shared helpers (value printing,
+-- truthiness, errors).
 local M = {}
 
-local fail = function(msg) error(msg, 0) end
-
-local b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local function b64enc(s)
-  s = tostring(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local c1 = (n >> 18) & 63
-    local c2 = (n >> 12) & 63
-    local c3 = (n >> 6) & 63
-    local c4 = n & 63
-    out[#out + 1] = b64chars:sub(c1 + 1, c1 + 1) .. b64chars:sub(c2 + 1, c2 + 1) ..
-      (b and b64chars:sub(c3 + 1, c3 + 1) or "=") .. (c and b64chars:sub(c4 + 1, c4 + 1) or "=")
-  end
-  return table.concat(out)
-end
-M.b64enc = b64enc
-
-local function b64dec(s)
-  s = tostring(s):gsub("%s", "")
-  if #s % 4 ~= 0 or s:find("[^%w+/=]") then fail("b64dec: not base64") end
-  local map = {}
-  for i = 1, 64 do map[b64chars:byte(i)] = i - 1 end
-  local out = {}
-  for i = 1, #s, 4 do
-    local a, b, c, d = s:byte(i, i + 3)
-    local n = (map[a] << 18) | (map[b] << 12) | ((map[c] or 0) << 6) | (map[d] or 0)
-    out[#out + 1] = string.char((n >> 16) & 255)
-    if c ~= 61 then out[#out + 1] = string.char((n >> 8) & 255) end
-    if d ~= 61 then out[#out + 1] = string.char(n & 255) end
-  end
-  return table.concat(out)
-end
-M.b64dec = b64dec
+local base64 = require("eidos.core.base64")
 
 function M.make(rt)
   local NULL, LIST_MT, natcmp, isnil, islist, truth = rt.NULL, rt.LIST_MT, rt.natcmp, rt.isnil, rt.islist, rt.truth
@@ -189,10 +154,10 @@ function M.make(rt)
       return t == "nil" and "invalid" or t
     end,
   }
-  f.b64enc = function(s) return b64enc(tostr(s)) end
+  f.b64enc = function(s) return base64.encode(tostr(s)) end
   f.b64dec = function(s)
-    local ok, r = pcall(b64dec, tostr(s))
-    if not ok then fail(r) end
+    local r, msg = base64.decode(tostr(s))
+    if not r then fail("b64dec: " .. msg) end
     return r
   end
   f.sha256sum = function(s)
