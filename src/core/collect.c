@@ -18,6 +18,7 @@
 #include "eidos.h"
 #include "collect.h"
 #include "collect_int.h"
+#include "sys.h"
 
 static const char *const type_names[EIDOS_COLLECT_NTYPES] = {
   "K8s", "GPU", "OS", "SystemD", "NodeTopology"
@@ -39,17 +40,7 @@ int eidos_collect_type_parse(const char *name) {
   return -1;
 }
 
-long long eidos_collect_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double now_ms_f(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+static double now_ms_f(void) { return (double)eidos_sys_now_ns() / 1e6; }
 
 /* ---------------------------------------------------------------- run */
 
@@ -167,6 +158,15 @@ static int run_k8s(struct run *r, struct eidos_value **out, char *err,
   return 0;
 }
 
+/* the collectors' on_child: record (pgid > 0) or forget (0) the process
+ * group a worker has spawned, so that giving up on the slot kills it */
+static void slot_child(void *ud, int pgid) {
+  struct slot *s = ud;
+  pthread_mutex_lock(&s->run->mu);
+  s->child = pgid;
+  pthread_mutex_unlock(&s->run->mu);
+}
+
 static void *worker(void *arg) {
   struct slot *s = arg;
   struct run *r = s->run;
@@ -183,7 +183,8 @@ static void *worker(void *arg) {
   c.path = r->path;
   c.envp = r->envp;
   c.deadline_ms = s->deadline_ms;
-  c.slot = s;
+  c.on_child = slot_child;
+  c.child_ud = s;
   switch (s->type) {
     case EIDOS_COLLECT_K8S: code = run_k8s(r, &m, err, sizeof err); break;
     case EIDOS_COLLECT_GPU: code = eidos_collect_gpu(&c, &m, err, sizeof err); break;
@@ -215,14 +216,6 @@ static void *worker(void *arg) {
   eidos_value_free(m);
   if (last) run_free(r);
   return NULL;
-}
-
-void cx_child(const struct eidos_collect_ctx *c, int pid) {
-  struct slot *s = c->slot;
-  if (!s) return;
-  pthread_mutex_lock(&s->run->mu);
-  s->child = pid;
-  pthread_mutex_unlock(&s->run->mu);
 }
 
 /* Kill what a slot given up on has spawned (mutex held). */
@@ -331,7 +324,7 @@ int eidos_collect_start(const struct eidos_collect_opts *opts,
     if (!(types & (1u << t))) continue;
     s->t0 = now_ms_f();
     s->timeout_ms = timeout_of(o, t);
-    s->deadline_ms = eidos_collect_now_ms() + s->timeout_ms;
+    s->deadline_ms = eidos_sys_now_ms() + s->timeout_ms;
     if (t == EIDOS_COLLECT_K8S && !r->k8s) {
       /* nothing to run: record without a thread */
       s->started = s->done = 1;
@@ -366,7 +359,7 @@ void eidos_collect_wait(struct eidos_collect_run *run,
   if (!r) return;
   pthread_mutex_lock(&r->mu);
   for (;;) {
-    long long now = eidos_collect_now_ms(), next = 0;
+    long long now = eidos_sys_now_ms(), next = 0;
     int pending = 0;
     struct timespec ts;
     for (t = 0; t < EIDOS_COLLECT_NTYPES; t++) {

@@ -104,7 +104,7 @@ void eidos_collect_abandon(struct eidos_collect_run *run);
 
 /* The collectors themselves, callable alone (tests, tools). Each fills
  * *out with a measurement tree or returns a code with a message.
- * deadline_ms is an absolute CLOCK_MONOTONIC time in milliseconds (0 =
+ * deadline_ms is an absolute time of eidos_sys_now_ms() (sys.h; 0 =
  * none); collectors that spawn processes or block honour it. */
 struct eidos_collect_ctx {
   const char *sysroot;             /* never NULL, no trailing '/' ("" = /) */
@@ -116,10 +116,12 @@ struct eidos_collect_ctx {
                                       environ (the run passes a copy taken
                                       on the calling thread) */
   long long deadline_ms;
-  void *slot;                      /* the run's slot (NULL when called
-                                      alone): a spawned tool is registered
-                                      there so that a run giving up at the
-                                      deadline kills it, never orphans it */
+  /* told the process group of a spawned tool (pgid > 0) and told to
+   * forget it (0) before the tool is reaped (proc.h's on_child), so that a
+   * run giving up at the deadline kills it, never orphans it; NULL when a
+   * collector is called alone */
+  void (*on_child)(void *ud, int pgid);
+  void *child_ud;
 };
 int eidos_collect_os(const struct eidos_collect_ctx *c,
                      struct eidos_value **out, char *err, size_t errlen);
@@ -129,9 +131,6 @@ int eidos_collect_gpu(const struct eidos_collect_ctx *c,
                       struct eidos_value **out, char *err, size_t errlen);
 int eidos_collect_topology(const struct eidos_collect_ctx *c,
                            struct eidos_value **out, char *err, size_t errlen);
-
-/* Monotonic clock in milliseconds (for deadlines). */
-long long eidos_collect_now_ms(void);
 
 /* nvidia-smi -q -x parsing, exposed for tests and fuzzing: fill data
  * (the smi subtype's map) and append one map per GPU to gpus. */

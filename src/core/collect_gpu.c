@@ -243,7 +243,8 @@ int eidos_collect_gpu(const struct eidos_collect_ctx *c,
                       struct eidos_value **out, char *err, size_t errlen) {
   char why_nvml[512], why_smi[512], reason[1100];
   struct eidos_value *data = eidos_value_new_map(), *gpus = eidos_value_new_list();
-  struct cx_buf xml;
+  char *xml = NULL;
+  size_t xml_len = 0;
   int rc;
 
   *out = NULL;
@@ -262,16 +263,16 @@ int eidos_collect_gpu(const struct eidos_collect_ctx *c,
   }
   /* fall back to nvidia-smi, with fresh trees */
   if (fresh(&data, &gpus)) goto oom;
-  rc = cx_smi_run(c, &xml, why_smi, sizeof why_smi);
+  rc = cx_smi_run(c, &xml, &xml_len, why_smi, sizeof why_smi);
   if (rc == EIDOS_ETIMEOUT) {
     eidos_value_free(data);
     eidos_value_free(gpus);
     return eidos_err(err, errlen, EIDOS_ETIMEOUT, "%s", why_smi);
   }
   if (rc == 0) {
-    rc = eidos_collect_parse_smi_xml(xml.s ? xml.s : "", xml.n, data, gpus,
-                                     why_smi, sizeof why_smi);
-    cx_buf_free(&xml);
+    rc = eidos_collect_parse_smi_xml(xml, xml_len, data, gpus, why_smi,
+                                     sizeof why_smi);
+    free(xml);
     if (rc == EIDOS_EINTERNAL) goto oom;
     if (rc == 0) {
       rc = build(out, data, gpus, "nvidia-smi", NULL);

@@ -58,31 +58,11 @@ struct eidos_value *cx_context(struct eidos_value *subtype);
 int cx_listdir(const char *path, char ***names, size_t *n, int *eno);
 void cx_names_free(char **names, size_t n);
 
-/* Find an executable on a PATH string (NULL/"" = a default PATH); name
- * with a '/' is taken as is. 0 with out filled, or EIDOS_ENOTFOUND. */
-int cx_find_exe(const char *path, const char *name, char *out, size_t n);
-
-/* posix_spawn exe (no shell; envp NULL = environ) in its own process
- * group with stdin from /dev/null, capturing stdout (at most max_out
- * bytes, else an error) and the head of stderr. At deadline_ms (absolute, 0 = none) the group is
- * killed and EIDOS_ETIMEOUT returned (c, if not NULL, gets the child
- * registered with cx_child meanwhile). *status is waitpid's status. On 0
- * the caller frees out and errout with cx_buf_free. */
-int cx_spawn_capture(const struct eidos_collect_ctx *c, const char *exe,
-                     char *const argv[], char *const envp[],
-                     long long deadline_ms,
-                     size_t max_out, struct cx_buf *out, struct cx_buf *errout,
-                     int *status, char *err, size_t errlen);
-
-/* Record (pid > 0) or forget (pid 0) the process group a collector has
- * spawned, in its run slot; no-op for a collector called alone. Forget it
- * before reaping it, so that a pid is never killed after reuse. */
-void cx_child(const struct eidos_collect_ctx *c, int pid);
-
-/* Run `nvidia-smi -q -x` (collect_smi.c): 0 with the XML in out (free with
- * cx_buf_free), EIDOS_ENOTFOUND (not on PATH), EIDOS_ETIMEOUT (killed at
- * the deadline) or EIDOS_EFAIL (failed to run or non-zero exit). */
-int cx_smi_run(const struct eidos_collect_ctx *c, struct cx_buf *out,
+/* Run `nvidia-smi -q -x` (collect_smi.c, through proc.h): 0 with the XML
+ * in *xml (free() it), EIDOS_ENOTFOUND (not on PATH), EIDOS_ETIMEOUT
+ * (killed at the deadline) or EIDOS_EFAIL (failed to run or non-zero
+ * exit). */
+int cx_smi_run(const struct eidos_collect_ctx *c, char **xml, size_t *len,
                char *err, size_t errlen);
 
 #endif

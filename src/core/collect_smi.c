@@ -1,183 +1,24 @@
 /*
- * collect_smi.c -- the nvidia-smi fallback of the GPU collector: finding
- * nvidia-smi on PATH, running `nvidia-smi -q -x` without a shell (own
- * process group, stdout/stderr captured through pipes, killed with its
- * group at the deadline), and a small strict XML scanner for its output.
+ * collect_smi.c -- the nvidia-smi fallback of the GPU collector: running
+ * `nvidia-smi -q -x` through proc.h (no shell, own process group killed at
+ * the deadline, output capped), and a small strict XML scanner for its
+ * output.
  * The scanner handles what nvidia-smi writes and what well-formed XML may
  * add (declaration, DOCTYPE, comments, CDATA, attributes, self-closing
  * tags, the five named entities and character references); anything else
  * is an error with the byte offset. It builds no DOM: it reports the text
  * of leaf elements with their element path.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 #include "eidos.h"
 #include "collect_int.h"
-
-extern char **environ;
+#include "proc.h"
+#include "sys.h"
 
 #define XML_MAX_DEPTH 64
 #define XML_TEXT_MAX (64u << 10)
-
-/* ------------------------------------------------------------- spawn */
-
-int cx_find_exe(const char *path, const char *name, char *out, size_t n) {
-  const char *p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
-  if (strchr(name, '/')) {
-    if (snprintf(out, n, "%s", name) >= (int)n) return EIDOS_EINVAL;
-    return access(out, X_OK) == 0 ? EIDOS_OK : EIDOS_ENOTFOUND;
-  }
-  while (1) {
-    const char *e = strchr(p, ':');
-    size_t dl = e ? (size_t)(e - p) : strlen(p);
-    struct stat st;
-    int w = dl ? snprintf(out, n, "%.*s/%s", (int)dl, p, name)
-               : snprintf(out, n, "./%s", name);
-    if (w > 0 && (size_t)w < n && stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
-        access(out, X_OK) == 0)
-      return EIDOS_OK;
-    if (!e) break;
-    p = e + 1;
-  }
-  return EIDOS_ENOTFOUND;
-}
-
-static void kill_wait(const struct eidos_collect_ctx *c, pid_t pid, int *status) {
-  kill(-pid, SIGKILL);
-  kill(pid, SIGKILL);
-  if (c) cx_child(c, 0);
-  while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
-  }
-}
-
-int cx_spawn_capture(const struct eidos_collect_ctx *c, const char *exe,
-                     char *const argv[], char *const envp[],
-                     long long deadline_ms,
-                     size_t max_out, struct cx_buf *out, struct cx_buf *errout,
-                     int *status, char *err, size_t errlen) {
-  int op[2] = {-1, -1}, ep[2] = {-1, -1}, rc, open_fds = 2, st = 0;
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t at;
-  sigset_t none, defs;
-  pid_t pid;
-  struct pollfd pf[2];
-
-  *status = -1;
-  cx_buf_init(out, max_out + 1);
-  cx_buf_init(errout, 4096);
-  if (pipe2(op, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
-    int e = errno;
-    if (op[0] >= 0) close(op[0]), close(op[1]);
-    return eidos_err(err, errlen, EIDOS_EFAIL, "pipe: %s", strerror(e));
-  }
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, op[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
-  posix_spawnattr_init(&at);
-  sigemptyset(&none);
-  sigemptyset(&defs);
-  sigaddset(&defs, SIGPIPE);
-  sigaddset(&defs, SIGINT);
-  sigaddset(&defs, SIGQUIT);
-  sigaddset(&defs, SIGTERM);
-  sigaddset(&defs, SIGHUP);
-  sigaddset(&defs, SIGCHLD);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &defs);
-  posix_spawnattr_setpgroup(&at, 0);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                    POSIX_SPAWN_SETSIGDEF);
-  rc = posix_spawn(&pid, exe, &fa, &at, argv, envp ? envp : environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
-  close(op[1]);
-  close(ep[1]);
-  if (rc) {
-    close(op[0]);
-    close(ep[0]);
-    return eidos_err(err, errlen, EIDOS_EFAIL, "cannot run %s: %s", exe,
-                     strerror(rc));
-  }
-  if (c) cx_child(c, (int)pid);
-  fcntl(op[0], F_SETFL, O_NONBLOCK);
-  fcntl(ep[0], F_SETFL, O_NONBLOCK);
-  pf[0].fd = op[0];
-  pf[1].fd = ep[0];
-  pf[0].events = pf[1].events = POLLIN;
-  while (open_fds > 0) {
-    long long left = deadline_ms ? deadline_ms - eidos_collect_now_ms() : 1000;
-    int i, pr;
-    if (deadline_ms && left <= 0) goto timeout;
-    pr = poll(pf, 2, (int)(left > 1000 ? 1000 : left));
-    if (pr < 0 && errno != EINTR) break;
-    for (i = 0; i < 2 && pr > 0; i++) {
-      char tmp[16384];
-      ssize_t r;
-      if (pf[i].fd < 0 || !pf[i].revents) continue;
-      r = read(pf[i].fd, tmp, sizeof tmp);
-      if (r > 0) {
-        struct cx_buf *b = i == 0 ? out : errout;
-        if (i == 1 && b->n + (size_t)r + 1 > b->max) /* keep stderr's head */
-          r = (ssize_t)(b->max > b->n + 1 ? b->max - b->n - 1 : 0);
-        cx_buf_add(b, tmp, (size_t)r);
-        if (i == 0 && out->oom) {
-          kill_wait(c, pid, &st);
-          close(op[0]);
-          close(ep[0]);
-          return eidos_err(err, errlen, EIDOS_EFAIL,
-                           "%s wrote more than %zu bytes", exe, max_out);
-        }
-      } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-        close(pf[i].fd);
-        pf[i].fd = -1;
-        open_fds--;
-      }
-    }
-  }
-  if (pf[0].fd >= 0) close(pf[0].fd);
-  if (pf[1].fd >= 0) close(pf[1].fd);
-  pf[0].fd = pf[1].fd = -1;
-  /* both pipes closed: the child is (nearly always) exiting. Wait for it
-   * without reaping, forget it in the slot, then reap it. */
-  for (;;) {
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
-      if (errno == EINTR) continue;
-      if (c) cx_child(c, 0); /* ECHILD: SIGCHLD ignored, reaped already */
-      *status = 0;
-      return EIDOS_OK;
-    }
-    if (si.si_pid == pid) break;
-    if (deadline_ms && eidos_collect_now_ms() >= deadline_ms) goto timeout;
-    {
-      struct timespec ts = {0, 1000000};
-      nanosleep(&ts, NULL);
-    }
-  }
-  if (c) cx_child(c, 0);
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  *status = st;
-  return EIDOS_OK;
-timeout:
-  kill_wait(c, pid, &st);
-  if (pf[0].fd >= 0) close(pf[0].fd);
-  if (pf[1].fd >= 0) close(pf[1].fd);
-  return EIDOS_ETIMEOUT;
-}
 
 /* --------------------------------------------------------- XML scanner */
 
@@ -570,50 +411,50 @@ int eidos_collect_parse_smi_xml(const char *xml, size_t len,
   return 0;
 }
 
-/* Run nvidia-smi -q -x. Returns 0 with the XML in *out, EIDOS_ENOTFOUND
- * (not on PATH), EIDOS_ETIMEOUT, or EIDOS_EFAIL (ran and failed). */
-int cx_smi_run(const struct eidos_collect_ctx *c, struct cx_buf *out,
-               char *err, size_t errlen) {
-  char exe[CX_PATH_MAX];
-  char a0[] = "nvidia-smi", a1[] = "-q", a2[] = "-x";
-  char *argv[] = {a0, a1, a2, NULL};
-  struct cx_buf eb;
-  int status, rc;
-  long long t0 = eidos_collect_now_ms();
+/* nvidia-smi -q -x of an 8-GPU node is ~300 KiB; 64 MiB is far beyond any */
+#define SMI_MAX_OUT (64u << 20)
 
-  cx_buf_init(out, 1);
-  if (cx_find_exe(c->path, "nvidia-smi", exe, sizeof exe))
-    return eidos_err(err, errlen, EIDOS_ENOTFOUND,
-                     "nvidia-smi not found on PATH");
-  rc = cx_spawn_capture(c, exe, argv, c->envp, c->deadline_ms, 64u << 20, out, &eb,
-                        &status, err, errlen);
-  if (rc == EIDOS_ETIMEOUT) {
-    cx_buf_free(out);
-    cx_buf_free(&eb);
-    return eidos_err(err, errlen, EIDOS_ETIMEOUT,
-                     "%s -q -x did not finish within %lld ms and was killed",
-                     exe, eidos_collect_now_ms() - t0);
-  }
-  if (rc) {
-    cx_buf_free(out);
-    cx_buf_free(&eb);
-    return rc;
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    const char *why = eb.n ? eb.s : out->n ? out->s : "";
+int cx_smi_run(const struct eidos_collect_ctx *c, char **xml, size_t *len,
+               char *err, size_t errlen) {
+  static const char *const argv[] = {"nvidia-smi", "-q", "-x", NULL};
+  struct eidos_proc p;
+  char how[64];
+  long long t0 = eidos_sys_now_ms();
+  int rc;
+
+  *xml = NULL;
+  *len = 0;
+  memset(&p, 0, sizeof p);
+  p.argv = argv;
+  p.path = c->path;
+  p.envp = c->envp;
+  p.deadline_ms = c->deadline_ms;
+  p.max_out = SMI_MAX_OUT;
+  p.max_err = 512;
+  p.on_child = c->on_child;
+  p.ud = c->child_ud;
+  rc = eidos_proc_run(&p, err, errlen);
+  if (rc == EIDOS_ETIMEOUT)
+    eidos_err(err, errlen, rc, "%s -q -x did not finish within %lld ms and was killed",
+              p.exe, eidos_sys_now_ms() - t0);
+  else if (rc == EIDOS_ENOTFOUND && !strchr(argv[0], '/'))
+    eidos_err(err, errlen, rc, "nvidia-smi not found on PATH");
+  else if (!rc && !eidos_proc_describe(p.status, how, sizeof how)) {
+    /* nvidia-smi says why on stdout ("No devices were found") */
+    const char *why = p.err_len ? p.err : p.out;
     size_t wl = 0;
     why = cx_trim(why, strlen(why), &wl);
     if (wl > 200) wl = 200;
-    if (WIFSIGNALED(status))
-      eidos_err(err, errlen, EIDOS_EFAIL, "%s -q -x was killed by signal %d",
-                exe, WTERMSIG(status));
-    else
-      eidos_err(err, errlen, EIDOS_EFAIL, "%s -q -x exited with status %d%s%.*s",
-                exe, WEXITSTATUS(status), wl ? ": " : "", (int)wl, why);
-    cx_buf_free(out);
-    cx_buf_free(&eb);
-    return EIDOS_EFAIL;
+    rc = eidos_err(err, errlen, EIDOS_EFAIL, "%s -q -x %s%s%.*s", p.exe, how,
+                   wl ? ": " : "", (int)wl, why);
   }
-  cx_buf_free(&eb);
+  if (rc) {
+    eidos_proc_free(&p);
+    return rc;
+  }
+  *xml = p.out;
+  *len = p.out_len;
+  p.out = NULL;
+  eidos_proc_free(&p);
   return 0;
 }

@@ -21,6 +21,7 @@
 #include "eidos.h"
 #include "dl.h"
 #include "collect_int.h"
+#include "sys.h"
 
 typedef struct sd_bus sd_bus;
 typedef struct sd_bus_message sd_bus_message;
@@ -287,7 +288,7 @@ int eidos_collect_systemd(const struct eidos_collect_ctx *c,
   r = addr.oom ? -12 : sd.bus_new(&bus);
   if (r >= 0) r = sd.set_address(bus, addr.s);
   if (r >= 0 && !use_priv) r = sd.set_bus_client(bus, 1);
-  left = c->deadline_ms ? c->deadline_ms - eidos_collect_now_ms() : 10000;
+  left = c->deadline_ms ? c->deadline_ms - eidos_sys_now_ms() : 10000;
   if (r >= 0) r = sd.set_timeout(bus, (uint64_t)(left > 1 ? left : 1) * 1000);
   if (r >= 0) r = sd.start(bus);
   if (r < 0) {

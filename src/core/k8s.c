@@ -5,28 +5,22 @@
  * certificate), the retry loop with exponential backoff and jitter that
  * honours Retry-After, the description of a request as an RBAC attribute
  * set (verb, group, resource, namespace) for error messages, the reading of
- * the Status object a failed request returns, and the spawning of exec
- * credential plugins without a shell.
+ * the Status object a failed request returns, and the running of exec
+ * credential plugins (through proc.h) with their error messages.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "eidos.h"
 #include "http.h"
 #include "k8s.h"
-
-extern char **environ;
+#include "proc.h"
+#include "sys.h"
 
 #define K8S_MAX_BODY (256u * 1024u * 1024u)
 
@@ -362,19 +356,9 @@ void eidos_k8s_resp_free(struct eidos_k8s_resp *resp) {
   resp->body = NULL;
 }
 
-static void sleep_ms(long ms) {
-  struct timespec ts;
-  if (ms <= 0) return;
-  ts.tv_sec = ms / 1000;
-  ts.tv_nsec = (ms % 1000) * 1000000L;
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-}
-
 static uint64_t jitter_seed(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
-         (uint64_t)(uintptr_t)&ts;
+  uint64_t ns = (uint64_t)eidos_sys_now_ns();
+  return (ns << 20) ^ (ns / 1000000000u) ^ (uint64_t)(uintptr_t)&ns;
 }
 
 static long backoff(const eidos_k8s_client *c, int attempt, uint64_t *seed) {
@@ -525,7 +509,7 @@ int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
       if (hr.failure == EIDOS_HTTP_F_NOTSENT) retry = 1;
       else if (hr.failure == EIDOS_HTTP_F_BROKEN) retry = !is_post;
       if (!retry || attempt == max) break;
-      sleep_ms(backoff(c, attempt, &seed));
+      eidos_sys_sleep_ms(backoff(c, attempt, &seed));
       continue;
     }
 
@@ -572,7 +556,7 @@ int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
     if (!retry || attempt == max) break;
     if (wait <= 0) wait = backoff(c, attempt, &seed);
     if (wait > c->max_wait_ms) wait = c->max_wait_ms;
-    sleep_ms(wait);
+    eidos_sys_sleep_ms(wait);
   }
 
   if (resp->status && hr.body) {
@@ -608,158 +592,46 @@ int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
 /* ------------------------------------------------------------------ */
 /* exec credential plugins                                             */
 
-static int env_name_eq(const char *a, const char *b) {
-  while (*a && *a != '=' && *a == *b) { a++; b++; }
-  return (*a == '=' || !*a) && (*b == '=' || !*b);
-}
-
 int eidos_k8s_exec(const char *const *argv, const char *const *env_add,
                    long timeout_ms, char **out, size_t *outlen,
                    char *err, size_t errlen) {
-  posix_spawn_file_actions_t fa;
-  int op[2] = {-1, -1}, ep[2] = {-1, -1}, rc = EIDOS_OK, status = 0, r;
-  size_t ne = 0, na = 0, i, j, olen = 0, ocap = 0, elen = 0;
-  char **envp = NULL, *obuf = NULL, ebuf[2048];
-  pid_t pid;
-  struct timespec t0, t;
-  int open_fds = 2, killed = 0, over = 0;
-  const size_t omax = 1024 * 1024;
+  struct eidos_proc p;
+  char how[64], msg[1024];
+  int rc;
 
   *out = NULL;
   if (outlen) *outlen = 0;
-  ebuf[0] = '\0';
   if (!argv || !argv[0] || !argv[0][0])
     return eidos_err(err, errlen, EIDOS_EINVAL, "exec credential plugin without a command");
   if (timeout_ms <= 0) timeout_ms = 60000;
-  while (environ[ne]) ne++;
-  while (env_add && env_add[na]) na++;
-  envp = calloc(ne + na + 1, sizeof *envp);
-  if (!envp) return eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
-  for (i = 0, j = 0; i < ne; i++) {
-    size_t k;
-    int replaced = 0;
-    for (k = 0; k < na; k++)
-      if (env_name_eq(environ[i], env_add[k])) { replaced = 1; break; }
-    if (!replaced) envp[j++] = environ[i];
-  }
-  for (i = 0; i < na; i++) envp[j++] = (char *)env_add[i];
-  envp[j] = NULL;
-
-  if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
-    rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "pipe: %s", strerror(errno));
-    goto cleanup;
-  }
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, op[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
-  r = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
-  posix_spawn_file_actions_destroy(&fa);
-  close(op[1]); op[1] = -1;
-  close(ep[1]); ep[1] = -1;
-  if (r != 0) {
+  memset(&p, 0, sizeof p);
+  p.argv = argv;
+  p.env_add = env_add;
+  p.deadline_ms = eidos_sys_now_ms() + timeout_ms;
+  p.max_out = 1024 * 1024;
+  p.max_err = 2047;
+  rc = eidos_proc_run(&p, msg, sizeof msg);
+  if (rc == EIDOS_ENOTFOUND || (rc == EIDOS_EFAIL && !p.killed))
     rc = eidos_err(err, errlen, EIDOS_EUNAVAIL,
-                   "cannot run exec credential plugin \"%s\": %s%s", argv[0],
-                   strerror(r), r == ENOENT ? " (not found in PATH)" : "");
-    goto cleanup;
-  }
-
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  while (open_fds > 0) {
-    struct pollfd pf[2];
-    int np = 0, left;
-    long el;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    el = (t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L;
-    if (el >= timeout_ms) { killed = 1; break; }
-    left = (int)(timeout_ms - el);
-    if (op[0] >= 0) { pf[np].fd = op[0]; pf[np].events = POLLIN; np++; }
-    if (ep[0] >= 0) { pf[np].fd = ep[0]; pf[np].events = POLLIN; np++; }
-    r = poll(pf, (nfds_t)np, left);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) break;
-    for (i = 0; i < (size_t)np; i++) {
-      char buf[8192];
-      ssize_t n;
-      if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      n = read(pf[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) continue;
-        if (pf[i].fd == op[0]) { close(op[0]); op[0] = -1; }
-        else { close(ep[0]); ep[0] = -1; }
-        open_fds--;
-        continue;
-      }
-      if (pf[i].fd == op[0]) {
-        if (olen + (size_t)n > omax) { over = 1; killed = 1; break; }
-        if (olen + (size_t)n + 1 > ocap) {
-          size_t nc = ocap ? ocap * 2 : 16384;
-          char *nb;
-          while (nc < olen + (size_t)n + 1) nc *= 2;
-          nb = realloc(obuf, nc);
-          if (!nb) { killed = 1; over = 2; break; }
-          obuf = nb;
-          ocap = nc;
-        }
-        memcpy(obuf + olen, buf, (size_t)n);
-        olen += (size_t)n;
-      } else {
-        /* keep the last part of stderr */
-        size_t keep = sizeof ebuf - 1;
-        if ((size_t)n >= keep) {
-          memcpy(ebuf, buf + (size_t)n - keep, keep);
-          elen = keep;
-        } else {
-          if (elen + (size_t)n > keep) {
-            size_t drop = elen + (size_t)n - keep;
-            memmove(ebuf, ebuf + drop, elen - drop);
-            elen -= drop;
-          }
-          memcpy(ebuf + elen, buf, (size_t)n);
-          elen += (size_t)n;
-        }
-        ebuf[elen] = '\0';
-      }
-    }
-    if (killed) break;
-  }
-  if (killed) kill(pid, SIGKILL);
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-  while (elen > 0 && (ebuf[elen - 1] == '\n' || ebuf[elen - 1] == ' ')) ebuf[--elen] = '\0';
-
-  if (over == 1)
+                   "cannot run exec credential plugin \"%s\": %s", argv[0], msg);
+  else if (rc == EIDOS_ETIMEOUT)
+    rc = eidos_err(err, errlen, rc,
+                   "exec credential plugin \"%s\" did not finish within %ld ms%s%s",
+                   argv[0], timeout_ms, p.err_len ? ": " : "", p.err);
+  else if (rc == EIDOS_EFAIL)
     rc = eidos_err(err, errlen, EIDOS_EAUTH,
                    "exec credential plugin \"%s\" wrote more than %zu bytes",
-                   argv[0], omax);
-  else if (over == 2)
-    rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
-  else if (killed)
-    rc = eidos_err(err, errlen, EIDOS_ETIMEOUT,
-                   "exec credential plugin \"%s\" did not finish within %ld ms%s%s",
-                   argv[0], timeout_ms, elen ? ": " : "", ebuf);
-  else if (WIFSIGNALED(status))
-    rc = eidos_err(err, errlen, EIDOS_EAUTH,
-                   "exec credential plugin \"%s\" was killed by signal %d%s%s",
-                   argv[0], WTERMSIG(status), elen ? ": " : "", ebuf);
-  else if (WEXITSTATUS(status) != 0)
-    rc = eidos_err(err, errlen, EIDOS_EAUTH,
-                   "exec credential plugin \"%s\" exited with status %d%s%s",
-                   argv[0], WEXITSTATUS(status), elen ? ": " : "", ebuf);
+                   argv[0], p.max_out);
+  else if (rc)
+    rc = eidos_err(err, errlen, rc, "exec credential plugin \"%s\": %s", argv[0], msg);
+  else if (!eidos_proc_describe(p.status, how, sizeof how))
+    rc = eidos_err(err, errlen, EIDOS_EAUTH, "exec credential plugin \"%s\" %s%s%s",
+                   argv[0], how, p.err_len ? ": " : "", p.err);
   else {
-    if (!obuf) obuf = malloc(1);
-    if (!obuf) { rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory"); goto cleanup; }
-    obuf[olen] = '\0';
-    *out = obuf;
-    if (outlen) *outlen = olen;
-    obuf = NULL;
+    *out = p.out;
+    if (outlen) *outlen = p.out_len;
+    p.out = NULL;
   }
-
-cleanup:
-  if (op[0] >= 0) close(op[0]);
-  if (op[1] >= 0) close(op[1]);
-  if (ep[0] >= 0) close(ep[0]);
-  if (ep[1] >= 0) close(ep[1]);
-  free(obuf);
-  free(envp);
+  eidos_proc_free(&p);
   return rc;
 }

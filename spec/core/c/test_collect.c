@@ -29,6 +29,7 @@
 #include "../../../src/core/eidos.h"
 #include "../../../src/core/value.h"
 #include "../../../src/core/collect.h"
+#include "../../../src/core/sys.h"
 
 static int failures, checks;
 static const char *root;
@@ -201,7 +202,7 @@ static struct eidos_collect_ctx mkctx(const char *sysroot) {
   c.sysroot = sysroot;
   c.nvml_lib = "";
   c.path = binpath;
-  c.deadline_ms = eidos_collect_now_ms() + 10000;
+  c.deadline_ms = eidos_sys_now_ms() + 10000;
   return c;
 }
 
@@ -586,7 +587,7 @@ static void test_gpu_smi(void) {
 
   {
     struct eidos_collect_ctx c = mkctx("");
-    long long t0 = eidos_collect_now_ms();
+    long long t0 = eidos_sys_now_ms();
     c.deadline_ms = t0 + 300;
     setenv("EIDOS_FIXTURE_SMI_MODE", "hang", 1);
     m = NULL;
@@ -594,8 +595,8 @@ static void test_gpu_smi(void) {
     unsetenv("EIDOS_FIXTURE_SMI_MODE");
     CHECK(rc == EIDOS_ETIMEOUT && !m && strstr(err, "killed"),
           "hanging nvidia-smi is killed at the deadline: rc %d %s", rc, err);
-    CHECK(eidos_collect_now_ms() - t0 < 2000, "killed promptly (%lld ms)",
-          eidos_collect_now_ms() - t0);
+    CHECK(eidos_sys_now_ms() - t0 < 2000, "killed promptly (%lld ms)",
+          eidos_sys_now_ms() - t0);
   }
 }
 
@@ -960,12 +961,12 @@ static void test_run(void) {
   o.type_timeout_ms[EIDOS_COLLECT_K8S] = 150;
   o.type_timeout_ms[EIDOS_COLLECT_GPU] = 400;
   setenv("EIDOS_FIXTURE_SMI_MODE", "hang", 1);
-  t0 = eidos_collect_now_ms();
+  t0 = eidos_sys_now_ms();
   rc = eidos_collect_run(&o, &r, err, sizeof err);
   unsetenv("EIDOS_FIXTURE_SMI_MODE");
   CHECK(rc == 0 && r.n == 3, "hang run");
-  CHECK(eidos_collect_now_ms() - t0 < 1200, "returned at the deadlines (%lld ms)",
-        eidos_collect_now_ms() - t0);
+  CHECK(eidos_sys_now_ms() - t0 < 1200, "returned at the deadlines (%lld ms)",
+        eidos_sys_now_ms() - t0);
   CHECK(r.items[0].code == EIDOS_ETIMEOUT && strstr(r.items[0].reason, "150 ms") &&
         !r.items[0].measurement, "K8s timed out: %s", r.items[0].reason);
   CHECK(r.items[1].code == EIDOS_ETIMEOUT, "GPU timed out: %s", r.items[1].reason);
@@ -985,9 +986,9 @@ static void test_run(void) {
     o.types = (1u << EIDOS_COLLECT_OS) | (1u << EIDOS_COLLECT_K8S);
     o.k8s = k8s_hang;
     o.type_timeout_ms[EIDOS_COLLECT_K8S] = 0;
-    t0 = eidos_collect_now_ms();
+    t0 = eidos_sys_now_ms();
     CHECK(eidos_collect_start(&o, &run, err, sizeof err) == 0 && run, "start");
-    CHECK(eidos_collect_now_ms() - t0 < 100, "start returns at once");
+    CHECK(eidos_sys_now_ms() - t0 < 100, "start returns at once");
     eidos_collect_abandon(run); /* the hook keeps sleeping on its own */
     o.k8s = k8s_ok;
     CHECK(eidos_collect_start(&o, &run, err, sizeof err) == 0, "start 2");
@@ -1013,9 +1014,9 @@ static void test_nvml_hang(void) {
    * sets the environment after this test */
   setenv("FAKENVML_MODE", "hang", 1);
   setenv("FAKENVML_HANG_MS", "1500", 1);
-  t0 = eidos_collect_now_ms();
+  t0 = eidos_sys_now_ms();
   CHECK(eidos_collect_run(&o, &r, err, sizeof err) == 0 && r.n == 1, "nvml hang run");
-  CHECK(r.items[0].code == EIDOS_ETIMEOUT && eidos_collect_now_ms() - t0 < 1000,
+  CHECK(r.items[0].code == EIDOS_ETIMEOUT && eidos_sys_now_ms() - t0 < 1000,
         "a driver call that hangs is abandoned at the deadline");
   eidos_collect_result_free(&r);
 }
