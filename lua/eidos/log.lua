@@ -14,8 +14,7 @@ function M.setup(opts)
   elseif opts.debug then state.mode = "text" end
   local lvl = opts.level or (opts.debug and "debug") or "warn"
   state.level = levels[lvl] or levels.warn
-  local ok, fs = pcall(require, "eidos.core.fs")
-  local tty = ok and fs.isatty and fs.isatty(2)
+  local tty = require("eidos.core.sys").isatty(2)
   state.color = tty and not os.getenv("NO_COLOR") and state.mode == "cli"
 end
 

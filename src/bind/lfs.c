@@ -1,15 +1,12 @@
 /*
  * lfs.c -- Lua binding of the file-system core (eidos.core.fs): atomic
  * writes, mkdir -p, a join that refuses to escape its base, bounded reads,
- * existence checks, sorted listings and walks, rename, rm -rf, mkdtemp and
- * isatty. Paths are strings; a path with a NUL byte is refused as invalid.
+ * existence checks, sorted listings and walks, rename, rm -rf and
+ * mkdtemp. Paths are strings; a path with a NUL byte is refused as invalid.
  * Modes are integers (493 == 0755) or octal strings ("0755").
  */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include "bind.h"
@@ -182,38 +179,7 @@ static int l_mkdtemp(lua_State *L) {
   return 1;
 }
 
-/* fs.isatty(fd) -> boolean. */
-static int l_isatty(lua_State *L) {
-  lua_Integer fd = luaL_checkinteger(L, 1);
-  lua_pushboolean(L, fd >= 0 && fd <= 0x7fffffff && isatty((int)fd));
-  return 1;
-}
-
-/* fs.exec(path, argv) -> does not return | nil, msg, code
- * Replaces the process image (execv): argv is a list of strings, argv[1]
- * conventionally the program. Used by `eidos serve` to become eidosd, so
- * signals reach the server directly. */
-static int l_exec(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  lua_Integer n, i;
-  char **argv, msg[512];
-  luaL_checktype(L, 2, LUA_TTABLE);
-  n = (lua_Integer)lua_rawlen(L, 2);
-  argv = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *argv, 0);
-  for (i = 0; i < n; i++) {
-    lua_rawgeti(L, 2, i + 1);
-    argv[i] = (char *)luaL_checkstring(L, -1);
-    lua_pop(L, 1); /* the string stays alive in the argv table */
-  }
-  argv[n] = NULL;
-  fflush(NULL);
-  execv(path, argv);
-  snprintf(msg, sizeof msg, "cannot execute %s: %s", path, strerror(errno));
-  return eidos_bind_fail(L, errno == ENOENT ? EIDOS_ENOTFOUND : EIDOS_EFAIL, msg);
-}
-
 static const luaL_Reg funcs[] = {
-  {"exec", l_exec},
   {"write_atomic", l_write_atomic},
   {"mkdir_p", l_mkdir_p},
   {"join", l_join},
@@ -224,7 +190,6 @@ static const luaL_Reg funcs[] = {
   {"rename", l_rename},
   {"remove_tree", l_remove_tree},
   {"mkdtemp", l_mkdtemp},
-  {"isatty", l_isatty},
   {NULL, NULL}
 };
 

@@ -2,13 +2,11 @@
  * lk8s.c -- Lua binding of the Kubernetes request core (eidos.core.k8s):
  * a client handle (metatable eidos.k8s.Client) made from a plain connection
  * table, its request and set_credentials methods, the exec credential
- * plugin runner and the request describer. Kubeconfig resolution, JSON, paging and
- * credential caching are Lua (lua/eidos/k8s/).
+ * plugin runner and the request describer. Kubeconfig resolution, JSON,
+ * paging and credential caching are Lua (lua/eidos/k8s/).
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include "bind.h"
@@ -199,25 +197,6 @@ static int l_describe(lua_State *L) {
   return 2;
 }
 
-/* k8s.sleep(seconds) -- wait (used between polls of a Job) */
-static int l_sleep(lua_State *L) {
-  double s = luaL_checknumber(L, 1);
-  struct timespec ts;
-  if (s <= 0) return 0;
-  ts.tv_sec = (time_t)s;
-  ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-  return 0;
-}
-
-/* k8s.monotime() -> seconds from an arbitrary start (monotonic clock) */
-static int l_monotime(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-  return 1;
-}
-
 static const luaL_Reg methods[] = {
   {"request", l_request},
   {"set_credentials", l_set_credentials},
@@ -229,8 +208,6 @@ static const luaL_Reg funcs[] = {
   {"client", l_client},
   {"exec", l_exec},
   {"describe", l_describe},
-  {"sleep", l_sleep},
-  {"monotime", l_monotime},
   {NULL, NULL}
 };
 

@@ -1,10 +1,13 @@
 /*
- * main.c -- the eidos executable: computes the override roots, builds a Lua
- * state and enters Lua once, in a protected call, through
- * require("eidos.main").main(argv0, args). Lua returns the exit code and has
- * already printed any error it raised on purpose; anything that escapes is
- * an internal error (exit 8), with a traceback only under --debug or
- * EIDOS_DEBUG=1.
+ * main.c -- the eidos executable: computes the override roots, creates a
+ * bare Lua state and, as lua.c does, does everything else inside one
+ * protected call (pmain): opening the libraries and bindings, then
+ * require("eidos.main").main(argv0, args). Lua returns the exit code and
+ * has already printed any error it raised on purpose; anything that
+ * escapes (running out of memory while opening the state included) is an
+ * internal error (exit 8), with a traceback only under --debug or
+ * EIDOS_DEBUG=1. Stack effects are noted [-o, +p, x] as in the Lua
+ * reference manual.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,20 +16,24 @@
 #include <lauxlib.h>
 #include "state.h"
 
+/* pmain(argc, argv) -> exit code  [-2, +1, e]
+ * argc an integer, argv a light userdata (char **) */
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1), i;
   char **argv = (char **)lua_touserdata(L, 2);
-  lua_getglobal(L, "require");
+  lua_pushcfunction(L, eidos_host_openstate); /* argc argv open */
+  lua_call(L, 0, 0);                          /* argc argv */
+  lua_getglobal(L, "require");                /* argc argv require */
   lua_pushliteral(L, "eidos.main");
-  lua_call(L, 1, 1);
-  lua_getfield(L, -1, "main");
-  lua_pushstring(L, argv[0]);
-  lua_createtable(L, argc, 0);
+  lua_call(L, 1, 1);                          /* argc argv M */
+  lua_getfield(L, -1, "main");                /* argc argv M main */
+  lua_pushstring(L, argv[0]);                 /* argc argv M main argv0 */
+  lua_createtable(L, argc, 0);                /* argc argv M main argv0 args */
   for (i = 1; i < argc; i++) {
     lua_pushstring(L, argv[i]);
     lua_rawseti(L, -2, i);
   }
-  lua_call(L, 2, 1);
+  lua_call(L, 2, 1);                          /* argc argv M code */
   return 1;
 }
 
@@ -36,16 +43,16 @@ int main(int argc, char **argv) {
   int i;
   for (i = 1; i < argc; i++) if (!strcmp(argv[i], "--debug")) debug = 1;
   eidos_host_roots(argc, argv);
-  L = eidos_host_newstate();
+  L = luaL_newstate();
   if (!L) {
     fprintf(stderr, "eidos: cannot create Lua state: out of memory\n");
     return 8;
   }
-  lua_pushcfunction(L, eidos_host_traceback);
-  lua_pushcfunction(L, pmain);
-  lua_pushinteger(L, argc);
-  lua_pushlightuserdata(L, argv);
-  rc = lua_pcall(L, 2, 1, 1);
+  lua_pushcfunction(L, eidos_host_traceback); /* handler */
+  lua_pushcfunction(L, pmain);                /* handler pmain */
+  lua_pushinteger(L, argc);                   /* handler pmain argc */
+  lua_pushlightuserdata(L, argv);             /* handler pmain argc argv */
+  rc = lua_pcall(L, 2, 1, 1);                 /* handler code|msg */
   if (rc == LUA_OK) {
     code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
   } else {

@@ -1,7 +1,8 @@
 /*
  * state.c -- Lua state set-up shared by every entry point (see state.h):
  * the override roots, preloaded core modules and lua-cjson, and the
- * text-only resource searcher with empty package.path/cpath.
+ * text-only resource searcher with empty package.path/cpath. Stack effects
+ * are noted [-o, +p, x] as in the Lua reference manual.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ void eidos_host_roots(int argc, char **argv) {
   eidos_res_set_roots(r, n);
 }
 
+/* [-1, +1, m] msg -> msg with a traceback (or the error object as is) */
 int eidos_host_traceback(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg) luaL_traceback(L, L, msg, 1);
@@ -53,15 +55,25 @@ int eidos_host_traceback(lua_State *L) {
   return 1;
 }
 
+/* [-0, +0, m] */
+int eidos_host_openstate(lua_State *L) {
+  luaL_openlibs(L);
+  eidos_bind_preload(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE); /* preload */
+  lua_pushcfunction(L, luaopen_cjson);                       /* preload open */
+  lua_setfield(L, -2, "cjson");                              /* preload */
+  lua_pop(L, 1);                                             /* */
+  eidos_bind_install_searcher(L, 1);
+  return 0;
+}
+
 lua_State *eidos_host_newstate(void) {
   lua_State *L = luaL_newstate();
   if (!L) return NULL;
-  luaL_openlibs(L);
-  eidos_bind_preload(L);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, luaopen_cjson);
-  lua_setfield(L, -2, "cjson");
-  lua_pop(L, 1);
-  eidos_bind_install_searcher(L, 1);
+  lua_pushcfunction(L, eidos_host_openstate);
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    lua_close(L);
+    return NULL;
+  }
   return L;
 }

@@ -42,17 +42,6 @@ local function find_eidosd(argv0)
   errors.raise("notfound", "eidosd not found next to eidos or on PATH (install it, or set EIDOSD to its path)")
 end
 
--- the exec(2) binding, when this build has one
-local function exec_fn()
-  for _, m in ipairs({ "eidos.core.proc", "eidos.core.fs" }) do
-    local ok, mod = pcall(require, m)
-    if ok and type(mod) == "table" and type(mod.exec) == "function" then return mod.exec end
-  end
-  return nil
-end
-
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
 return {
   name = "serve",
   summary = "Run the HTTP API server (eidosd)",
@@ -74,7 +63,7 @@ return {
     config.normalize(ctx.opts) -- report bad values here, before starting anything
     -- started as "eidosd" but running the CLI: eidosd is a link to eidos, and
     -- running "eidosd" again would come back here
-    if os.getenv("EIDOS_SERVE_EXEC") or (ctx.argv0 or ""):match("([^/]+)$") == "eidosd" then
+    if (ctx.argv0 or ""):match("([^/]+)$") == "eidosd" then
       errors.raise("unavailable", "eidosd resolves to the eidos CLI itself; install the eidosd executable")
     end
     local bin = find_eidosd(ctx.argv0)
@@ -82,16 +71,7 @@ return {
     for _, s in ipairs(config.flags) do specs[#specs + 1] = s end
     for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
     local args = config.to_args(ctx.opts, specs)
-    local exec = exec_fn()
-    if exec then -- replaces this process: signals reach eidosd directly
-      errors.check(exec(bin, { bin, table.unpack(args) }))
-    end
-    -- without exec(2): run it as a child and pass its exit status on (Ctrl-C
-    -- reaches both; a SIGTERM to this process does not reach eidosd)
-    local words = { "EIDOS_SERVE_EXEC=1", "exec", q(bin) }
-    for _, a in ipairs(args) do words[#words + 1] = q(a) end
-    local _, how, code = os.execute(table.concat(words, " "))
-    if how == "signal" then return 128 + code end
-    return code or 1
+    -- replaces this process: signals reach eidosd directly
+    errors.check(require("eidos.core.sys").exec(bin, { bin, table.unpack(args) }))
   end,
 }

@@ -126,8 +126,7 @@ return {
         table = function(v)
           local tty = false
           if o.output == nil or o.output == "-" then
-            local fs = require("eidos.core.fs")
-            tty = fs.isatty and fs.isatty(1)
+            tty = require("eidos.core.sys").isatty(1)
           end
           local nc = os.getenv("NO_COLOR")
           return require("eidos.validate.report").table(v, tty and (nc == nil or nc == ""))

@@ -28,7 +28,7 @@ local errors = require("eidos.errors")
 local log = require("eidos.log")
 local client = require("eidos.k8s.client")
 local cmstore = require("eidos.k8s.cmstore")
-local core = require("eidos.core.k8s")
+local sys = require("eidos.core.sys")
 
 local M = {}
 
@@ -307,11 +307,11 @@ local function delete_job_and_wait(c, ns)
     if err.status == 404 then return end
     client.check(nil, err)
   end
-  local t0 = core.monotime()
-  while core.monotime() - t0 < 30 do
+  local t0 = sys.monotime()
+  while sys.monotime() - t0 < 30 do
     local _, gerr = c:get(path)
     if gerr and gerr.status == 404 then return end
-    core.sleep(0.5)
+    sys.sleep(0.5)
   end
   errors.raise("timeout", string.format("the previous agent Job %s/%s was not deleted within 30 s", ns, M.NAME))
 end
@@ -398,15 +398,14 @@ end
 
 -- wait for the Job -> job; raises after printing diagnostics
 local function wait(c, p)
-  local fs = require("eidos.core.fs")
-  local tty = fs.isatty and fs.isatty(2) and os.getenv("TERM") ~= "dumb"
+  local tty = sys.isatty(2) and os.getenv("TERM") ~= "dumb"
   local path = client.path("batch/v1", "jobs", p.namespace, M.NAME)
-  local t0 = core.monotime()
+  local t0 = sys.monotime()
   local state = "waiting for the pod"
   local warned = {}
   while true do
     local job = client.check(c:get(path))
-    local elapsed = core.monotime() - t0
+    local elapsed = sys.monotime() - t0
     if condition(job, "Complete") then
       progress(tty, "")
       if tty then io.stderr:write("\r\27[K") end
@@ -436,7 +435,7 @@ local function wait(c, p)
         p.namespace, M.NAME, tostring(p.timeout), state))
     end
     progress(tty, string.format("eidos: agent Job %s/%s: %s (%.0fs)", p.namespace, M.NAME, state, elapsed))
-    core.sleep(M.POLL)
+    sys.sleep(M.POLL)
   end
 end
 

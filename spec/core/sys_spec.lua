@@ -1,0 +1,46 @@
+-- eidos.core.sys: sleep, the monotonic clock, exec(2) and isatty (over
+-- src/core/sys.c). exec is checked through the eidos binary, since a
+-- successful exec replaces the process that calls it.
+local sys = require("eidos.core.sys")
+local support = require("support")
+
+describe("eidos.core.sys", function()
+  it("sleeps at least as long as asked, on a clock that never goes back", function()
+    local t0 = sys.monotime()
+    sys.sleep(0.2)
+    local t1 = sys.monotime()
+    assert.is_true(t1 - t0 >= 0.19, tostring(t1 - t0))
+    sys.sleep(0)
+    sys.sleep(-1)
+    assert.is_true(sys.monotime() >= t1)
+    assert.has_error(function() sys.sleep("soon") end)
+  end)
+
+  it("answers isatty for terminals only", function()
+    assert.is_boolean(sys.isatty(1))
+    assert.is_false(sys.isatty(-1))
+    assert.is_false(sys.isatty(987))
+    assert.is_false(sys.isatty(2 ^ 40 // 1))
+  end)
+
+  it("exec fails with nil, a message naming the path, notfound", function()
+    local ok, msg, code = sys.exec("/nonexistent/eidos-prog", { "eidos-prog" })
+    assert.is_nil(ok)
+    assert.are.equal("notfound", code)
+    assert.truthy(msg:find("/nonexistent/eidos-prog", 1, true), msg)
+    ok, msg, code = sys.exec("/", { "x" })
+    assert.is_nil(ok)
+    assert.are.equal("failure", code)
+    assert.has_error(function() sys.exec("/bin/true", { {} }) end)
+  end)
+
+  it("exec replaces the process, argv and exit status passed on", function()
+    local d = support.tmpdir()
+    support.write(d .. "/x.lua", 'require("eidos.core.sys").exec("/bin/sh", { "sh", "-c", "echo \\"$0:$1\\"; exit 7", "zero", "one" })\n'
+      .. 'os.exit(1)\n')
+    local r = support.run({ "lua", d .. "/x.lua" })
+    assert.are.equal(7, r.code, r.err)
+    assert.are.equal("zero:one\n", r.out)
+    os.execute("rm -rf " .. support.q(d))
+  end)
+end)
