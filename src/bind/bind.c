@@ -1,14 +1,16 @@
 /*
- * bind.c -- shared helpers of the Lua bindings (see bind.h). Not a module.
+ * bind.c -- shared helpers of the Lua bindings (see bind.h, which gives
+ * each one's stack effect). Not a module. The comments at the right show
+ * the stack, top last.
  */
 #include "bind.h"
 #include "../core/eidos.h"
 #include "../core/http.h"
 
 int eidos_bind_fail(lua_State *L, int code, const char *msg) {
-  lua_pushnil(L);
-  lua_pushstring(L, msg);
-  lua_pushstring(L, eidos_strcode(code));
+  lua_pushnil(L);                           /* nil */
+  lua_pushstring(L, msg);                   /* nil msg */
+  lua_pushstring(L, eidos_strcode(code));   /* nil msg code */
   return 3;
 }
 
@@ -18,10 +20,11 @@ int eidos_bind_isnull(lua_State *L, int idx) {
   return lua_islightuserdata(L, idx) && lua_touserdata(L, idx) == NULL;
 }
 
+/* push registry[name], created as {__kind = kind} on first use [-0, +1, m] */
 static void marker(lua_State *L, const char *name, const char *kind) {
-  if (luaL_newmetatable(L, name)) {
-    lua_pushstring(L, kind);
-    lua_setfield(L, -2, "__kind");
+  if (luaL_newmetatable(L, name)) {         /* mt */
+    lua_pushstring(L, kind);                /* mt kind */
+    lua_setfield(L, -2, "__kind");          /* mt */
   }
 }
 
@@ -32,32 +35,32 @@ int eidos_bind_islist(lua_State *L, int idx, lua_Integer *n) {
   lua_Integer count = 0, max = 0;
   int marked = 0;
   idx = lua_absindex(L, idx);
-  if (lua_getmetatable(L, idx)) {
-    luaL_getmetatable(L, EIDOS_LIST_MT);
+  if (lua_getmetatable(L, idx)) {                /* mt */
+    luaL_getmetatable(L, EIDOS_LIST_MT);         /* mt list_mt */
     marked = lua_rawequal(L, -1, -2) ? 1 : 0;
     if (!marked) {
-      luaL_getmetatable(L, EIDOS_MAP_MT);
+      luaL_getmetatable(L, EIDOS_MAP_MT);        /* mt list_mt map_mt */
       marked = lua_rawequal(L, -1, -3) ? -1 : 0;
-      lua_pop(L, 1);
+      lua_pop(L, 1);                             /* mt list_mt */
     }
-    lua_pop(L, 2);
+    lua_pop(L, 2);                               /* */
   }
   if (marked < 0) return 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
+  lua_pushnil(L);                                /* nil */
+  while (lua_next(L, idx)) {                     /* k v */
+    lua_pop(L, 1);                               /* k */
     if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1)) {
       lua_Integer k = lua_tointeger(L, -1);
       if (k >= 1) {
         if (k > max) max = k;
         count++;
-        continue;
+        continue;                                /* k (lua_next's next key) */
       }
     }
-    lua_pop(L, 1);
+    lua_pop(L, 1);                               /* */
     if (n) *n = 0;
     return 0;
-  }
+  }                                              /* */
   if (n) *n = count;
   if (count == 0) return marked > 0;
   return count == max;
@@ -65,26 +68,26 @@ int eidos_bind_islist(lua_State *L, int idx, lua_Integer *n) {
 
 void eidos_bind_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       const luaL_Reg *metamethods) {
-  if (luaL_newmetatable(L, name)) {
+  if (luaL_newmetatable(L, name)) {             /* mt */
     if (metamethods) luaL_setfuncs(L, metamethods, 0);
     if (methods) {
-      lua_newtable(L);
+      lua_newtable(L);                           /* mt index */
       luaL_setfuncs(L, methods, 0);
-      lua_setfield(L, -2, "__index");
+      lua_setfield(L, -2, "__index");            /* mt */
     }
   }
-  lua_pop(L, 1);
+  lua_pop(L, 1);                                 /* */
 }
 
 const char *eidos_bind_optstring(lua_State *L, int t, const char *k, size_t *len, const char *who) {
   const char *s = NULL;
   if (len) *len = 0;
-  lua_getfield(L, t, k);
+  lua_getfield(L, t, k);                         /* t[k] */
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: field %s must be a string", who, k);
-    s = lua_tolstring(L, -1, len);
+    s = lua_tolstring(L, -1, len);               /* (still referenced by t) */
   }
-  lua_pop(L, 1);
+  lua_pop(L, 1);                                 /* */
   return s;
 }
 

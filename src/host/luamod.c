@@ -10,13 +10,14 @@
 #include "../core/res.h"
 #include "../bind/modules.h"
 
+/* require "eidos_lua" -> eidos.core.res  [-0, +1, e] */
 int luaopen_eidos_lua(lua_State *L) {
   const char *home = getenv("EIDOS_HOME");
   if (home) eidos_res_set_roots(&home, 1);
   eidos_bind_preload(L);
   eidos_bind_install_searcher(L, 0);
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "eidos.core.res");
-  lua_call(L, 1, 1);
+  lua_getglobal(L, "require");                   /* require */
+  lua_pushliteral(L, "eidos.core.res");          /* require name */
+  lua_call(L, 1, 1);                             /* res */
   return 1;
 }
