@@ -1,6 +1,6 @@
 /*
- * collect_os.c -- the OS measurement: subtypes grub (kernel command line,
- * /proc/cmdline), sysctl (a bounded walk of /proc/sys), kmod (/proc/modules)
+ * collect_os.c -- the OS measurement: subtypes grub (kernel parameters of
+ * /proc/cmdline, init's arguments after "--" left out), sysctl (a bounded walk of /proc/sys), kmod (/proc/modules)
  * and release (/etc/os-release, else /usr/lib/os-release), always in that
  * order. A subtype whose source cannot be read keeps its place with empty
  * data and context.error saying why. Filtering and redaction of values is
@@ -26,44 +26,53 @@ static int fail_subtype(struct eidos_value *st, const char *msg) {
 
 /* ---------------------------------------------------------------- grub */
 
-/* Kernel command line: whitespace-separated parameters; double quotes
- * group spaces and are removed (as the kernel's own parser does); a
- * parameter without '=' is a flag with value "". Duplicates: last wins. */
+static int kspace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* The kernel command line read as the kernel reads it (kernel/params.c,
+ * next_arg and parse_args): parameters are separated by whitespace, a
+ * double quote toggles quoting (whitespace inside quotes separates
+ * nothing), the first '=' splits name and value (a parameter without one
+ * is a flag with value ""), and the only quotes removed are the kernel's:
+ * one that opens the whole parameter or its value, with the one that ends
+ * the parameter ("a=\"b c\"" is b c, a=b\"c d\" keeps its quotes). A
+ * parameter "--" ends the kernel's parameters: what follows belongs to
+ * init and is not recorded. Duplicates: last wins. */
 static int parse_cmdline(const char *s, size_t n, struct eidos_value *data) {
   size_t i = 0;
-  char *tok = malloc(n + 1);
-  if (!tok) return EIDOS_EINTERNAL;
   while (i < n) {
-    size_t t = 0, eq = (size_t)-1;
-    int inq = 0, rc;
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-                     s[i] == '\r' || s[i] == '\0'))
-      i++;
+    size_t start, end, eq = (size_t)-1, ne, vs, ve;
+    int inq = 0, quoted = 0, rc;
+    while (i < n && kspace(s[i])) i++;
     if (i >= n) break;
-    while (i < n) {
-      char ch = s[i];
-      if (!inq && (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
-                   ch == '\0'))
-        break;
+    if (s[i] == '"') {
       i++;
-      if (ch == '"') {
-        inq = !inq;
-        continue;
+      inq = quoted = 1;
+    }
+    for (start = i; i < n; i++) {
+      if (kspace(s[i]) && !inq) break;
+      if (eq == (size_t)-1 && s[i] == '=') eq = i;
+      if (s[i] == '"') inq = !inq;
+    }
+    end = i;
+    if (quoted && end > start && s[end - 1] == '"') end--; /* the closing quote */
+    if (eq == (size_t)-1 || eq >= end) { /* a flag */
+      ne = end - start;
+      if (ne == 2 && s[start] == '-' && s[start + 1] == '-') break; /* init's */
+      rc = eidos_value_map_lset(data, s + start, ne, eidos_value_new_string(""));
+    } else {
+      vs = eq + 1;
+      ve = end;
+      if (vs < ve && s[vs] == '"') { /* a quoted value */
+        vs++;
+        if (!quoted && ve > vs && s[ve - 1] == '"') ve--;
       }
-      if (ch == '=' && eq == (size_t)-1) eq = t;
-      tok[t++] = ch;
+      rc = eidos_value_map_lset(data, s + start, eq - start,
+                                eidos_value_new_lstring(s + vs, ve - vs));
     }
-    if (eq == (size_t)-1)
-      rc = eidos_value_map_lset(data, tok, t, eidos_value_new_string(""));
-    else
-      rc = eidos_value_map_lset(data, tok, eq,
-                                eidos_value_new_lstring(tok + eq + 1, t - eq - 1));
-    if (rc) {
-      free(tok);
-      return rc;
-    }
+    if (rc) return rc;
   }
-  free(tok);
   return EIDOS_OK;
 }
 
@@ -232,14 +241,35 @@ static int sysctl(const struct eidos_collect_ctx *c, struct eidos_value *st) {
 
 /* ---------------------------------------------------------------- kmod */
 
+/* Is this a kernel built without loadable modules? Its procfs (seen
+ * through /proc/sys/kernel) lacks /proc/sys/kernel/modprobe, which every
+ * kernel with module support has. */
+static int no_module_support(const struct eidos_collect_ctx *c) {
+  char path[CX_PATH_MAX];
+  struct stat sb;
+  if (cx_path(c, "/proc/sys/kernel", path, sizeof path) || stat(path, &sb) ||
+      !S_ISDIR(sb.st_mode))
+    return 0; /* no procfs there: cannot tell */
+  if (cx_path(c, "/proc/sys/kernel/modprobe", path, sizeof path)) return 0;
+  return stat(path, &sb) != 0 && errno == ENOENT;
+}
+
+/* /proc/modules: the first field of each line (the module name) -> true.
+ * A kernel without module support has no /proc/modules: no modules, with
+ * a context.reason saying so (not an error). */
 static int kmod(const struct eidos_collect_ctx *c, struct eidos_value *st) {
   char path[CX_PATH_MAX], err[CX_PATH_MAX + 64], *buf;
   size_t len, i = 0;
-  int rc = EIDOS_OK;
+  int rc = EIDOS_OK, eno;
   if (cx_path(c, "/proc/modules", path, sizeof path))
     return fail_subtype(st, "sysroot path too long");
-  if (cx_read(path, FILE_MAX * 4, &buf, &len, NULL, err, sizeof err))
+  if (cx_read(path, FILE_MAX * 4, &buf, &len, &eno, err, sizeof err)) {
+    if (eno == ENOENT && no_module_support(c))
+      return eidos_value_map_set_str(cx_context(st), "reason",
+                                     "the kernel has no loadable module support "
+                                     "(no /proc/modules, no /proc/sys/kernel/modprobe)");
     return fail_subtype(st, err);
+  }
   while (i < len && rc == EIDOS_OK) {
     size_t e = i, tl, j = 0;
     const char *t;

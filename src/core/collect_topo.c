@@ -13,6 +13,7 @@
  * come from the Kubernetes API and are not collected here.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,18 +64,32 @@ static long cpulist_count(const char *s) {
   return n;
 }
 
+/* A directory that could not be listed: count 0, and context.reason
+ * naming it (rel, below the sysroot) and why. */
+static int unlisted(struct eidos_value *st, const char *count_key,
+                    const char *rel, int eno) {
+  char why[256];
+  snprintf(why, sizeof why, "cannot list %s: %s", rel,
+           eno ? strerror(eno) : "not a directory");
+  if (eidos_value_map_set_int(cx_data(st), count_key, 0) ||
+      eidos_value_map_set_str(cx_context(st), "reason", why))
+    return EIDOS_EINTERNAL;
+  return 0;
+}
+
 static int numa(const struct eidos_collect_ctx *c, struct eidos_value *st) {
   char base[CX_PATH_MAX], dir[CX_PATH_MAX], key[64], buf[4096];
   char **names;
   size_t n, i;
   long count = 0;
-  int rc = 0;
+  int rc = 0, eno = 0;
   struct eidos_value *d = cx_data(st);
 
   if (cx_path(c, "/sys/devices/system/node", base, sizeof base)) return EIDOS_EINVAL;
-  if (cx_listdir(base, &names, &n, NULL)) {
-    /* no NUMA information (non-NUMA kernel or no /sys): zero nodes */
-    return eidos_value_map_set_int(d, "node-count", 0);
+  if ((rc = cx_listdir(base, &names, &n, &eno))) {
+    /* no NUMA information (a kernel without NUMA support, or no /sys):
+     * zero nodes, and why */
+    return rc == EIDOS_EINTERNAL ? rc : unlisted(st, "node-count", "/sys/devices/system/node", eno);
   }
   eidos_natsort(names, n);
   for (i = 0; i < n && !rc; i++) {
@@ -133,12 +148,12 @@ static int gpus(const struct eidos_collect_ctx *c, struct eidos_value *st) {
   char **names;
   size_t n, i;
   long count = 0;
-  int rc = 0;
+  int rc = 0, eno = 0;
   struct eidos_value *d = cx_data(st);
 
   if (cx_path(c, "/sys/bus/pci/devices", base, sizeof base)) return EIDOS_EINVAL;
-  if (cx_listdir(base, &names, &n, NULL))
-    return eidos_value_map_set_int(d, "gpu-count", 0);
+  if ((rc = cx_listdir(base, &names, &n, &eno))) /* no PCI bus (some VMs), or no /sys */
+    return rc == EIDOS_EINTERNAL ? rc : unlisted(st, "gpu-count", "/sys/bus/pci/devices", eno);
   for (i = 0; i < n && !rc; i++) {
     const char *bdf = names[i];
     unsigned long cls;
