@@ -13,6 +13,8 @@
  *    default 1,000,000) so a "billion laughs" document is refused;
  *  - nesting deeper than max_depth (default 256) is refused;
  *  - the merge key << is not special (YAML 1.2).
+ * Stack effects: [-o, +p, x] as in the Lua reference manual; comments at
+ * the right show the stack, top last.
  */
 #include <string.h>
 #include <yaml.h>
@@ -30,6 +32,7 @@ struct ctx {
 
 struct pholder { yaml_parser_t p; int live; };
 
+/* __gc of the parser holder [-0, +0, -] */
 static int gc_parser(lua_State *L) {
   struct pholder *h = lua_touserdata(L, 1);
   if (h->live) yaml_parser_delete(&h->p);
@@ -37,6 +40,7 @@ static int gc_parser(lua_State *L) {
   return 0;
 }
 
+/* the next event into ev; raises on a parse error [-0, +0, v] */
 static void next(lua_State *L, struct ctx *c, yaml_event_t *ev) {
   if (!yaml_parser_parse(c->parser, ev)) {
     yaml_parser_t *p = c->parser;
@@ -56,6 +60,7 @@ static void count(lua_State *L, struct ctx *c, long n) {
     luaL_error(L, "YAML document expands to more than %d nodes (alias bomb?)", (int)c->max_nodes);
 }
 
+/* push the scalar of ev as a Lua value [-0, +1, m] */
 static void push_scalar(lua_State *L, const yaml_event_t *ev) {
   const char *v = (const char *)ev->data.scalar.value;
   size_t n = ev->data.scalar.length;
@@ -76,7 +81,8 @@ static void push_scalar(lua_State *L, const yaml_event_t *ev) {
 }
 
 /* Parse the node that starts with ev (already fetched; deleted here) and
- * push its value. */
+ * push its value (an anchor's name sits below it until recorded).
+ * [-0, +1, v] */
 static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
   long start = c->nodes;
   int has_anchor = 0;
@@ -86,6 +92,7 @@ static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
   count(L, c, 1);
   switch (ev->type) {
     case YAML_ALIAS_EVENT: {
+      /* name; name name; name size; name; value */
       lua_pushstring(L, (const char *)ev->data.alias.anchor);
       yaml_event_delete(ev);
       lua_pushvalue(L, -1);
@@ -96,12 +103,12 @@ static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
       lua_rawget(L, c->anchors);
       return;
     }
-    case YAML_SCALAR_EVENT:
+    case YAML_SCALAR_EVENT: /* [anchor] value */
       if (ev->data.scalar.anchor) { lua_pushstring(L, (const char *)ev->data.scalar.anchor); has_anchor = 1; }
       push_scalar(L, ev);
       yaml_event_delete(ev);
       break;
-    case YAML_SEQUENCE_START_EVENT: {
+    case YAML_SEQUENCE_START_EVENT: { /* [anchor] list; each item: list item -> list */
       lua_Integer i = 0;
       if (ev->data.sequence_start.anchor) { lua_pushstring(L, (const char *)ev->data.sequence_start.anchor); has_anchor = 1; }
       yaml_event_delete(ev);
@@ -119,7 +126,7 @@ static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
       c->depth--;
       break;
     }
-    case YAML_MAPPING_START_EVENT:
+    case YAML_MAPPING_START_EVENT: /* [anchor] map; each pair: map key value -> map */
       if (ev->data.mapping_start.anchor) { lua_pushstring(L, (const char *)ev->data.mapping_start.anchor); has_anchor = 1; }
       yaml_event_delete(ev);
       if (++c->depth > c->max_depth) luaL_error(L, "YAML nested deeper than %d levels", c->max_depth);
@@ -153,7 +160,7 @@ static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
       luaL_error(L, "unexpected YAML event");
   }
   if (has_anchor) {
-    /* stack: anchor, value */
+    /* anchor value -> value, recorded in c->anchors and c->sizes */
     lua_pushvalue(L, -2);
     lua_pushvalue(L, -2);
     lua_rawset(L, c->anchors);
@@ -164,7 +171,7 @@ static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
   }
 }
 
-/* protected body: (text, opts, all) -> list of documents */
+/* protected body: (text, opts) -> list of documents [-2, +1, e] */
 static int parse(lua_State *L) {
   size_t len;
   const char *text = lua_tolstring(L, 1, &len);
@@ -212,6 +219,7 @@ static int parse(lua_State *L) {
   return 1;
 }
 
+/* parse in a protected call; a raise is nil, msg [-(1|2), +(1|3), v] */
 static int run(lua_State *L, int all) {
   int n;
   luaL_checkstring(L, 1);
@@ -238,11 +246,13 @@ static int run(lua_State *L, int all) {
 /* yaml.load(text [, {max_nodes=, max_depth=}]) -> value | nil, msg, "invalid"
  * (exactly one document; an empty stream is an error) */
 static int l_load(lua_State *L) { return run(L, 0); }
-/* yaml.load_all(text [, opts]) -> list of documents | nil, msg, "invalid" */
+/* yaml.load_all(text [, opts]) -> list of documents | nil, msg, "invalid"
+ * (both: [-(1|2), +(1|3), v]) */
 static int l_load_all(lua_State *L) { return run(L, 1); }
 
 static const luaL_Reg funcs[] = {{"load", l_load}, {"load_all", l_load_all}, {NULL, NULL}};
 
+/* [-0, +1, m] */
 int luaopen_eidos_core_yaml(lua_State *L) {
   luaL_newlib(L, funcs);
   eidos_bind_pushnull(L);

@@ -1,13 +1,12 @@
 /*
  * main.c -- the eidos executable: computes the override roots, creates a
  * bare Lua state and, as lua.c does, does everything else inside one
- * protected call (pmain): opening the libraries and bindings, then
- * require("eidos.main").main(argv0, args). Lua returns the exit code and
- * has already printed any error it raised on purpose; anything that
- * escapes (running out of memory while opening the state included) is an
- * internal error (exit 8), with a traceback only under --debug or
- * EIDOS_DEBUG=1. Stack effects are noted [-o, +p, x] as in the Lua
- * reference manual.
+ * protected call (pmain): opening the libraries and bindings (so running
+ * out of memory there is reported, not a panic), then calling
+ * require("eidos.main").main(argv0, args). Lua returns the exit code and has
+ * already printed any error it raised on purpose; anything that escapes is
+ * an internal error (exit 8), with a traceback only under --debug or
+ * EIDOS_DEBUG=1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,9 @@
 #include "state.h"
 
 /* pmain(argc, argv) -> exit code  [-2, +1, e]
- * argc an integer, argv a light userdata (char **) */
+ * argc an integer, argv a light userdata (char **). Stack effects are
+ * noted [-o, +p, x] as in the Lua reference manual; the comments at the
+ * right show the stack, top last. */
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1), i;
   char **argv = (char **)lua_touserdata(L, 2);
