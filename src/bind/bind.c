@@ -110,6 +110,24 @@ int eidos_bind_optboolean(lua_State *L, int t, const char *k) {
   return v;
 }
 
+const char **eidos_bind_strings(lua_State *L, int idx, const char *who, const char *what) {
+  lua_Integer n, i;
+  const char **v;
+  if (lua_isnoneornil(L, idx)) return NULL;
+  idx = lua_absindex(L, idx);
+  luaL_checktype(L, idx, LUA_TTABLE);
+  n = (lua_Integer)lua_rawlen(L, idx);
+  v = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *v, 0); /* ud */
+  v[n] = NULL;
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, idx, i) != LUA_TSTRING)              /* ud s */
+      luaL_error(L, "%s: %s[%d] must be a string", who, what, (int)i);
+    v[i - 1] = lua_tostring(L, -1);                          /* (owned by the list) */
+    lua_pop(L, 1);                                           /* ud */
+  }
+  return v;
+}
+
 void eidos_bind_opttls(lua_State *L, int t, struct eidos_tls *tls, const char *who) {
   tls->ca_file = eidos_bind_optstring(L, t, "ca_file", NULL, who);
   tls->ca_pem = eidos_bind_optstring(L, t, "ca_data", &tls->ca_pem_len, who);

@@ -51,6 +51,12 @@ const char *eidos_bind_optstring(lua_State *L, int t, const char *k, size_t *len
 double eidos_bind_optnumber(lua_State *L, int t, const char *k, double def, const char *who);
 int eidos_bind_optboolean(lua_State *L, int t, const char *k);
 
+/* The list of strings at idx as a NULL-terminated array (NULL when idx is
+ * nil or none), in a userdata pushed on the stack that owns it; the
+ * strings stay owned by the list. Raises "<who>: <what>[i] must be a
+ * string". [-0, +(0|1), v] */
+const char **eidos_bind_strings(lua_State *L, int idx, const char *who, const char *what);
+
 /* The TLS fields of an options table (ca_file, ca_data, cert_file,
  * cert_data, key_file, key_data; *_data is PEM text) into tls; the strings
  * stay owned by the table. [-0, +0, e] */

@@ -1,9 +1,10 @@
 /*
  * lk8s.c -- Lua binding of the Kubernetes request core (eidos.core.k8s):
  * a client handle (metatable eidos.k8s.Client) made from a plain connection
- * table, its request and set_credentials methods, the exec credential
- * plugin runner and the request describer. Kubeconfig resolution, JSON,
- * paging and credential caching are Lua (lua/eidos/k8s/).
+ * table, its request and set_credentials methods, and the request
+ * describer. Kubeconfig resolution, JSON, paging, running exec credential
+ * plugins (through eidos.core.proc) and credential caching are Lua
+ * (lua/eidos/k8s/).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -139,47 +140,6 @@ static int l_close(lua_State *L) {
   return 0;
 }
 
-/* list of strings at idx -> NULL-terminated array, or NULL; the array is
- * a userdata left on the stack (collected with it) */
-static const char **string_list(lua_State *L, int idx, const char *what) {
-  lua_Integer n, i;
-  const char **v;
-  if (lua_isnoneornil(L, idx)) return NULL;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  n = (lua_Integer)lua_rawlen(L, idx);
-  v = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *v, 0);
-  v[n] = NULL;
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, idx, i);
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "k8s.exec: %s[%d] must be a string", what, (int)i);
-    v[i - 1] = lua_tostring(L, -1);   /* referenced by the table */
-    lua_pop(L, 1);
-  }
-  return v;
-}
-
-/*
- * k8s.exec(argv, env_add [, timeout_s]) -> stdout
- * Runs an exec credential plugin without a shell; env_add is a list of
- * "NAME=value". Failure: nil, msg, code (unavailable: cannot start;
- * timeout; unauthorized: non-zero exit, with its stderr).
- */
-static int l_exec(lua_State *L) {
-  const char **argv = string_list(L, 1, "argv");
-  const char **env = string_list(L, 2, "env");
-  double t = luaL_optnumber(L, 3, 60);
-  char err[ERRLEN], *out = NULL;
-  size_t outlen = 0;
-  int rc;
-  if (!argv || !argv[0]) luaL_argerror(L, 1, "a non-empty list of strings expected");
-  rc = eidos_k8s_exec(argv, env, (long)(t * 1000), &out, &outlen, err, sizeof err);
-  if (rc) return eidos_bind_fail(L, rc, err);
-  lua_pushlstring(L, out, outlen);
-  free(out);
-  return 1;
-}
-
 /*
  * k8s.describe(method, path) -> text, {verb=, group=, resource=, namespace=}
  * e.g. "get configmaps \"x\" in namespace \"ns\"".
@@ -206,7 +166,6 @@ static const luaL_Reg methods[] = {
 
 static const luaL_Reg funcs[] = {
   {"client", l_client},
-  {"exec", l_exec},
   {"describe", l_describe},
   {NULL, NULL}
 };

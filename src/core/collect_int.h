@@ -59,9 +59,9 @@ int cx_listdir(const char *path, char ***names, size_t *n, int *eno);
 void cx_names_free(char **names, size_t n);
 
 /* Run `nvidia-smi -q -x` (collect_smi.c, through proc.h): 0 with the XML
- * in *xml (free() it), EIDOS_ENOTFOUND (not on PATH), EIDOS_ETIMEOUT
- * (killed at the deadline) or EIDOS_EFAIL (failed to run or non-zero
- * exit). */
+ * in *xml (free() it), EIDOS_EUNAVAIL (not on PATH, cannot start),
+ * EIDOS_ETIMEOUT (killed at the deadline) or EIDOS_EFAIL (non-zero exit,
+ * too much output). */
 int cx_smi_run(const struct eidos_collect_ctx *c, char **xml, size_t *len,
                char *err, size_t errlen);
 

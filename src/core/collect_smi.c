@@ -15,7 +15,6 @@
 #include "eidos.h"
 #include "collect_int.h"
 #include "proc.h"
-#include "sys.h"
 
 #define XML_MAX_DEPTH 64
 #define XML_TEXT_MAX (64u << 10)
@@ -418,8 +417,6 @@ int cx_smi_run(const struct eidos_collect_ctx *c, char **xml, size_t *len,
                char *err, size_t errlen) {
   static const char *const argv[] = {"nvidia-smi", "-q", "-x", NULL};
   struct eidos_proc p;
-  char how[64];
-  long long t0 = eidos_sys_now_ms();
   int rc;
 
   *xml = NULL;
@@ -433,28 +430,14 @@ int cx_smi_run(const struct eidos_collect_ctx *c, char **xml, size_t *len,
   p.max_err = 512;
   p.on_child = c->on_child;
   p.ud = c->child_ud;
-  rc = eidos_proc_run(&p, err, errlen);
-  if (rc == EIDOS_ETIMEOUT)
-    eidos_err(err, errlen, rc, "%s -q -x did not finish within %lld ms and was killed",
-              p.exe, eidos_sys_now_ms() - t0);
-  else if (rc == EIDOS_ENOTFOUND && !strchr(argv[0], '/'))
-    eidos_err(err, errlen, rc, "nvidia-smi not found on PATH");
-  else if (!rc && !eidos_proc_describe(p.status, how, sizeof how)) {
-    /* nvidia-smi says why on stdout ("No devices were found") */
-    const char *why = p.err_len ? p.err : p.out;
-    size_t wl = 0;
-    why = cx_trim(why, strlen(why), &wl);
-    if (wl > 200) wl = 200;
-    rc = eidos_err(err, errlen, EIDOS_EFAIL, "%s -q -x %s%s%.*s", p.exe, how,
-                   wl ? ": " : "", (int)wl, why);
+  /* nvidia-smi says why it failed on stdout ("No devices were found"),
+   * which the message then quotes */
+  rc = eidos_proc_call(&p, NULL, EIDOS_EFAIL, err, errlen);
+  if (!rc) {
+    *xml = p.out;
+    *len = p.out_len;
+    p.out = NULL;
   }
-  if (rc) {
-    eidos_proc_free(&p);
-    return rc;
-  }
-  *xml = p.out;
-  *len = p.out_len;
-  p.out = NULL;
   eidos_proc_free(&p);
-  return 0;
+  return rc;
 }

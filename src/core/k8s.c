@@ -5,8 +5,7 @@
  * certificate), the retry loop with exponential backoff and jitter that
  * honours Retry-After, the description of a request as an RBAC attribute
  * set (verb, group, resource, namespace) for error messages, the reading of
- * the Status object a failed request returns, and the running of exec
- * credential plugins (through proc.h) with their error messages.
+ * the Status object a failed request returns.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,7 +18,6 @@
 #include "eidos.h"
 #include "http.h"
 #include "k8s.h"
-#include "proc.h"
 #include "sys.h"
 
 #define K8S_MAX_BODY (256u * 1024u * 1024u)
@@ -587,51 +585,4 @@ int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
                    "%s: gave up after %d attempts (429, 5xx, timeouts and "
                    "connection failures are retried with backoff): %s",
                    desc, resp->attempts, log.text);
-}
-
-/* ------------------------------------------------------------------ */
-/* exec credential plugins                                             */
-
-int eidos_k8s_exec(const char *const *argv, const char *const *env_add,
-                   long timeout_ms, char **out, size_t *outlen,
-                   char *err, size_t errlen) {
-  struct eidos_proc p;
-  char how[64], msg[1024];
-  int rc;
-
-  *out = NULL;
-  if (outlen) *outlen = 0;
-  if (!argv || !argv[0] || !argv[0][0])
-    return eidos_err(err, errlen, EIDOS_EINVAL, "exec credential plugin without a command");
-  if (timeout_ms <= 0) timeout_ms = 60000;
-  memset(&p, 0, sizeof p);
-  p.argv = argv;
-  p.env_add = env_add;
-  p.deadline_ms = eidos_sys_now_ms() + timeout_ms;
-  p.max_out = 1024 * 1024;
-  p.max_err = 2047;
-  rc = eidos_proc_run(&p, msg, sizeof msg);
-  if (rc == EIDOS_ENOTFOUND || (rc == EIDOS_EFAIL && !p.killed))
-    rc = eidos_err(err, errlen, EIDOS_EUNAVAIL,
-                   "cannot run exec credential plugin \"%s\": %s", argv[0], msg);
-  else if (rc == EIDOS_ETIMEOUT)
-    rc = eidos_err(err, errlen, rc,
-                   "exec credential plugin \"%s\" did not finish within %ld ms%s%s",
-                   argv[0], timeout_ms, p.err_len ? ": " : "", p.err);
-  else if (rc == EIDOS_EFAIL)
-    rc = eidos_err(err, errlen, EIDOS_EAUTH,
-                   "exec credential plugin \"%s\" wrote more than %zu bytes",
-                   argv[0], p.max_out);
-  else if (rc)
-    rc = eidos_err(err, errlen, rc, "exec credential plugin \"%s\": %s", argv[0], msg);
-  else if (!eidos_proc_describe(p.status, how, sizeof how))
-    rc = eidos_err(err, errlen, EIDOS_EAUTH, "exec credential plugin \"%s\" %s%s%s",
-                   argv[0], how, p.err_len ? ": " : "", p.err);
-  else {
-    *out = p.out;
-    if (outlen) *outlen = p.out_len;
-    p.out = NULL;
-  }
-  eidos_proc_free(&p);
-  return rc;
 }

@@ -1,9 +1,9 @@
 /*
  * k8s.h -- the mechanics of talking to a Kubernetes API server: one request
  * primitive with authentication, retries and errors that name what was
- * asked; and the spawning of exec credential plugins. Resolving a
- * kubeconfig, parsing JSON, paging and caching exec credentials are done in
- * Lua (lua/eidos/k8s/) on top of this.
+ * asked. Resolving a kubeconfig, parsing JSON, paging, running exec
+ * credential plugins (eidos.core.proc) and caching their credentials are
+ * done in Lua (lua/eidos/k8s/) on top of this.
  *
  * A client is immutable after creation except for its credentials, which
  * are guarded by a mutex, so one client may be shared by several threads;
@@ -84,16 +84,5 @@ void eidos_k8s_resp_free(struct eidos_k8s_resp *resp);
 void eidos_k8s_describe(const char *method, const char *path, char *out,
                         size_t outlen, char *verb, char *group,
                         char *resource, char *ns);
-
-/* Run an exec credential plugin without a shell: argv[0] is looked up in
- * PATH; env_add ("NAME=value", NULL-terminated) is added to the current
- * environment (replacing same-named variables). stdin is /dev/null, stdout
- * (at most 1 MiB) is returned in *out (malloc'd, NUL-terminated); stderr is
- * captured and quoted in the error message. Killed after timeout_ms
- * (0: 60 s). Failures: EIDOS_EUNAVAIL (cannot start), EIDOS_ETIMEOUT,
- * EIDOS_EAUTH (non-zero exit status). */
-int eidos_k8s_exec(const char *const *argv, const char *const *env_add,
-                   long timeout_ms, char **out, size_t *outlen,
-                   char *err, size_t errlen);
 
 #endif

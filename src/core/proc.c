@@ -1,9 +1,10 @@
 /*
  * proc.c -- running a program with a deadline and a process-group kill
  * (see proc.h): PATH lookup, posix_spawn in a new group with stdin from
- * /dev/null, stdout and stderr read through non-blocking pipes under
- * poll(2), SIGKILL to the group at the deadline or past the stdout cap,
- * and a reap that tells on_child first.
+ * /dev/null or a pre-filled pipe, stdout and stderr read through
+ * non-blocking pipes under poll(2), SIGKILL to the group at the deadline
+ * or past the stdout cap, a reap that tells on_child first; and the
+ * judgement of an outcome for callers that need success (eidos_proc_call).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -160,7 +161,7 @@ int eidos_proc_run(struct eidos_proc *p, char *err, size_t errlen) {
   size_t max_out = p->max_out ? p->max_out : EIDOS_PROC_MAX_OUT;
   size_t max_err = p->max_err ? p->max_err : EIDOS_PROC_MAX_ERR;
   size_t ocap = 0;
-  int op[2] = {-1, -1}, ep[2] = {-1, -1}, rc = EIDOS_OK, r, state;
+  int ip[2] = {-1, -1}, op[2] = {-1, -1}, ep[2] = {-1, -1}, rc = EIDOS_OK, r, state;
   char **envp = NULL;
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
@@ -174,13 +175,17 @@ int eidos_proc_run(struct eidos_proc *p, char *err, size_t errlen) {
   p->status = -1;
   p->killed = 0;
   if (!*name) return eidos_err(err, errlen, EIDOS_EINVAL, "no program to run");
+  if (p->in && p->in_len > EIDOS_PROC_STDIN_MAX)
+    return eidos_err(err, errlen, EIDOS_EINVAL,
+                     "%s: stdin data of %zu bytes is over the limit of %u bytes",
+                     name, p->in_len, EIDOS_PROC_STDIN_MAX);
   r = eidos_proc_find(p->path ? p->path : getenv("PATH"), name, p->exe,
                       sizeof p->exe);
   if (r == EIDOS_EINVAL)
     return eidos_err(err, errlen, r, "program name too long: %.64s...", name);
   if (r)
     return eidos_err(err, errlen, r, strchr(name, '/')
-                     ? "%s: no such executable file" : "%s: not found on PATH",
+                     ? "%s: no such executable file" : "%s not found on PATH",
                      name);
   if (!(p->out = malloc(1)) || !(p->err = malloc(max_err + 1))) {
     eidos_proc_free(p);
@@ -190,13 +195,34 @@ int eidos_proc_run(struct eidos_proc *p, char *err, size_t errlen) {
   ocap = 1;
   if (p->env_add && !(envp = merge_env(p->envp ? p->envp : environ, p->env_add)))
     return eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
-  if (pipe2(op, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
+  if (pipe2(op, O_CLOEXEC) || pipe2(ep, O_CLOEXEC) || (p->in && pipe2(ip, O_CLOEXEC))) {
     rc = eidos_err(err, errlen, EIDOS_EFAIL, "cannot run %s: pipe: %s", p->exe,
                    strerror(errno));
     goto done;
   }
+  if (p->in) {
+    /* A pipe holds 64 KiB on Linux, one page for a user over its pipe
+     * quota: ask for room, and never block (the write end only) */
+    size_t done = 0;
+    fcntl(ip[1], F_SETFL, O_NONBLOCK);
+    if (p->in_len > 4096) fcntl(ip[1], F_SETPIPE_SZ, (int)EIDOS_PROC_STDIN_MAX);
+    while (done < p->in_len) {
+      ssize_t n = write(ip[1], p->in + done, p->in_len - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        rc = eidos_err(err, errlen, EIDOS_EFAIL, "cannot run %s: writing %zu bytes "
+                       "to its stdin: %s", p->exe, p->in_len,
+                       n < 0 ? strerror(errno) : "short write");
+        goto done;
+      }
+      done += (size_t)n;
+    }
+    close(ip[1]);
+    ip[1] = -1;
+  }
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (p->in) posix_spawn_file_actions_adddup2(&fa, ip[0], 0);
+  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, op[1], 1);
   posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
   posix_spawnattr_init(&at);
@@ -220,6 +246,8 @@ int eidos_proc_run(struct eidos_proc *p, char *err, size_t errlen) {
   close(op[1]);
   close(ep[1]);
   op[1] = ep[1] = -1;
+  if (ip[0] >= 0) close(ip[0]);
+  ip[0] = -1;
   if (r) {
     rc = eidos_err(err, errlen, r == ENOENT ? EIDOS_ENOTFOUND : EIDOS_EFAIL,
                    "cannot run %s: %s", p->exe, strerror(r));
@@ -285,10 +313,40 @@ int eidos_proc_run(struct eidos_proc *p, char *err, size_t errlen) {
   else if (p->killed == 3)
     rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
 done:
+  if (ip[0] >= 0) close(ip[0]);
+  if (ip[1] >= 0) close(ip[1]);
   if (op[0] >= 0) close(op[0]);
   if (op[1] >= 0) close(op[1]);
   if (ep[0] >= 0) close(ep[0]);
   if (ep[1] >= 0) close(ep[1]);
   free(envp);
   return rc;
+}
+
+int eidos_proc_call(struct eidos_proc *p, const char *what, int fail_code,
+                    char *err, size_t errlen) {
+  const char *name = p->argv && p->argv[0] ? p->argv[0] : "";
+  long long t0 = eidos_sys_now_ms();
+  char msg[1024], how[64], label[320];
+  int rc = eidos_proc_run(p, msg, sizeof msg);
+  const char *quote = p->err_len ? p->err : p->out ? p->out : "";
+  size_t ql = p->err_len ? p->err_len : p->out_len;
+  if (!p->err_len && ql > 200) ql = 200; /* stdout: its head */
+  if (what) snprintf(label, sizeof label, "%s \"%.256s\"", what, name);
+  else snprintf(label, sizeof label, "%.256s", name);
+  if (rc == EIDOS_ENOTFOUND || (rc == EIDOS_EFAIL && !p->killed))
+    return what ? eidos_err(err, errlen, EIDOS_EUNAVAIL, "cannot run %s: %s", label, msg)
+                : eidos_err(err, errlen, EIDOS_EUNAVAIL, "%s", msg);
+  if (rc == EIDOS_ETIMEOUT)
+    return eidos_err(err, errlen, rc, "%s did not finish within %lld ms and was "
+                     "killed%s%.*s", label, eidos_sys_now_ms() - t0,
+                     p->err_len ? ": " : "", (int)p->err_len, p->err);
+  if (rc == EIDOS_EFAIL)
+    return eidos_err(err, errlen, fail_code, "%s wrote more than %zu bytes and was "
+                     "killed", label, p->max_out ? p->max_out : (size_t)EIDOS_PROC_MAX_OUT);
+  if (rc) return eidos_err(err, errlen, rc, "%s: %s", label, msg);
+  if (eidos_proc_describe(p->status, how, sizeof how)) return EIDOS_OK;
+  while (ql && strchr(" \t\r\n", quote[ql - 1])) ql--;
+  return eidos_err(err, errlen, fail_code, "%s %s%s%.*s", label, how, ql ? ": " : "",
+                   (int)ql, quote);
 }

@@ -1,11 +1,14 @@
 /*
  * proc.h -- running a program with a deadline, the one home of process
  * spawning in eidos (nvidia-smi for the GPU collector, exec credential
- * plugins for the Kubernetes client).
+ * plugins for the Kubernetes client, registry credential helpers through
+ * eidos.core.proc).
  *
  * The program runs without a shell, in a process group of its own (so
  * that a group kill reaches everything it started), with stdin from
- * /dev/null, an empty signal mask and default dispositions for the signals
+ * /dev/null or small data given (written into the pipe before the program
+ * starts, so a program that never reads it cannot block us), an empty
+ * signal mask and default dispositions for the signals
  * a host may ignore or handle (PIPE, INT, QUIT, TERM, HUP, CHLD). Its
  * stdout is captured up to a cap and the tail of its stderr is kept. At
  * the deadline, or as soon as stdout passes the cap, the whole group is
@@ -22,8 +25,9 @@
 
 #include <stddef.h>
 
-#define EIDOS_PROC_MAX_OUT (1u << 20) /* default stdout cap */
-#define EIDOS_PROC_MAX_ERR 4096       /* default stderr tail kept */
+#define EIDOS_PROC_MAX_OUT (1u << 20)   /* default stdout cap */
+#define EIDOS_PROC_MAX_ERR 4096         /* default stderr tail kept */
+#define EIDOS_PROC_STDIN_MAX (16u << 10) /* stdin data: fits any pipe */
 
 struct eidos_proc {
   /* --- in --- */
@@ -34,6 +38,8 @@ struct eidos_proc {
   char *const *envp;            /* environment; NULL = environ */
   const char *const *env_add;   /* "NAME=value" entries replacing or adding
                                    to envp's; NULL-terminated, may be NULL */
+  const char *in;               /* stdin data (NULL: /dev/null) */
+  size_t in_len;                /* at most EIDOS_PROC_STDIN_MAX */
   long long deadline_ms;        /* absolute eidos_sys_now_ms(); 0 = none */
   size_t max_out;               /* stdout cap in bytes; 0 = EIDOS_PROC_MAX_OUT */
   size_t max_err;               /* stderr bytes kept; 0 = EIDOS_PROC_MAX_ERR */
@@ -60,11 +66,24 @@ struct eidos_proc {
  *                   stderr read so far);
  *  EIDOS_EFAIL      could not be started, or killed for writing more than
  *                   max_out bytes to stdout (p->killed 2);
- *  EIDOS_EINVAL     no argv[0]; EIDOS_EINTERNAL out of memory.
+ *  EIDOS_EINVAL     no argv[0], or stdin data over EIDOS_PROC_STDIN_MAX;
+ *  EIDOS_EINTERNAL  out of memory.
  * Every message names the program. Call eidos_proc_free afterwards, also
  * on failure. */
 int eidos_proc_run(struct eidos_proc *p, char *err, size_t errlen);
 void eidos_proc_free(struct eidos_proc *p);
+
+/* Run p for a caller that needs the program to succeed: 0 when it exited
+ * with status 0 (p->out holds its stdout); otherwise a code and a message
+ * that names the program as what and argv[0] ("exec credential plugin
+ * \"gke-auth\"", or argv[0] alone when what is NULL):
+ * EIDOS_EUNAVAIL (not found, or could not start), EIDOS_ETIMEOUT (killed
+ * at the deadline; the message says after how long), EIDOS_EINVAL,
+ * EIDOS_EINTERNAL, or fail_code (a non-zero exit, a signal, stdout over
+ * the cap; the message quotes the tail of stderr, or the head of stdout
+ * when stderr is empty). Call eidos_proc_free afterwards. */
+int eidos_proc_call(struct eidos_proc *p, const char *what, int fail_code,
+                    char *err, size_t errlen);
 
 /* "exited with status 3" / "was killed by signal 9" for a waitpid status.
  * Returns 1 when the program exited with status 0, else 0. */

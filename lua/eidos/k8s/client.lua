@@ -69,7 +69,8 @@ local function run_exec(conn)
   for _, kv in ipairs(e.env) do env[#env + 1] = kv.name .. "=" .. kv.value end
   local argv = { e.command }
   for _, a in ipairs(e.args) do argv[#argv + 1] = a end
-  local out, msg, code = core.exec(argv, env, tonumber(os.getenv("EIDOS_EXEC_TIMEOUT")) or 60)
+  local out, msg, code = require("eidos.core.proc").run(argv, {
+    env = env, timeout = tonumber(os.getenv("EIDOS_EXEC_TIMEOUT")) or 60, what = "exec credential plugin" })
   if not out then
     if code == "unavailable" and e.install_hint then msg = msg .. "\n" .. e.install_hint end
     errors.raise(code == "timeout" and "timeout" or "unauthorized", msg)

@@ -16,7 +16,26 @@
 #include "../../../src/core/eidos.h"
 #include "../../../src/core/http.h"
 #include "../../../src/core/k8s.h"
+#include "../../../src/core/proc.h"
+#include "../../../src/core/sys.h"
 #include "fake_k8s.h"
+
+/* an exec credential plugin as the Kubernetes client runs it (through
+ * eidos.core.proc, which is eidos_proc_call) */
+static int run_plugin(char *const *argv, const char *const *env, long timeout_ms, char **out,
+                      char *err, size_t errlen) {
+  struct eidos_proc p;
+  int rc;
+  memset(&p, 0, sizeof p);
+  p.argv = (const char *const *)argv;
+  p.env_add = env;
+  p.deadline_ms = eidos_sys_now_ms() + timeout_ms;
+  rc = eidos_proc_call(&p, "exec credential plugin", EIDOS_EAUTH, err, errlen);
+  *out = rc ? NULL : p.out;
+  if (!rc) p.out = NULL;
+  eidos_proc_free(&p);
+  return rc;
+}
 
 static struct fake F;
 static char ERR[4096];
@@ -106,7 +125,6 @@ static void test_auth(void) {
   eidos_k8s_client *k;
   int rc;
   char tf[512], plug[512], *argv[3], *out = NULL;
-  size_t outlen;
   const char *env[] = {"KUBERNETES_EXEC_INFO={\"apiVersion\":\"client.authentication.k8s.io/v1\","
                        "\"kind\":\"ExecCredential\",\"spec\":{\"interactive\":false}}", NULL};
 
@@ -144,7 +162,7 @@ static void test_auth(void) {
     if (system(cmd) != 0) exit(1);
   }
   argv[0] = plug; argv[1] = "ok"; argv[2] = NULL;
-  rc = eidos_k8s_exec((const char *const *)argv, env, 5000, &out, &outlen, ERR, sizeof ERR);
+  rc = run_plugin(argv, env, 5000, &out, ERR, sizeof ERR);
   CHECK(rc == 0 && out && strstr(out, "\"token\":\"sekret\""), "exec: %d %s", rc, ERR);
   free(out);
   out = NULL;
@@ -156,17 +174,17 @@ static void test_auth(void) {
   eidos_k8s_free(k);
 
   argv[1] = "fail";
-  rc = eidos_k8s_exec((const char *const *)argv, env, 5000, &out, &outlen, ERR, sizeof ERR);
+  rc = run_plugin(argv, env, 5000, &out, ERR, sizeof ERR);
   CHECK(rc == EIDOS_EAUTH && strstr(ERR, "status 2") && strstr(ERR, "login expired"),
         "exec fail: %d %s", rc, ERR);
   argv[1] = "slow";
-  rc = eidos_k8s_exec((const char *const *)argv, env, 300, &out, &outlen, ERR, sizeof ERR);
+  rc = run_plugin(argv, env, 300, &out, ERR, sizeof ERR);
   CHECK(rc == EIDOS_ETIMEOUT, "exec slow: %d %s", rc, ERR);
   argv[1] = "ok";
-  rc = eidos_k8s_exec((const char *const *)argv, NULL, 5000, &out, &outlen, ERR, sizeof ERR);
+  rc = run_plugin(argv, NULL, 5000, &out, ERR, sizeof ERR);
   CHECK(rc == EIDOS_EAUTH && strstr(ERR, "no info"), "exec without info: %d %s", rc, ERR);
   argv[0] = "eidos-no-such-plugin-xyz";
-  rc = eidos_k8s_exec((const char *const *)argv, env, 5000, &out, &outlen, ERR, sizeof ERR);
+  rc = run_plugin(argv, env, 5000, &out, ERR, sizeof ERR);
   CHECK(rc == EIDOS_EUNAVAIL && strstr(ERR, "not found"), "exec missing: %d %s", rc, ERR);
 
   /* token file, rotated */

@@ -3,8 +3,9 @@
  * signals, stdout capture and its cap, the kept stderr tail, the deadline
  * (also for a program that closed its pipes), the kill of the whole
  * process group, PATH lookup and environment overrides, stdin from
- * /dev/null, and the on_child protocol (told the group, then told to
- * forget it while the program is still unreaped). Timing checks assert
+ * /dev/null or data, the on_child protocol (told the group, then told to
+ * forget it while the program is still unreaped), and eidos_proc_call's
+ * judgement of an outcome. Timing checks assert
  * generous upper bounds only. Prints failures; exit status 1 if any.
  */
 #include <signal.h>
@@ -230,7 +231,7 @@ static void test_lookup_env(const char *tmp) {
   p.argv = argv;
   p.path = "/nonexistent";
   rc = eidos_proc_run(&p, ERR, sizeof ERR);
-  CHECK(rc == EIDOS_ENOTFOUND && strstr(ERR, "eidos-test-prog: not found on PATH"),
+  CHECK(rc == EIDOS_ENOTFOUND && strstr(ERR, "eidos-test-prog not found on PATH"),
         "not found: %d %s", rc, ERR);
   eidos_proc_free(&p);
 
@@ -250,6 +251,70 @@ static void test_lookup_env(const char *tmp) {
   unlink(prog);
 }
 
+static void test_stdin_call(void) {
+  static char big[EIDOS_PROC_STDIN_MAX + 1];
+  struct eidos_proc p;
+  const char *cat[] = {"cat", NULL};
+  int rc;
+
+  memset(big, 'x', sizeof big);
+  memset(&p, 0, sizeof p);
+  p.argv = cat;
+  p.in = big;
+  p.in_len = EIDOS_PROC_STDIN_MAX;
+  rc = eidos_proc_call(&p, "helper", EIDOS_EAUTH, ERR, sizeof ERR);
+  CHECK(rc == 0 && p.out_len == EIDOS_PROC_STDIN_MAX, "16 KiB of stdin data: %d %zu %s", rc,
+        p.out_len, ERR);
+  eidos_proc_free(&p);
+
+  memset(&p, 0, sizeof p);
+  p.argv = cat;
+  p.in = big;
+  p.in_len = sizeof big;
+  rc = eidos_proc_call(&p, "helper", EIDOS_EAUTH, ERR, sizeof ERR);
+  CHECK(rc == EIDOS_EINVAL && strstr(ERR, "over the limit"), "stdin too large: %d %s", rc, ERR);
+  eidos_proc_free(&p);
+
+  {
+    const char *argv[] = {"/bin/sh", "-c", "echo 'No devices were found'; exit 6", NULL};
+    memset(&p, 0, sizeof p);
+    p.argv = argv;
+    rc = eidos_proc_call(&p, NULL, EIDOS_EFAIL, ERR, sizeof ERR);
+    CHECK(rc == EIDOS_EFAIL && !strcmp(ERR, "/bin/sh exited with status 6: No devices were found"),
+          "call quotes stdout when stderr is empty: %s", ERR);
+    eidos_proc_free(&p);
+  }
+  {
+    const char *argv[] = {"/bin/sh", "-c", "echo out; echo 'login expired' >&2; exit 2", NULL};
+    memset(&p, 0, sizeof p);
+    p.argv = argv;
+    rc = eidos_proc_call(&p, "plugin", EIDOS_EAUTH, ERR, sizeof ERR);
+    CHECK(rc == EIDOS_EAUTH && !strcmp(ERR, "plugin \"/bin/sh\" exited with status 2: login expired"),
+          "call: fail_code and stderr: %s", ERR);
+    eidos_proc_free(&p);
+  }
+  {
+    const char *argv[] = {"eidos-no-such-prog", NULL};
+    memset(&p, 0, sizeof p);
+    p.argv = argv;
+    p.path = "/nonexistent";
+    rc = eidos_proc_call(&p, "plugin", EIDOS_EAUTH, ERR, sizeof ERR);
+    CHECK(rc == EIDOS_EUNAVAIL && strstr(ERR, "cannot run plugin \"eidos-no-such-prog\""),
+          "call: not found is unavailable: %s", ERR);
+    eidos_proc_free(&p);
+  }
+  {
+    const char *argv[] = {"sleep", "30", NULL};
+    memset(&p, 0, sizeof p);
+    p.argv = argv;
+    p.deadline_ms = eidos_sys_now_ms() + 200;
+    rc = eidos_proc_call(&p, "plugin", EIDOS_EAUTH, ERR, sizeof ERR);
+    CHECK(rc == EIDOS_ETIMEOUT && strstr(ERR, "did not finish within") && strstr(ERR, "killed"),
+          "call: timeout: %s", ERR);
+    eidos_proc_free(&p);
+  }
+}
+
 int main(void) {
   char tmp[] = "/tmp/eidos-test-proc.XXXXXX";
   /* a host that ignores SIGPIPE and SIGINT: the child gets defaults */
@@ -258,6 +323,7 @@ int main(void) {
   test_output();
   test_deadline();
   test_on_child();
+  test_stdin_call();
   if (mkdtemp(tmp)) {
     test_lookup_env(tmp);
     rmdir(tmp);
