@@ -193,6 +193,19 @@ static void test_on_child(void) {
   eidos_proc_free(&p);
 }
 
+/* argv0 (on path) is not run: want_rc with a message holding want */
+static void refused(const char *argv0, const char *path, int want_rc, const char *want) {
+  struct eidos_proc p;
+  const char *argv[] = {argv0, NULL};
+  int rc;
+  memset(&p, 0, sizeof p);
+  p.argv = argv;
+  p.path = path;
+  rc = eidos_proc_run(&p, ERR, sizeof ERR);
+  CHECK(rc == want_rc && strstr(ERR, want), "%s refused: %d %s", argv0, rc, ERR);
+  eidos_proc_free(&p);
+}
+
 static void test_lookup_env(const char *tmp) {
   struct eidos_proc p;
   char dir[512], prog[600], found[600];
@@ -227,27 +240,9 @@ static void test_lookup_env(const char *tmp) {
         rc, p.out ? p.out : "", ERR);
   eidos_proc_free(&p);
 
-  memset(&p, 0, sizeof p);
-  p.argv = argv;
-  p.path = "/nonexistent";
-  rc = eidos_proc_run(&p, ERR, sizeof ERR);
-  CHECK(rc == EIDOS_ENOTFOUND && strstr(ERR, "eidos-test-prog not found on PATH"),
-        "not found: %d %s", rc, ERR);
-  eidos_proc_free(&p);
-
-  argv[0] = "/nonexistent/prog";
-  memset(&p, 0, sizeof p);
-  p.argv = argv;
-  rc = eidos_proc_run(&p, ERR, sizeof ERR);
-  CHECK(rc == EIDOS_ENOTFOUND && strstr(ERR, "/nonexistent/prog: no such executable file"),
-        "no such file: %d %s", rc, ERR);
-  eidos_proc_free(&p);
-
-  argv[0] = "";
-  memset(&p, 0, sizeof p);
-  p.argv = argv;
-  CHECK(eidos_proc_run(&p, ERR, sizeof ERR) == EIDOS_EINVAL, "empty program name");
-  eidos_proc_free(&p);
+  refused("eidos-test-prog", "/nonexistent", EIDOS_ENOTFOUND, "eidos-test-prog not found on PATH");
+  refused("/nonexistent/prog", NULL, EIDOS_ENOTFOUND, "/nonexistent/prog: no such executable file");
+  refused("", NULL, EIDOS_EINVAL, "no program to run");
   unlink(prog);
 }
 
