@@ -34,6 +34,7 @@ end
 
 -- ---- inputs used by many rows ---------------------------------------------
 
+local EMPTY_REG = "kind: ComponentRegistry\ncomponents: []\n"
 local RECIPE_HEAD = "kind: RecipeResult\napiVersion: eidos.nvidia.com/v1alpha1\n"
 local function recipe_with(refs) return RECIPE_HEAD .. "componentRefs:\n" .. refs end
 local OK_REF = "- {name: cert-manager, type: Helm, source: https://charts.jetstack.io, version: v1.17.2," ..
@@ -64,7 +65,14 @@ local ROWS = {
   { name = "unknown command", args = { "frobnicate" }, code = 2, bad = '"frobnicate"', msg = "unknown command" },
   { name = "unknown flag", args = { "recipe", "--servce", "eks" }, code = 2, bad = '"--servce"', msg = "accepted: --service" },
   { name = "flag without its value", args = { "recipe", "--service" }, code = 2, bad = "--service", msg = "needs a value" },
-  { name = "unknown subcommand word", args = { "recipe", "--service", "eks", "lnt" }, code = 2, bad = '"lnt"', msg = "accepted: lint" },
+  { name = "unknown subcommand word", args = { "recipe", "--service", "eks", "lnt" }, code = 2, bad = '"lnt"', msg = "accepted: list, lint" },
+  { name = "recipe with no criteria at all", args = { "recipe", "-o", "r.yaml" }, code = 2, bad = "--service", msg = "no criteria provided" },
+  { name = "recipe with only an any criterion", args = { "recipe", "--service", "self-managed" }, code = 2, bad = "--service self-managed", msg = "states nothing" },
+  { name = "a stated criterion no overlay honours", args = { "recipe", "--service", "eks", "--accelerator", "h100", "--intent", "training", "--platform", "kubeflow", "-o", "r.yaml" }, code = 2, bad = "platform=kubeflow", msg = "--os ubuntu --platform kubeflow" },
+  { name = "recipe list with a bad filter", args = { "recipe", "list", "--os", "windows" }, code = 2, bad = '"windows"', msg = "accepted: ubuntu" },
+  { name = "recipe list with --snapshot", args = { "recipe", "list", "--snapshot", "{snap}" }, code = 2, bad = "--snapshot", msg = "accepted: --service" },
+  { name = "--api-group unknown", args = { "recipe", "--service", "eks", "--api-group", "example.com" }, code = 2, bad = '"example.com"', msg = "accepted: eidos.nvidia.com, aicr.nvidia.com" },
+  { name = "--data without registry.yaml", args = { "recipe", "--data", "lib", "--service", "eks" }, files = { ["lib/overlays/x.yaml"] = "kind: RecipeMetadata\n" }, code = 2, bad = "lib", msg = "registry.yaml is required in external data directory" },
   { name = "invalid --service", args = { "recipe", "--service", "eksx" }, code = 2, bad = '"eksx"', msg = "accepted: eks, gke" },
   { name = "invalid --gpu", args = { "recipe", "--gpu", "h900" }, code = 2, bad = '"h900"', msg = "accepted: h100" },
   { name = "invalid --intent", args = { "query", "--intent", "serving", "--selector", "criteria" }, code = 2, bad = '"serving"', msg = "accepted: training, inference" },
@@ -105,8 +113,8 @@ local ROWS = {
   { name = "a directory as --recipe", args = { "bundle", "-r", "adir", "-o", "out" }, files = { ["adir/"] = true }, code = 2, bad = '"adir"', msg = "is a dir, not a file" },
   { name = "a directory as --snapshot", args = { "recipe", "--snapshot", "adir" }, files = { ["adir/"] = true }, code = 2, bad = '"adir"', msg = "not a file" },
   { name = "a missing snapshot", args = { "validate", "-s", "nope.yaml", "-c", "OS.release.ID ubuntu" }, code = 3, bad = '"nope.yaml"', msg = "not found" },
-  { name = "a Snapshot given as --recipe to bundle", args = { "bundle", "-r", "{snap}", "-o", "out" }, code = 2, bad = '"Snapshot"', msg = "bundle needs a RecipeResult" },
-  { name = "a Snapshot given as --recipe to validate", args = { "validate", "-s", "{snap}", "-r", "{snap}" }, code = 2, bad = '"Snapshot"', msg = 'expected "RecipeResult"' },
+  { name = "a Snapshot given as --recipe to bundle", args = { "bundle", "-r", "{snap}", "-o", "out" }, code = 2, bad = '"Snapshot"', msg = "expected a RecipeResult" },
+  { name = "a Snapshot given as --recipe to validate", args = { "validate", "-s", "{snap}", "-r", "{snap}" }, code = 2, bad = '"Snapshot"', msg = "expected a RecipeResult" },
   { name = "a RecipeResult given as --snapshot", args = { "validate", "-s", "{recipe}", "-c", "OS.release.ID ubuntu" }, code = 2, bad = '"RecipeResult"', msg = 'expected "Snapshot"' },
   { name = "a RecipeResult given as recipe --snapshot", args = { "recipe", "--snapshot", "{recipe}", "-o", "r.yaml" }, code = 2, bad = '"RecipeResult"', msg = 'expected "Snapshot"' },
   { name = "a Snapshot given as --criteria", args = { "recipe", "--criteria", "{snap}" }, code = 2, bad = '"Snapshot"', msg = "accepted: RecipeCriteria" },
@@ -122,27 +130,27 @@ local ROWS = {
   { name = "criteria nodes not a number", args = { "recipe", "--criteria", "c.yaml" }, files = { ["c.yaml"] = "kind: RecipeCriteria\nspec: {nodes: many}\n" }, code = 2, bad = '"many"', msg = "an integer >= 0" },
   { name = "an unknown criteria field", args = { "recipe", "--criteria", "c.yaml" }, files = { ["c.yaml"] = "kind: RecipeCriteria\nspec: {service: eks, colour: blue}\n" }, code = 2, bad = "colour", msg = "accepted: service, accelerator" },
   { name = "an overlay's componentRefs a map", args = { "recipe", "--data", "lib", "--service", "eks", "--intent", "training" },
-    files = { ["lib/overlays/x.yaml"] = overlay("x", "  criteria: {service: eks, intent: training}\n  componentRefs: {gpu-operator: {version: v1}}\n") },
+    files = { ["lib/registry.yaml"] = EMPTY_REG, ["lib/overlays/x.yaml"] = overlay("x", "  criteria: {service: eks, intent: training}\n  componentRefs: {gpu-operator: {version: v1}}\n") },
     code = 2, bad = "spec.componentRefs", msg = "must be a list" },
   { name = "a component of an unsupported type", args = { "bundle", "-r", "r.yaml", "-o", "out" }, files = { ["r.yaml"] = recipe_with("- {name: cert-manager, type: Kustomize}\n") }, code = 2, bad = '"Kustomize"', msg = "accepted: Helm" },
 
   -- path traversal in file names from data
   { name = "--data overlay valuesFile ../../etc/passwd", args = { "query", "--data", "lib", "--service", "eks", "--selector", "components.gpu-operator.values" },
-    files = { ["lib/overlays/evil.yaml"] = overlay("evil", "  criteria: {service: eks}\n  componentRefs:\n  - name: gpu-operator\n    valuesFile: ../../../../../../../../etc/passwd\n") },
+    files = { ["lib/registry.yaml"] = EMPTY_REG, ["lib/overlays/evil.yaml"] = overlay("evil", "  criteria: {service: eks}\n  componentRefs:\n  - name: gpu-operator\n    valuesFile: ../../../../../../../../etc/passwd\n") },
     code = 3, bad = '"../../../../../../../../etc/passwd"', msg = "not found in the recipe library", absent = PASSWD },
   { name = "--data overlay valuesFile escaping to a real file beside the library", args = { "bundle", "--data", "lib", "-r", "r.yaml", "-o", "out" },
-    files = { ["outside.yaml"] = "secret: outside-the-library\n",
+    files = { ["lib/registry.yaml"] = EMPTY_REG, ["outside.yaml"] = "secret: outside-the-library\n",
               ["lib/overlays/evil.yaml"] = overlay("evil", "  criteria: {service: eks}\n"),
               ["r.yaml"] = recipe_with("- {name: cert-manager, type: Helm, source: https://x.io, version: v1, namespace: a, chart: c, valuesFile: ../outside.yaml}\n") },
     code = 3, bad = '"../outside.yaml"', msg = "not found in the recipe library", absent = "outside-the-library" },
   { name = "--data overlay spec.base ../../etc/passwd", args = { "recipe", "--data", "lib", "--service", "eks", "--intent", "training", "-o", "r.yaml" },
-    files = { ["lib/overlays/evil.yaml"] = overlay("evil", "  base: ../../../etc/passwd\n  criteria: {service: eks, intent: training}\n") },
+    files = { ["lib/registry.yaml"] = EMPTY_REG, ["lib/overlays/evil.yaml"] = overlay("evil", "  base: ../../../etc/passwd\n  criteria: {service: eks, intent: training}\n") },
     code = 3, bad = '"../../../etc/passwd"', msg = "which no overlay declares" },
   { name = "manifest file name ../../../../etc/passwd", args = { "bundle", "-r", "r.yaml", "-o", "out" },
     files = { ["r.yaml"] = recipe_with("- {name: cert-manager, type: Helm, source: https://x.io, version: v1, namespace: a, chart: c, manifestFiles: [../../../../etc/passwd]}\n") },
     code = 2, bad = '"../../../../etc/passwd"', msg = "not a .yaml or .yml file", absent = PASSWD },
   { name = "manifest path climbing out of the library", args = { "bundle", "--data", "lib", "-r", "r.yaml", "-o", "out" },
-    files = { ["lib/overlays/x.yaml"] = overlay("x", "  criteria: {service: eks}\n"), ["evil.yaml"] = "kind: Secret\n",
+    files = { ["lib/registry.yaml"] = EMPTY_REG, ["lib/overlays/x.yaml"] = overlay("x", "  criteria: {service: eks}\n"), ["evil.yaml"] = "kind: Secret\n",
               ["r.yaml"] = recipe_with("- {name: cert-manager, type: Helm, source: https://x.io, version: v1, namespace: a, chart: c, manifestFiles: [components/cert-manager/../../../evil.yaml]}\n") },
     code = 3, bad = '"components/cert-manager/../../../evil.yaml"', msg = "not found" },
   { name = "recipe valuesFile ../../../../etc/passwd", args = { "bundle", "-r", "r.yaml", "-o", "out" },
@@ -227,7 +235,7 @@ local ROWS = {
   -- query selectors
   { name = "a selector key that does not exist", args = { "query", "--service", "eks", "--selector", "components.gpu-operator.values.nope" }, code = 3, bad = '"nope"', msg = "available keys: cdi" },
   { name = "a selector index out of range", args = { "query", "--service", "eks", "--selector", "deploymentOrder.99" }, code = 3, bad = '"99"', msg = "available keys: 0, 1" },
-  { name = "a selector through a value", args = { "query", "--service", "eks", "--gpu", "h100", "--selector", "components.gpu-operator.version.x" }, code = 3, bad = '"x"', msg = "is a value, not a map" },
+  { name = "a selector through a value", args = { "query", "--service", "eks", "--gpu", "h100", "--intent", "training", "--selector", "components.gpu-operator.version.x" }, code = 3, bad = '"x"', msg = "is a value, not a map" },
   { name = "query without --selector", args = { "query", "--service", "eks" }, code = 2, bad = "--selector", msg = "needs --selector" },
 
   -- verify

@@ -19,12 +19,18 @@ describe("docs/customizing.md examples", function()
 
   it("a company overlay rule maps internal accelerator names and drops Dynamo overlays", function()
     local r = support.run({ "recipe", "--service", "eks", "--accelerator", "hopper-80", "--os", "ubuntu",
-                            "--intent", "inference", "--platform", "dynamo", "--hooks", HOOKS })
+                            "--intent", "inference", "--platform", "dynamo", "--hooks", HOOKS, "--allow-partial" })
     assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.err:find("no overlay is specific to platform=dynamo", 1, true), r.err)
     local d = yaml.load(r.out)
     assert.are.equal("h100", d.criteria.accelerator)
     assert.is_true(contains(d.metadata.appliedOverlays, "h100-eks-ubuntu-inference"))
     assert.is_false(contains(d.metadata.appliedOverlays, "h100-eks-ubuntu-inference-dynamo"))
+    -- the partial recipe is refused unless asked for
+    r = support.run({ "recipe", "--service", "eks", "--accelerator", "hopper-80", "--os", "ubuntu",
+                      "--intent", "inference", "--platform", "dynamo", "--hooks", HOOKS })
+    assert.are.equal(2, r.code)
+    assert.truthy(r.err:find("platform=dynamo is not honoured", 1, true), r.err)
     -- without the hook the internal name is refused, naming it
     r = support.run({ "recipe", "--service", "eks", "--accelerator", "hopper-80" })
     assert.are.equal(2, r.code)

@@ -57,9 +57,10 @@ describe("eidos recipe (CLI)", function()
   end)
 
   it("accepts aliases and any case; an unknown value exits 2 listing what is accepted", function()
-    local d = doc_of(ok({ "recipe", "--service", "EKS", "--os", "AL2023", "--intent", "Training" }))
+    local d = doc_of(ok({ "recipe", "--service", "EKS", "--gpu", "H100", "--os", "AL2023", "--intent", "Training" }))
     assert.are.equal("amazonlinux", d.criteria.os)
-    assert.are.equal("any", doc_of(ok({ "recipe", "--service", "self-managed", "--intent", "training" })).criteria.service)
+    assert.are.equal("any", doc_of(ok({ "recipe", "--service", "self-managed", "--accelerator", "h100",
+      "--intent", "training" })).criteria.service)
     local r = run({ "recipe", "--service", "eksx" })
     assert.are.equal(2, r.code)
     assert.matches('invalid service "eksx"', r.err, 1, true)
@@ -72,12 +73,22 @@ describe("eidos recipe (CLI)", function()
     assert.are.equal(2, run({ "recipe", "bogus" }).code)
   end)
 
-  it("with no criteria prints the base recipe and says so on stderr", function()
-    local r = ok({ "recipe" })
-    assert.matches("no criteria given", r.err, 1, true)
+  it("with no criteria at all is an error (exit 2) naming the flags, as upstream; an empty criteria file is not", function()
+    for _, args in ipairs({ { "recipe" }, { "query", "--selector", "." }, { "recipe", "--service", "any" } }) do
+      local r = run(args)
+      assert.are.equal(2, r.code, table.concat(args, " "))
+      assert.matches("no criteria provided: specify at least one of --service, --accelerator, --intent, --os, " ..
+        "--platform, --nodes, --criteria, or use --snapshot", r.err, 1, true)
+      assert.are.equal("", r.out)
+    end
+    local dir = support.tmpdir()
+    support.write(dir .. "/c.yaml", "kind: RecipeCriteria\nspec: {}\n")
+    local r = ok({ "recipe", "--criteria", dir .. "/c.yaml" })
+    assert.matches("states no criteria", r.err, 1, true)
     local d = doc_of(r)
-    assert.are.equal("base", d.metadata.appliedOverlays[1])
+    assert.are.same({ "base", "monitoring-hpa" }, d.metadata.appliedOverlays)
     assert.are.equal("any", d.criteria.service)
+    os.execute("rm -rf " .. support.q(dir))
   end)
 
   it("reads a RecipeCriteria file; flags override it", function()
@@ -115,15 +126,25 @@ describe("eidos recipe (CLI)", function()
   describe("snapshot mode", function()
     it("derives criteria from our own fixture snapshot and excludes failing overlays", function()
       local r = ok({ "recipe", "--snapshot", "spec/fixtures/snapshots/recipe-eks-h100.yaml", "--intent", "training",
-                     "--data", RULES, "--data-mode", "replace", "--log-level", "info" })
+                     "--data", RULES, "--data-mode", "replace", "--log-level", "info", "--allow-partial" })
       local d = doc_of(r)
       assert.are.same({ service = "eks", accelerator = "h100", os = "ubuntu", intent = "training", platform = "any" },
         d.criteria)
       assert.are.same({ "h100-eks-ubuntu-training" }, d.metadata.excludedOverlays)
       assert.are.equal("OS.release.VERSION_ID", d.metadata.constraintWarnings[1].constraint)
       assert.matches("snapshot: service=eks (from K8s.server.version", r.err, 1, true)
+      -- values only derived from the snapshot warn; stated, os=ubuntu (honoured only by the excluded
+      -- overlay) fails closed without --allow-partial
+      r = ok({ "recipe", "--snapshot", "spec/fixtures/snapshots/recipe-eks-h100.yaml", "--intent", "training",
+               "--data", RULES, "--data-mode", "replace" })
+      assert.matches("no overlay is specific to os=ubuntu", r.err, 1, true)
+      r = run({ "recipe", "--snapshot", "spec/fixtures/snapshots/recipe-eks-h100.yaml", "--intent", "training",
+                "--os", "ubuntu", "--data", RULES, "--data-mode", "replace" })
+      assert.are.equal(2, r.code)
+      assert.matches("os=ubuntu is not honoured", r.err, 1, true)
+      assert.matches("h100-eks-ubuntu-training (OS.release.VERSION_ID: expected >= 24.04, got 22.04)", r.err, 1, true)
       -- flags override derived values
-      d = doc_of(ok({ "recipe", "--snapshot", "spec/fixtures/snapshots/recipe-eks-h100.yaml", "--os", "rhel",
+      d = doc_of(ok({ "recipe", "--snapshot", "spec/fixtures/snapshots/recipe-eks-h100.yaml", "--os", "rhel", "--allow-partial",
                       "--data", RULES, "--data-mode", "replace" }))
       assert.are.equal("rhel", d.criteria.os)
     end)
@@ -234,6 +255,7 @@ return {
   it("layers --data over the built-in library", function()
     local dir = support.tmpdir()
     os.execute("mkdir -p " .. support.q(dir .. "/overlays"))
+    support.write(dir .. "/registry.yaml", "kind: ComponentRegistry\ncomponents: []\n")
     support.write(dir .. "/overlays/team.yaml", "kind: RecipeMetadata\napiVersion: eidos.nvidia.com/v1alpha1\n" ..
       "metadata:\n  name: team\nspec:\n  criteria:\n    service: eks\n    platform: dynamo\n" ..
       "  constraints:\n    - name: K8s.server.version\n      value: \">= 1.33\"\n")

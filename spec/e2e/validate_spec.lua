@@ -295,7 +295,7 @@ constraints:
       assert.is_truthy(r.err:find('kind is "RecipeResult", expected "Snapshot"', 1, true), r.err)
       r = run({ "validate", "-s", SMALL, "-r", SMALL })
       assert.are.equal(2, r.code)
-      assert.is_truthy(r.err:find('kind is "Snapshot", expected "RecipeResult"', 1, true), r.err)
+      assert.is_truthy(r.err:find('has kind "Snapshot"; expected a RecipeResult', 1, true), r.err)
       r = run({ "validate", "-s", "-", "-r", "-" })
       assert.are.equal(2, r.code)
       r = run({ "validate", "-s", "-", "-c", "OS.release.ID ubuntu" }, { stdin = "kind: Snapshot\0\1" })

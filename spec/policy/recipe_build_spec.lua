@@ -70,7 +70,8 @@ describe("eidos.recipe", function()
 
     it("a generic query never pulls in a specialised overlay", function()
       assert.are.same({ "base", "catchall", "eks" }, build({ service = "eks" }).metadata.appliedOverlays)
-      assert.are.same({ "base", "catchall" }, build({ accelerator = "h100" }).metadata.appliedOverlays)
+      assert.are.same({ "base", "catchall" },
+        build({ accelerator = "h100" }, { allow_partial = true }).metadata.appliedOverlays)
       assert.are.same({ "base", "catchall", "eks", "eks-training" },
         build({ service = "eks", intent = "training" }).metadata.appliedOverlays)
     end)
@@ -88,8 +89,29 @@ describe("eidos.recipe", function()
       assert.are.same(true, ref(r, "alpha").overrides.tuned)
     end)
 
-    it("warns about query values no overlay is specific to, and about an empty query", function()
-      local r = build({ service = "eks", os = "rhel" })
+    it("fails closed on a stated value no applied overlay pins, naming it and the recipes that do", function()
+      local e = err_of(function() build({ service = "eks", os = "rhel" }) end)
+      assert.are.equal("invalid", e.code)
+      assert.matches("os=rhel is not honoured by any overlay", e.msg, 1, true)
+      assert.matches("no curated recipe of the library pins os=rhel", e.msg, 1, true)
+      assert.matches("--allow-partial", e.msg, 1, true)
+      assert.are.equal("os", e.detail.criterion)
+      -- the nearest leaf that pins the value, ranked by agreement with the rest of the query
+      e = err_of(function()
+        build({ service = "eks", accelerator = "h100", intent = "training", platform = "kubeflow" },
+          { library = recipe.library() })
+      end)
+      assert.matches("platform=kubeflow is not honoured", e.msg, 1, true)
+      assert.are.same({ "platform" }, names(e.detail.criteria))
+      assert.are.equal("kubeflow", e.detail.nearest[1].platform)
+      assert.are.equal("eks", e.detail.nearest[1].service)
+      assert.are.equal("h100", e.detail.nearest[1].accelerator)
+      -- never nodes: no overlay pins it, a node count alone is fine
+      assert.are.same({ "base", "catchall", "eks" }, build({ service = "eks", nodes = 4 }).metadata.appliedOverlays)
+    end)
+
+    it("--allow-partial: warns about query values no overlay is specific to, and about an empty query", function()
+      local r = build({ service = "eks", os = "rhel" }, { allow_partial = true })
       assert.are.same({ "no overlay is specific to os=rhel; the recipe is not tuned for it" }, r.metadata.warnings)
       r = build({})
       assert.matches("no criteria given", r.metadata.warnings[1], 1, true)
@@ -244,7 +266,8 @@ describe("eidos.recipe", function()
 
     it("excludes matched overlays whose own constraints fail, listing each failure", function()
       local s = snap("spec/fixtures/snapshots/recipe-eks-h100.yaml")
-      local r = build({ service = "eks", accelerator = "h100", intent = "training", os = "ubuntu" }, { snapshot = s })
+      local r = build({ service = "eks", accelerator = "h100", intent = "training", os = "ubuntu" },
+        { snapshot = s, allow_partial = true })
       assert.are.same({ "h100-eks-ubuntu-training" }, names(r.metadata.excludedOverlays))
       local w = r.metadata.constraintWarnings[1]
       assert.are.same({ "h100-eks-ubuntu-training", "OS.release.VERSION_ID", ">= 24.04", "22.04" },
@@ -255,6 +278,17 @@ describe("eidos.recipe", function()
       assert.is_nil(ref(r, "kappa"))
     end)
 
+    it("fails closed when the overlay that honours a criterion is excluded, saying why", function()
+      local s = snap("spec/fixtures/snapshots/recipe-eks-h100.yaml")
+      local e = err_of(function()
+        build({ service = "eks", accelerator = "h100", intent = "training", os = "ubuntu" }, { snapshot = s })
+      end)
+      assert.are.equal("invalid", e.code)
+      assert.matches("os=ubuntu is not honoured", e.msg, 1, true)
+      assert.matches("excluded against the snapshot: h100-eks-ubuntu-training (OS.release.VERSION_ID: expected " ..
+        ">= 24.04, got 22.04)", e.msg, 1, true)
+    end)
+
     it("keeps overlays that pass and reports empty lists in snapshot mode", function()
       local s = snap("spec/fixtures/snapshots/recipe-eks-h100.yaml")
       local r = build({ service = "eks", accelerator = "h100", intent = "training" }, { snapshot = s })
@@ -263,17 +297,41 @@ describe("eidos.recipe", function()
       assert.are.equal("excludedOverlays: []", emit.yaml(r):match("excludedOverlays: %[%]"))
     end)
 
-    it("a failing or missing measurement excludes the overlay with the reason", function()
+    it("a failing measurement excludes the overlay and everything below it; none is applied and excluded", function()
       local s = snap("spec/fixtures/snapshots/recipe-kind-gh200.yaml")
-      local r = build({ service = "eks", accelerator = "h100", intent = "training", os = "ubuntu" }, { snapshot = s })
+      local r = build({ service = "eks", accelerator = "h100", intent = "training", os = "ubuntu" },
+        { snapshot = s, allow_partial = true })
       assert.are.same({ "h100-eks-training", "h100-eks-ubuntu-training" }, names(r.metadata.excludedOverlays))
       local w = r.metadata.constraintWarnings
-      assert.are.same({ "OS.release.ID", "debian" }, { w[1].constraint, w[1].actual })
-      assert.are.same("OS.release.VERSION_ID", w[2].constraint)
-      assert.is_nil(w[2].actual)
-      assert.matches("VERSION_ID", w[2].reason)
+      assert.are.equal(1, #w)
+      assert.are.same({ "h100-eks-training", "OS.release.ID", "debian" }, { w[1].overlay, w[1].constraint, w[1].actual })
       -- an excluded overlay stays out even though its child would need it
       assert.are.same({ "base", "catchall", "eks", "eks-training" }, r.metadata.appliedOverlays)
+      for _, a in ipairs(r.metadata.appliedOverlays) do
+        for _, x in ipairs(r.metadata.excludedOverlays) do assert.are_not.equal(a, x) end
+      end
+    end)
+
+    it("a measurement the snapshot lacks leaves the constraint unknown: nothing excluded, nothing reported", function()
+      -- the fixture has no OS.release.VERSION_ID: h100-eks-ubuntu-training's only constraint is unknown
+      local s = snap("spec/fixtures/snapshots/recipe-kind-gh200.yaml")
+      local l = lib()
+      local r, info = recipe.build(recipe.criteria({ service = "eks", intent = "training" }),
+        { library = l, snapshot = s, version = "test" })
+      assert.are.same({}, names(r.metadata.excludedOverlays))
+      local calls, seen, distinct = 0, {}, 0
+      local _, info2 = recipe.build(recipe.criteria({ service = "eks", accelerator = "h100", intent = "training",
+        os = "ubuntu" }), { library = l, allow_partial = true, version = "test", evaluate = function(c)
+          calls = calls + 1
+          if not seen[c] then seen[c] = true; distinct = distinct + 1 end
+          if c.name ~= "OS.release.VERSION_ID" then return { status = "passed", actual = "x" } end
+          return { status = "skipped", reason = "no OS.release.VERSION_ID in the snapshot" }
+        end })
+      assert.are.same({ { overlay = "h100-eks-ubuntu-training", constraint = "OS.release.VERSION_ID",
+        reason = "no OS.release.VERSION_ID in the snapshot" } }, info2.unknown)
+      assert.is_table(info.unknown)
+      -- each overlay's constraints are evaluated once, though several chains share the ancestors
+      assert.are.equal(distinct, calls)
     end)
   end)
 
@@ -374,19 +432,24 @@ describe("eidos.recipe", function()
 
     it("an overlay of the directory with a built-in overlay's name wins", function()
       local d = tmplib({ ["overlays/other-path.yaml"] = overlay("eks", "  criteria: {service: eks}\n" ..
-        "  constraints:\n    - {name: K8s.server.version, value: '>= 1.99'}\n") })
+        "  constraints:\n    - {name: K8s.server.version, value: '>= 1.99'}\n"),
+        ["registry.yaml"] = "kind: ComponentRegistry\ncomponents: []\n" })
       local l = recipe.library({ data = d })
       local r = recipe.build(recipe.criteria({ service = "eks" }), { library = l })
       assert.are.equal(">= 1.99", r.constraints[1].value)
       os.execute("rm -rf " .. support.q(d))
     end)
 
-    it("replace mode uses the directory alone and needs its registry", function()
+    it("replace mode uses the directory alone; both modes need its registry", function()
       local l = lib(RULES, "replace")
       assert.is_nil(l:registry().byname["gpu-operator"])
       local d = tmplib({ ["overlays/base.yaml"] = overlay("base", "  componentRefs: []\n") })
       local e = err_of(function() recipe.library({ data = d, data_mode = "replace" }) end)
-      assert.matches("registry.yaml is required", e.msg, 1, true)
+      assert.matches("registry.yaml is required in external data directory " .. d, e.msg, 1, true)
+      -- layered (the default) too, as upstream: a directory without registry.yaml is refused
+      e = err_of(function() recipe.library({ data = d }) end)
+      assert.are.equal("invalid", e.code)
+      assert.matches("registry.yaml is required in external data directory " .. d, e.msg, 1, true)
       e = err_of(function() recipe.library({ data = d .. "/nope" }) end)
       assert.are.equal("notfound", e.code)
       e = err_of(function() recipe.library({ data = d .. "/overlays/base.yaml" }) end)

@@ -117,8 +117,12 @@ describe("eidos.recipe.criteria", function()
 
     it("reject other kinds, apiVersions and unknown fields, listing what is accepted", function()
       assert.matches("RecipeCriteria, recipeCriteria", invalid(function() crit.from_doc({ kind = "Recipe" }) end), 1, true)
-      assert.matches("aicr.nvidia.com/v1alpha1",
+      assert.matches("aicr.nvidia.com/*",
         invalid(function() crit.from_doc({ apiVersion = "example.com/v1" }) end), 1, true)
+      -- every version of a known group reads
+      assert.are.same({ os = "ubuntu" }, crit.from_doc({ apiVersion = "aicr.nvidia.com/v1", spec = { os = "ubuntu" } }))
+      assert.matches("aicr.nvidia.com/*",
+        invalid(function() crit.from_doc({ apiVersion = "aicr.nvidia.com/latest" }) end), 1, true)
       assert.matches("unknown criteria field(s) gpu",
         invalid(function() crit.from_doc({ spec = { gpu = "h100" } }) end), 1, true)
       assert.matches("list", invalid(function() crit.from_doc(setmetatable({ 1 }, require("eidos.doc").list_mt)) end),
@@ -168,6 +172,46 @@ describe("eidos.recipe.criteria", function()
       -- the short key of older collectors
       local c = crit.from_snapshot(snap({ m("GPU", "smi", { model = "NVIDIA A100" }) }))
       assert.are.equal("a100", c.accelerator)
+    end)
+
+    it("reads upstream's GPU.device subtype (model, gpu.model) like GPU.smi", function()
+      local c, why = crit.from_snapshot(snap({ m("GPU", "device", { model = "NVIDIA H100 80GB HBM3" }) }))
+      assert.are.equal("h100", c.accelerator)
+      assert.are.same({ "GPU.device.model", "NVIDIA H100 80GB HBM3" }, { why[1].path, why[1].actual })
+      c = crit.from_snapshot(snap({ m("GPU", "device", { ["gpu.model"] = "NVIDIA GB200" }) }))
+      assert.are.equal("gb200", c.accelerator)
+      -- smi first: a later subtype does not override it
+      c = crit.from_snapshot(snap({ { type = "GPU", subtypes = {
+        { subtype = "smi", data = { ["gpu.model"] = "NVIDIA A100-SXM4-80GB" } },
+        { subtype = "device", data = { model = "NVIDIA H100" } } } } }))
+      assert.are.equal("a100", c.accelerator)
+    end)
+
+    it("without a driver: the GFD label nvidia.com/gpu.product, then the PCI device id (upstream #1351)", function()
+      -- eidos' K8s.node.gpu-product
+      local c, why = crit.from_snapshot(snap({ m("GPU", "smi", { ["gpu-count"] = 0 }),
+        m("K8s", "node", { ["gpu-product"] = "NVIDIA-L40S" }) }))
+      assert.are.equal("l40", c.accelerator)
+      assert.are.equal("K8s.node.gpu-product", why[1].path)
+      -- upstream's NodeTopology.label, "value|nodes"
+      c = crit.from_snapshot(snap({ m("NodeTopology", "label",
+        { ["nvidia.com/gpu.product"] = "NVIDIA-H100-80GB-HBM3|gpu-node-1,gpu-node-2" }) }))
+      assert.are.equal("h100", c.accelerator)
+      -- eidos' PCI bus scan: the first NVIDIA device id in bus order that is known
+      for id, want in pairs({ ["0x2330"] = "h100", ["0x2335"] = "h200", ["0x20B2"] = "a100", ["0x26b9"] = "l40",
+                              ["0x2901"] = "b200", ["0x2941"] = "gb200", ["0x2342"] = false, ["0x1eb8"] = false }) do
+        c, why = crit.from_snapshot(snap({ m("NodeTopology", "gpu", { ["gpu-count"] = 2,
+          ["0000:0a:00.0.device-id"] = id, ["0000:0a:00.0.class"] = "0x030200" }) }))
+        assert.are.equal(want or nil, c.accelerator, id)
+      end
+      c, why = crit.from_snapshot(snap({ m("NodeTopology", "gpu", {
+        ["0000:1b:00.0.device-id"] = "0x20b2", ["0000:0a:00.0.device-id"] = "0x2330" }) }))
+      assert.are.equal("h100", c.accelerator)
+      assert.are.same({ "NodeTopology.gpu.0000:0a:00.0.device-id", "0x2330" }, { why[1].path, why[1].actual })
+      -- a model name wins over the label and the bus
+      c = crit.from_snapshot(snap({ m("GPU", "smi", { ["gpu.model"] = "NVIDIA B200" }),
+        m("NodeTopology", "gpu", { ["0000:0a:00.0.device-id"] = "0x2330" }) }))
+      assert.are.equal("b200", c.accelerator)
     end)
 
     it("reads the OS from os-release ID through the aliases; unknown IDs stay unset", function()

@@ -26,7 +26,8 @@ describe("eidos.snapshot.model", function()
     local bad = {
       { "a string", "expected a Snapshot document" },
       { { kind = "RecipeResult", apiVersion = "eidos.nvidia.com/v1alpha1" }, 'kind is "RecipeResult"' },
-      { { kind = "Snapshot", apiVersion = "v1" }, 'apiVersion "v1" is not supported (accepted: eidos.nvidia.com/v1alpha1' },
+      { { kind = "Snapshot", apiVersion = "v1" }, 'apiVersion "v1" is not supported (accepted: eidos.nvidia.com/*' },
+      { { apiVersion = "aicr.nvidia.com/v1alpha1" }, "not a Snapshot document (no kind and no measurements list)" },
       { { kind = "Snapshot", apiVersion = "cns.nvidia.com/v1alpha1", measurements = { x = 1 } }, "measurements must be a list" },
       { { kind = "Snapshot", apiVersion = "cns.nvidia.com/v1alpha1", measurements = { { subtypes = {} } } },
         "measurements[0] has no type" },
@@ -44,6 +45,24 @@ describe("eidos.snapshot.model", function()
         assert.is_truthy(err.msg:find("snap.yaml", 1, true), err.msg)
       end)
     end
+
+    it("reads upstream shapes: no kind/apiVersion, any version of a known group, subtypes written name:", function()
+      -- upstream's readers check neither kind nor apiVersion (its chainsaw mock snapshot has neither)
+      local mm = model.from_doc({ measurements = {
+        { type = "OS", subtypes = { { name = "release", data = { ID = "ubuntu" } } } },
+        { type = "K8s", subtypes = { { subtype = "server", data = { version = "v1.33.5-eks-1" } } } } } }, "s.yaml")
+      assert.are.equal("ubuntu", model.lookup(mm, "OS.release.ID"))
+      assert.are.equal("v1.33.5-eks-1", model.lookup(mm, "K8s.server.version"))
+      for _, api in ipairs({ "aicr.nvidia.com/v1alpha1", "aicr.nvidia.com/v1", "aicr.nvidia.com/v1beta1",
+                             "cns.nvidia.com/v1alpha1", "eidos.nvidia.com/v2" }) do
+        mm = model.from_doc({ kind = "Snapshot", apiVersion = api, measurements = {} }, "s.yaml")
+        assert.are.equal(api, mm.apiVersion)
+      end
+      -- subtype wins over name when both are written
+      mm = model.from_doc({ measurements = { { type = "os", subtypes = {
+        { subtype = "release", name = "other", data = { ID = "rhel" } } } } } })
+      assert.are.equal("rhel", model.lookup(mm, "OS.release.ID"))
+    end)
 
     it("accepts a snapshot without measurements", function()
       local e = model.from_doc({ kind = "Snapshot", apiVersion = "eidos.nvidia.com/v1alpha1" })

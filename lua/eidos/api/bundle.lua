@@ -101,13 +101,7 @@ function M.post(req, ctx)
   opts._seq = set_sequence(req.query)
   bundler()
   local d = http.body(req, "a RecipeResult document")
-  if type(d) ~= "table" or doc.islist(d) then
-    errors.raise("invalid", "the request body must be a RecipeResult document (a map)")
-  end
-  if d.kind ~= nil and d.kind ~= "RecipeResult" and d.kind ~= "recipeResult" then
-    errors.raise("invalid", string.format("the request body has kind %q (accepted: RecipeResult)", tostring(d.kind)),
-      { kind = tostring(d.kind) })
-  end
+  require("eidos.recipe.build").check_result(d, "the request body")
   -- a recipe that names its criteria must stay within the server's allowlists
   if type(d.criteria) == "table" and #ctx.allow_list > 0 then
     local c = {}

@@ -14,7 +14,7 @@ local M = {}
 -- the criteria fields, in output order, and the query parameters
 M.FIELDS = { "service", "accelerator", "intent", "os", "platform", "nodes" }
 local RECIPE_PARAMS = { service = true, accelerator = true, gpu = true, intent = true, os = true,
-                        platform = true, nodes = true, format = true }
+                        platform = true, nodes = true, format = true, ["allow-partial"] = true }
 local QUERY_PARAMS = { selector = true }
 for k, v in pairs(RECIPE_PARAMS) do QUERY_PARAMS[k] = v end
 
@@ -51,7 +51,7 @@ local function raw_criteria(t, where)
   local c = {}
   local bad = errors.problems()
   for k in pairs(t) do
-    if not RECIPE_PARAMS[k] or k == "format" then
+    if not RECIPE_PARAMS[k] or k == "format" or k == "allow-partial" then
       bad:add(tostring(k), string.format("unknown criteria field %q in %s (accepted: %s)", tostring(k), where,
         table.concat(M.FIELDS, ", ")), { field = tostring(k) })
     end
@@ -66,6 +66,28 @@ local function raw_criteria(t, where)
     if v ~= nil and v ~= "" then c[f] = v end
   end
   return c
+end
+
+-- allow_partial(v) -> boolean of the allow-partial parameter
+local function allow_partial(v)
+  if v == nil then return false end
+  local t = { ["true"] = true, ["1"] = true, yes = true, [""] = true, ["false"] = false, ["0"] = false, no = false }
+  if type(v) == "boolean" then return v end
+  local b = t[tostring(v):lower()]
+  if b == nil then
+    errors.raise("invalid", string.format("allow-partial %q is not a boolean (accepted: true, false, 1, 0)", tostring(v)),
+      { parameter = "allow-partial" })
+  end
+  return b
+end
+
+-- stated(raw, where): a query must state some criterion (as `eidos recipe`)
+local function stated(raw, where)
+  if next(raw) == nil then
+    errors.raise("invalid", string.format("no criteria provided in %s: give at least one of %s ('eidos recipe " ..
+      "list' shows the curated criteria)", where, table.concat(M.FIELDS, ", ")))
+  end
+  return raw
 end
 
 -- canonical criteria (engine-validated, allowlisted) and their cache key
@@ -126,8 +148,9 @@ function M.context(cfg, opts)
 end
 
 -- the cached entry of canonical criteria: {criteria, result, bodies = {format -> {body, etag}}}
-local function entry(ctx, raw)
+local function entry(ctx, raw, partial)
   local c, key = canonical(ctx, raw)
+  if key and partial then key = key .. "+partial" end
   local s = server()
   local e = key and ctx.cache[key]
   if e then
@@ -137,7 +160,7 @@ local function entry(ctx, raw)
   if s then s.count("recipe_cache_misses") end
   local recipe = engine()
   local t0 = clock()
-  local result = recipe.build(c, { library = ctx.library })
+  local result = recipe.build(c, { library = ctx.library, allow_partial = partial })
   if s then s.observe("recipe_build_seconds", clock() - t0) end
   e = { criteria = c, result = result, bodies = {} }
   if key then
@@ -173,12 +196,13 @@ local function respond(req, slot, format, make)
   return 200, b.body, headers(format, b.etag), req.method ~= "POST"
 end
 
--- GET /v1/recipe?service=&accelerator=&intent=&os=&platform=&nodes=&format=
+-- GET /v1/recipe?service=&accelerator=&intent=&os=&platform=&nodes=&format=&allow-partial=
 function M.get(req, ctx)
   local p = http.params(req.query, RECIPE_PARAMS)
   local format = http.format(req.headers.accept, p.format)
-  p.format = nil
-  local e = entry(ctx, raw_criteria(p, "the query"))
+  local partial = allow_partial(p["allow-partial"])
+  p.format, p["allow-partial"] = nil, nil
+  local e = entry(ctx, stated(raw_criteria(p, "the query"), "the query"), partial)
   return respond(req, e.bodies, format, function() return e.result end)
 end
 
@@ -199,12 +223,12 @@ local function body_criteria(d, where)
   return raw_criteria(d, where)
 end
 
--- POST /v1/recipe (body: RecipeCriteria as JSON or YAML; ?format=)
+-- POST /v1/recipe (body: RecipeCriteria as JSON or YAML; ?format=&allow-partial=)
 function M.post(req, ctx)
-  local p = http.params(req.query, { format = true })
+  local p = http.params(req.query, { format = true, ["allow-partial"] = true })
   local format = http.format(req.headers.accept, p.format)
   local d = http.body(req, "a RecipeCriteria document")
-  local e = entry(ctx, body_criteria(d, "the request body"))
+  local e = entry(ctx, body_criteria(d, "the request body"), allow_partial(p["allow-partial"]))
   return respond(req, e.bodies, format, function() return e.result end)
 end
 
@@ -234,12 +258,12 @@ local function select(value, selector)
   return value
 end
 
-local function answer_query(req, ctx, raw, selector, format)
+local function answer_query(req, ctx, raw, selector, format, partial)
   if selector ~= nil and type(selector) ~= "string" then
     errors.raise("invalid", "selector must be a string like components.gpu-operator.version")
   end
   selector = selector or ""
-  local e = entry(ctx, raw)
+  local e = entry(ctx, raw, partial)
   if not e.hydrated then
     local recipe = engine()
     e.hydrated = recipe.hydrate and recipe.hydrate(e.result, ctx.library) or e.result
@@ -262,13 +286,14 @@ function M.query(req, ctx)
   local p = http.params(req.query, QUERY_PARAMS)
   local format = http.format(req.headers.accept, p.format)
   local selector = p.selector
-  p.format, p.selector = nil, nil
-  return answer_query(req, ctx, raw_criteria(p, "the query"), selector, format)
+  local partial = allow_partial(p["allow-partial"])
+  p.format, p.selector, p["allow-partial"] = nil, nil, nil
+  return answer_query(req, ctx, stated(raw_criteria(p, "the query"), "the query"), selector, format, partial)
 end
 
 -- POST /v1/query (body: {criteria: {...} | RecipeCriteria, selector: PATH})
 function M.query_post(req, ctx)
-  local p = http.params(req.query, { format = true })
+  local p = http.params(req.query, { format = true, ["allow-partial"] = true })
   local format = http.format(req.headers.accept, p.format)
   local d = http.body(req, "a query document {criteria, selector}")
   if type(d) ~= "table" or doc.islist(d) then
@@ -283,11 +308,13 @@ function M.query_post(req, ctx)
   end
   if d.criteria == nil then bad:add("criteria", "the query document has no criteria") end
   bad:raise("invalid")
-  return answer_query(req, ctx, body_criteria(d.criteria, "criteria"), d.selector, format)
+  return answer_query(req, ctx, body_criteria(d.criteria, "criteria"), d.selector, format,
+    allow_partial(p["allow-partial"]))
 end
 
 M.canonical = canonical
 M.raw_criteria = raw_criteria
+M.allow_partial = allow_partial
 M.body_criteria = body_criteria
 
 return M

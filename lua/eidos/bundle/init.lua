@@ -113,15 +113,9 @@ end
 -- validate the recipe document; returns the list of refs. Raises one
 -- "invalid" error naming every problem found.
 local function check_recipe(r, origin)
-  if type(r) ~= "table" or merge.islist(r) then
-    invalid("recipe %s is not a RecipeResult document (expected a map)", origin)
-  end
+  require("eidos.recipe.build").check_result(r, "recipe " .. tostring(origin))
   local bad = errors.problems()
   local function add(path, fmt, ...) bad:add(path, string.format(fmt, ...)) end
-  if r.kind ~= "RecipeResult" and r.kind ~= "recipeResult" then
-    add("kind", "recipe %s has kind %q; bundle needs a RecipeResult (the output of 'eidos recipe')",
-      origin, tostring(str(r.kind) or r.kind))
-  end
   local refs = r.componentRefs
   if refs ~= nil and (type(refs) ~= "table" or (next(refs) ~= nil and not merge.islist(refs))) then
     add("componentRefs", "recipe %s: componentRefs is a %s, not a list of components", origin,

@@ -90,11 +90,11 @@ return {
     end
     local recipe = require("eidos.recipe")
     local lib = rcli.library(o)
-    local q, model = rcli.query(o)
+    local q, model, stated = rcli.query(o)
     if require("eidos.recipe.criteria").empty(q) and not o.snapshot then
-      require("eidos.log").warn("no criteria given: querying the base recipe")
+      require("eidos.log").warn("the criteria file states no criteria: querying the base recipe")
     end
-    local result = recipe.build(q, { library = lib, snapshot = model })
+    local result = rcli.build(q, model, o, lib, stated)
     local hydrated = recipe.hydrate(result, lib)
     local v = recipe.select(hydrated, o.selector)
     local text

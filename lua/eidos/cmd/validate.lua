@@ -7,8 +7,6 @@ local flags = require("eidos.cli.flags")
 local docio = require("eidos.docio")
 local log = require("eidos.log")
 
-local RECIPE_KINDS = { RecipeResult = true, recipeResult = true }
-
 local function load_doc(loc, what)
   return docio.load(loc, { what = what })
 end
@@ -27,10 +25,7 @@ end
 local function recipe_constraints(loc)
   local d, origin = load_doc(loc, "recipe")
   local where = "recipe " .. tostring(origin)
-  if type(d) ~= "table" or not RECIPE_KINDS[d.kind] then
-    errors.raise("invalid", string.format("%s: kind is %q, expected \"RecipeResult\" (the output of 'eidos recipe')",
-      where, type(d) == "table" and tostring(d.kind) or type(d)))
-  end
+  require("eidos.recipe.build").check_result(d, where)
   local list = d.constraints
   if list == nil or list == require("eidos.doc").null then return {} end
   if type(list) ~= "table" or (next(list) ~= nil and #list == 0) then

@@ -2,13 +2,18 @@
 --   1. match: every overlay whose criteria match the query (explicit
 --      intent, eidos.recipe.criteria.match); overlays without criteria never
 --      match (they can still be ancestors);
---   2. snapshot mode: a matched overlay whose own constraints do not pass
---      against the snapshot is excluded (listed with the reason);
+--   2. snapshot mode: a matched overlay whose own constraints, or an
+--      ancestor's, do not pass against the snapshot is excluded (listed
+--      with the reason); a constraint the snapshot cannot answer is unknown
+--      and excludes nothing;
 --   3. order: a total order -- inheritance depth, then specificity ("" and
 --      any count alike), then name -- so nothing depends on table order;
 --   4. each matched overlay's spec.base chain is applied root first, every
 --      overlay at most once, base always first;
---   5. finalise: dependency check and deploymentOrder, registry defaults,
+--   5. fail closed: a stated criterion that no applied overlay pins is an
+--      error naming it and the nearest curated recipes (eidos.recipe.catalog)
+--      unless opts.allow_partial;
+--   6. finalise: dependency check and deploymentOrder, registry defaults,
 --      constraints and componentRefs sorted by name.
 local doc = require("eidos.doc")
 local crit = require("eidos.recipe.criteria")
@@ -18,6 +23,9 @@ local M = {}
 
 M.KIND = "RecipeResult"
 M.API_VERSION = "eidos.nvidia.com/v1alpha1"
+-- kinds read as a recipe: ours, the lower-case spelling of the eidos/cnsctl
+-- era, and the `kind: Recipe` of upstream's API and CLI examples
+M.READ_KINDS = { "RecipeResult", "recipeResult", "Recipe" }
 M.ORDER = { "kind", "apiVersion", "metadata", "criteria", "constraints", "componentRefs", "deploymentOrder", "validation" }
 M.META_ORDER = { "version", "appliedOverlays", "excludedOverlays", "constraintWarnings", "warnings" }
 M.CRITERIA_ORDER = { "service", "accelerator", "intent", "os", "platform", "nodes" }
@@ -62,41 +70,79 @@ function M.criteria_doc(q)
   return doc.ordered(o, M.CRITERIA_ORDER)
 end
 
+-- exclude(lib, matched, eval, out) -> the matched entries whose whole
+-- spec.base chain passes. Each overlay's own constraints are evaluated once:
+-- one that fails (or cannot be evaluated) excludes the overlay and every
+-- matched overlay below it, so no overlay is both applied and excluded. A
+-- constraint on a value the snapshot does not carry ("skipped": e.g. no
+-- Kubernetes data) is unknown, not failed: it excludes nothing and is
+-- listed in out.unknown ({overlay, constraint, reason}). out.excluded
+-- (names, sorted), out.warnings (constraintWarnings) and out.why (name ->
+-- reason) are filled.
+function M.exclude(lib, matched, eval, out)
+  local own = {} -- name -> true when the overlay's own constraints fail
+  local function fails(e)
+    if own[e.name] ~= nil then return own[e.name] end
+    local failed = false
+    for _, c in ipairs(lib:spec(e).constraints) do
+      local r = eval(c)
+      if r.status == "skipped" then
+        out.unknown[#out.unknown + 1] = { overlay = e.name, constraint = c.name, reason = r.reason }
+      elseif r.status ~= "passed" then
+        failed = true
+        local w = { overlay = e.name, constraint = c.name, expected = merge.str(c.value) }
+        if r.actual ~= nil and r.actual ~= "" then w.actual = merge.str(r.actual) end
+        w.reason = r.reason or (r.actual ~= nil and string.format("expected %s, got %s", w.expected, merge.str(r.actual)))
+          or "constraint did not pass"
+        out.warnings[#out.warnings + 1] = doc.ordered(w, M.WARN_ORDER)
+        out.why[e.name] = out.why[e.name] or (c.name .. ": " .. w.reason)
+      end
+    end
+    own[e.name] = failed
+    return failed
+  end
+  local keep, seen = {}, {}
+  for _, e in ipairs(matched) do
+    local bad
+    for _, a in ipairs(lib:chain(e.name)) do
+      if fails(a) then bad = bad or a end
+    end
+    if bad then
+      for _, a in ipairs(lib:chain(e.name)) do
+        if own[a.name] and not seen[a.name] then seen[a.name] = true; out.excluded[#out.excluded + 1] = a.name end
+      end
+      if not seen[e.name] then
+        seen[e.name] = true
+        out.excluded[#out.excluded + 1] = e.name
+        out.why[e.name] = "its ancestor " .. bad.name .. " is excluded"
+      end
+    else
+      keep[#keep + 1] = e
+    end
+  end
+  table.sort(out.excluded)
+  return keep
+end
+
 -- build(lib, q, opts) -> RecipeResult document, info
 -- q: validated criteria (eidos.recipe.criteria.new); opts.snapshot: an
 -- eidos.snapshot.model (snapshot mode); opts.evaluate: a function(constraint)
--- -> {status, actual, reason} replacing the snapshot evaluator.
--- info: {state = merge state (with provenance), matched = entries, excluded}
+-- -> {status, actual, reason} replacing the snapshot evaluator;
+-- opts.allow_partial: a stated criterion no applied overlay pins is a
+-- warning instead of an "invalid" error (eidos.recipe.catalog.refuse);
+-- opts.stated: the set of fields the user stated (default: every field of
+-- q that is not any); the others (derived from a snapshot) only warn.
+-- info: {state = merge state (with provenance), matched = entries, excluded,
+-- unknown = constraints the snapshot could not answer}
 function M.build(lib, q, opts)
   opts = opts or {}
   local matched = M.matched(lib, q)
   local warnings = {}
-  local excluded, cwarn, excluded_set = {}, {}, {}
+  local excluded, cwarn, why = {}, {}, {}
+  local unknown = {}
   local eval = opts.evaluate or (opts.snapshot and evaluator(opts.snapshot))
   if eval then
-    local keep = {}
-    for _, e in ipairs(matched) do
-      local spec = lib:spec(e)
-      local failed = false
-      for _, c in ipairs(spec.constraints) do
-        local r = eval(c)
-        if r.status ~= "passed" then
-          failed = true
-          local w = { overlay = e.name, constraint = c.name, expected = merge.str(c.value) }
-          if r.actual ~= nil and r.actual ~= "" then w.actual = merge.str(r.actual) end
-          w.reason = r.reason or (r.actual ~= nil and string.format("expected %s, got %s", w.expected, merge.str(r.actual)))
-            or "constraint did not pass"
-          cwarn[#cwarn + 1] = doc.ordered(w, M.WARN_ORDER)
-        end
-      end
-      if failed then
-        excluded[#excluded + 1] = e.name
-        excluded_set[e.name] = true
-      else
-        keep[#keep + 1] = e
-      end
-    end
-    matched = keep
+    matched = M.exclude(lib, matched, eval, { excluded = excluded, warnings = cwarn, why = why, unknown = unknown })
   end
   M.sort(lib, matched)
   -- user hooks (--hooks): select(candidates, criteria) may filter or reorder
@@ -122,41 +168,30 @@ function M.build(lib, q, opts)
       if not applied[a.name] then
         applied[a.name] = true
         merge.apply(st, lib:spec(a), { overlay = a.name, file = a.where })
-        if excluded_set[a.name] then
-          warnings[#warnings + 1] = string.format("overlay %s failed its constraints against the snapshot but is " ..
-            "applied as an ancestor of %s", a.name, e.name)
-        end
       end
     end
   end
 
   if #excluded > 0 then
-    table.sort(excluded)
-    warnings[#warnings + 1] = string.format("%d overlay(s) excluded because their constraints do not pass against " ..
-      "the snapshot: %s", #excluded, table.concat(excluded, ", "))
-    local specific = false
-    for _, e in ipairs(matched) do if crit.specificity(e.criteria) > 0 then specific = true end end
-    if not specific then
-      warnings[#warnings + 1] = "every overlay specific to these criteria was excluded; the recipe is the base " ..
-        "configuration (plus overlays that match any query)"
-    end
+    warnings[#warnings + 1] = string.format("%d overlay(s) excluded because their own or an ancestor's " ..
+      "constraints do not pass against the snapshot: %s", #excluded, table.concat(excluded, ", "))
   end
   if crit.empty(q) then
     warnings[#warnings + 1] = "no criteria given: this is the base recipe (plus overlays that match any query)"
   else
-    -- a query value that no applied overlay specialises
-    for _, f in ipairs(crit.FIELDS) do
-      if q[f] ~= "any" then
-        local pinned = false
-        for _, name in ipairs(st.applied) do
-          local e = lib:find(name)
-          if e and e.criteria and e.criteria[f] == q[f] then pinned = true; break end
-        end
-        if not pinned then
-          warnings[#warnings + 1] = string.format("no overlay is specific to %s=%s; the recipe is not tuned for it",
-            f, q[f])
-        end
-      end
+    -- fail closed: every stated criterion is pinned by an applied overlay
+    local catalog = require("eidos.recipe.catalog")
+    local missing = catalog.unhonoured(lib, q, st.applied)
+    local refused = {}
+    for _, f in ipairs(missing) do
+      if opts.stated == nil or opts.stated[f] then refused[#refused + 1] = f end
+    end
+    if #refused > 0 and not opts.allow_partial then
+      catalog.refuse(lib, q, refused, { names = excluded, reason = why })
+    end
+    for _, f in ipairs(missing) do
+      warnings[#warnings + 1] = string.format("no overlay is specific to %s=%s; the recipe is not tuned for it",
+        f, q[f])
     end
   end
 
@@ -189,7 +224,32 @@ function M.build(lib, q, opts)
   }
   if #cons > 0 then result.constraints = cons end
   result.validation = merge.validation_doc(st.validation)
-  return doc.ordered(result, M.ORDER), { state = st, matched = matched, excluded = excluded, query = q }
+  return doc.ordered(result, M.ORDER), { state = st, matched = matched, excluded = excluded, unknown = unknown,
+                                         query = q }
+end
+
+-- check_result(d, where) -> d when d reads as a recipe (validate, bundle
+-- and POST /v1/bundle inputs): a map whose kind is one of READ_KINDS, or
+-- that has no kind but componentRefs or criteria (upstream does not check
+-- the kind), with an apiVersion of a known group or none. Raises "invalid"
+-- naming the kind, and saying what to do with an overlay.
+function M.check_result(d, where)
+  if type(d) ~= "table" or doc.islist(d) then
+    require("eidos.errors").raise("invalid", string.format("%s is not a RecipeResult document (expected a map, got %s)",
+      where, type(d) == "table" and "a list" or type(d)))
+  end
+  local k = d.kind
+  local ok = k == nil and (d.componentRefs ~= nil or d.criteria ~= nil)
+  for _, x in ipairs(M.READ_KINDS) do if k == x then ok = true end end
+  if not ok then
+    local hint = (k == "RecipeMetadata" or k == "recipeMetadata")
+      and " (an overlay of a recipe library, not a recipe: build one with 'eidos recipe')" or " (the output of 'eidos recipe')"
+    require("eidos.errors").raise("invalid", string.format("%s has kind %q; expected a RecipeResult%s (accepted kinds: %s)",
+      where, k == nil and "(none)" or type(k) == "table" and "(a map or list)" or tostring(k), hint,
+      table.concat(M.READ_KINDS, ", ")), { kind = k ~= nil and tostring(k) or nil })
+  end
+  require("eidos.apiversion").check(d.apiVersion, where)
+  return d
 end
 
 -- reorder(r) -> r with the output key order restored (after a user hook

@@ -24,7 +24,13 @@ M.flags = {
   { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
     help = "overlay: DIR over the built-in library; replace: DIR alone" },
   { name = "explain", help = "show where every component field, value and constraint comes from" },
+  { name = "allow-partial",
+    help = "accept a recipe that no overlay tunes for a stated criterion (a warning instead of exit 2)" },
 }
+
+-- the criteria fields a plain query states (any one of them, or --criteria
+-- or --snapshot, is needed)
+local STATING = { "service", "accelerator", "gpu", "intent", "os", "platform", "nodes" }
 
 -- library(opts) -> library for the --data / --data-mode flags
 function M.library(opts)
@@ -34,12 +40,14 @@ function M.library(opts)
   return require("eidos.recipe").library({ data = opts.data, data_mode = opts["data-mode"] })
 end
 
--- query(opts) -> validated criteria, snapshot model or nil, notes
+-- query(opts) -> validated criteria, snapshot model or nil, and the set of
+-- fields stated by flags or the criteria file (not only derived from the
+-- snapshot): those fail closed (eidos.recipe.build)
 function M.query(opts)
   local recipe = require("eidos.recipe")
   local crit = require("eidos.recipe.criteria")
   local docio = require("eidos.docio")
-  local raw = {}
+  local raw, given = {}, {}
   local model
   if opts.snapshot then
     local d, origin = docio.load(opts.snapshot, { what = "snapshot" })
@@ -54,7 +62,7 @@ function M.query(opts)
     local d, origin = docio.load(opts.criteria, { what = "criteria" })
     local fromfile = recipe.criteria_doc(d, "criteria " .. origin)
     recipe.criteria(fromfile, "criteria " .. origin) -- validate the file's own values
-    for k, v in pairs(fromfile) do raw[k] = v end
+    for k, v in pairs(fromfile) do raw[k] = v; given[k] = true end
   end
   local acc = opts.accelerator
   if opts.gpu then
@@ -87,9 +95,42 @@ function M.query(opts)
       end
       raw[f] = v
     end
+    if v ~= nil then given[f] = true end
   end
   local q = recipe.criteria(raw)
-  return q, model
+  if not opts.snapshot and not opts.criteria and crit.empty(q) then
+    local shown = {}
+    for _, f in ipairs(STATING) do if opts[f] ~= nil then shown[#shown + 1] = "--" .. f .. " " .. tostring(opts[f]) end end
+    errors.raise("invalid", "no criteria provided: specify at least one of --service, --accelerator, --intent, --os, " ..
+      "--platform, --nodes, --criteria, or use --snapshot to load from a snapshot file" ..
+      (#shown > 0 and (" (" .. table.concat(shown, ", ") .. " states nothing: any is the same as leaving it out)") or "") ..
+      "; 'eidos recipe list' shows the curated criteria")
+  end
+  local stated = {}
+  for f in pairs(given) do if q[f] ~= nil and q[f] ~= "any" then stated[f] = true end end
+  return q, model, stated
+end
+
+-- build(q, model, opts, lib, stated) -> RecipeResult for the flags of recipe/query
+-- (snapshot mode, --allow-partial); constraints the snapshot could not
+-- answer are noted at info level (validate reports them as skipped)
+function M.build(q, model, opts, lib, stated)
+  local recipe = require("eidos.recipe")
+  local result, info = recipe.build(q, { library = lib, snapshot = model, allow_partial = opts["allow-partial"],
+                                         stated = stated })
+  local paths, byp = {}, {}
+  for _, u in ipairs(info.unknown or {}) do
+    if not byp[u.constraint] then
+      byp[u.constraint] = {}
+      paths[#paths + 1] = u.constraint
+    end
+    table.insert(byp[u.constraint], u.overlay)
+  end
+  for _, p in ipairs(paths) do
+    log.info(string.format("snapshot has no value for %s: not checked for %s (eidos validate reports it skipped)",
+      p, table.concat(byp[p], ", ")))
+  end
+  return result, info
 end
 
 local function ellipsis(list)

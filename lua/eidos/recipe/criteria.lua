@@ -18,7 +18,8 @@ local M = {}
 
 M.FIELDS = { "service", "accelerator", "intent", "os", "platform" }
 M.CRITERIA_KINDS = { "RecipeCriteria", "recipeCriteria" }
-M.API_VERSIONS = { "eidos.nvidia.com/v1alpha1", "aicr.nvidia.com/v1alpha1", "cns.nvidia.com/v1alpha1" }
+M.API_VERSIONS = {}
+for i, g in ipairs(require("eidos.apiversion").GROUPS) do M.API_VERSIONS[i] = g .. "/v1alpha1" end
 
 local catalog
 
@@ -53,7 +54,8 @@ function M.catalog()
     table.sort(aliases)
     fields[f] = { values = values, aliases = aliases, alias_to = spec.aliases or {}, canon = canon }
   end
-  catalog = { fields = fields, snapshot = type(d.snapshot) == "table" and d.snapshot or {}, origin = origin }
+  catalog = { fields = fields, snapshot = type(d.snapshot) == "table" and d.snapshot or {},
+              tables = type(d.tables) == "table" and d.tables or {}, origin = origin }
   return catalog
 end
 

@@ -39,10 +39,8 @@ function M.from_doc(d, where)
     bad:add("kind", string.format("kind %q is not a criteria document (accepted: %s)",
       tostring(d.kind), table.concat(crit.CRITERIA_KINDS, ", ")))
   end
-  if d.apiVersion ~= nil and not contains(crit.API_VERSIONS, d.apiVersion) then
-    bad:add("apiVersion", string.format("apiVersion %q is not supported (accepted: %s)",
-      tostring(d.apiVersion), table.concat(crit.API_VERSIONS, ", ")))
-  end
+  local apiv = require("eidos.apiversion").problem(d.apiVersion)
+  if apiv then bad:add("apiVersion", apiv) end
   local spec = d.spec
   if spec == nil or spec == doc.null then spec = {} end
   if type(spec) ~= "table" then
@@ -64,33 +62,76 @@ function M.from_doc(d, where)
   return out
 end
 
+-- candidates(model, rule) -> list of {path, value} the rule reads, in order
+local function candidates(model, r)
+  local sm = require("eidos.snapshot.model")
+  local out = {}
+  if type(r.suffix) == "string" and type(r.path) == "string" then
+    local tname, sub = r.path:match("^([^.]+)%.(.+)$")
+    local t = tname and model.types[tname:lower()]
+    local data = t and t.subtypes[sub]
+    if type(data) == "table" then
+      local keys = {}
+      for k in pairs(data) do
+        if type(k) == "string" and #k > #r.suffix and k:sub(-#r.suffix) == r.suffix then keys[#keys + 1] = k end
+      end
+      table.sort(keys, function(a, b) return require("eidos.core.emit").natcmp(a, b) < 0 end)
+      for _, k in ipairs(keys) do
+        local v = sm.scalar(data[k])
+        if v then out[#out + 1] = { path = r.path .. "." .. k, value = v } end
+      end
+    end
+    return out
+  end
+  local paths = type(r.paths) == "table" and r.paths or { r.path }
+  for _, p in ipairs(paths) do
+    local v = type(p) == "string" and sm.lookup(model, p)
+    if v then out[#out + 1] = { path = p, value = v } end
+  end
+  return out
+end
+
+-- test(field, rule, tables, actual) -> value decided by the rule, or nil
+local function test(f, r, tables, actual)
+  if r.parse then return (crit.normalize(f, actual)) end
+  local entries = r.match and tables[r.match] or { r }
+  if type(entries) ~= "table" then
+    errors.raise("internal", string.format("data/criteria.yaml: snapshot rule for %s names match table %q, which " ..
+      "is not under tables", f, tostring(r.match)))
+  end
+  local low = actual:lower()
+  for _, e in ipairs(entries) do
+    if (e.contains ~= nil and low:find(tostring(e.contains):lower(), 1, true))
+        or (e.equals ~= nil and low == tostring(e.equals):lower()) then
+      return tostring(e.value)
+    end
+  end
+end
+
 -- from_snapshot(model) -> raw criteria {service=, accelerator=, os=} and a
 -- list of {field, value, path, actual} saying where each value came from.
 -- model is an eidos.snapshot.model; rules come from data/criteria.yaml.
 function M.from_snapshot(model)
-  local sm = require("eidos.snapshot.model")
-  local rules = crit.catalog().snapshot
+  local cat = crit.catalog()
+  local rules, tables = cat.snapshot, cat.tables
   local out, why = {}, {}
   for _, f in ipairs(crit.FIELDS) do
     local list = rules[f]
     if type(list) == "table" then
+      local decided = false
       for _, r in ipairs(list) do
-        local actual = type(r.path) == "string" and sm.lookup(model, r.path)
-        if actual then
-          local value
-          if r.parse then
-            value = crit.normalize(f, actual)
-          elseif r.contains and actual:lower():find(tostring(r.contains):lower(), 1, true) then
-            value = tostring(r.value)
-          end
+        for _, c in ipairs(candidates(model, r)) do
+          local value = test(f, r, tables, c.value)
           if value then
             if value ~= "any" then
               out[f] = value
-              why[#why + 1] = { field = f, value = value, path = r.path, actual = actual }
+              why[#why + 1] = { field = f, value = value, path = c.path, actual = c.value }
             end
+            decided = true
             break
           end
         end
+        if decided then break end
       end
     end
   end

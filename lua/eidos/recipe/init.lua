@@ -10,6 +10,7 @@
 --   eidos.recipe.hydrate   values, the query document, selectors
 --   eidos.recipe.explain   provenance of every field and value
 --   eidos.recipe.lint      library checks
+--   eidos.recipe.catalog   curated leaves (recipe list), the fail-closed rule
 --
 -- API (errors are structured: eidos.errors, with exit codes/HTTP statuses):
 --
@@ -27,13 +28,29 @@
 --   recipe.snapshot_criteria(snapshot) -> raw criteria {service, accelerator,
 --       os} derived from a snapshot (document or eidos.snapshot.model), and
 --       a list {field, value, path, actual} of where each came from.
---   recipe.build(criteria, {library=, snapshot=, version=}) -> RecipeResult
+--   recipe.build(criteria, {library=, snapshot=, version=, allow_partial=,
+--       stated=}) -> RecipeResult
 --       criteria from recipe.criteria; library defaults to the built-in one;
 --       snapshot (a Snapshot document or an eidos.snapshot.model) turns on
---       snapshot mode: matched overlays whose own constraints fail are
---       excluded and reported in metadata.excludedOverlays and
---       metadata.constraintWarnings. A second return value carries the
---       merge state with provenance (for recipe.explain).
+--       snapshot mode: matched overlays whose own (or an ancestor's)
+--       constraints fail are excluded and reported in
+--       metadata.excludedOverlays and metadata.constraintWarnings; values
+--       the snapshot lacks leave a constraint unknown, excluding nothing.
+--       A stated criterion that no applied overlay pins raises "invalid"
+--       naming it and the nearest curated recipes, unless allow_partial
+--       (then it is a metadata.warnings entry). stated: the set of fields
+--       the user gave (default every field that is not any); values only
+--       derived from a snapshot are warned about, never refused. A second return value
+--       carries the merge state with provenance (for recipe.explain) and
+--       `unknown`, the constraints the snapshot could not answer.
+--   recipe.check_result(d, where) -> d when d reads as a recipe (kinds
+--       RecipeResult, recipeResult, Recipe, or none with componentRefs);
+--       raises "invalid" otherwise. validate, bundle and POST /v1/bundle
+--       read recipes through it.
+--   recipe.list(library, filter) -> RecipeList document: every criteria
+--       tuple that resolves to a curated leaf (an overlay pinning
+--       accelerator, intent and os), filtered by the validated criteria
+--       fields of filter (each equal; "any" = the leaf leaves it unpinned).
 --   recipe.component_values(library, ref) -> hydrated Helm values of one
 --       componentRef of a RecipeResult (values.yaml -> valuesFile -> overrides).
 --   recipe.hydrate(result, library) -> the query document: the recipe with
@@ -101,7 +118,8 @@ function M.build(criteria, opts)
   local lib = lib_of(opts.library)
   local q = criteria
   if not (q and q.service and q.nodes) then q = M.criteria(criteria) end
-  local bopts = { version = opts.version, evaluate = opts.evaluate }
+  local bopts = { version = opts.version, evaluate = opts.evaluate, allow_partial = opts.allow_partial,
+                  stated = opts.stated }
   if opts.snapshot then bopts.snapshot = model_of(opts.snapshot, opts.snapshot_source) end
   local b = require("eidos.recipe.build")
   local result, info = b.build(lib, q, bopts)
@@ -110,6 +128,14 @@ function M.build(criteria, opts)
   if h and #h.with("recipe") > 0 then result = b.reorder(h.apply("recipe", result)) end
   infos[result] = info
   return result, info
+end
+
+function M.check_result(d, where)
+  return require("eidos.recipe.build").check_result(d, where or "recipe")
+end
+
+function M.list(library, filter)
+  return require("eidos.recipe.catalog").list(lib_of(library), filter)
 end
 
 function M.component_values(library, ref)

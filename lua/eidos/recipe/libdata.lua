@@ -17,8 +17,12 @@ function M.open_data(lib, data, mode)
   elseif kind ~= "dir" then
     errors.raise("invalid", string.format("external data path %q is not a directory", data))
   end
-  if mode == "replace" and fs.exists(data .. "/registry.yaml") ~= "file" then
-    errors.raise("invalid", string.format("registry.yaml is required in external data directory %s with --data-mode replace", data))
+  -- both modes, as upstream: a directory without a registry is not a
+  -- recipe data directory (a typo'd path, or the overlays/ folder itself)
+  if fs.exists(data .. "/registry.yaml") ~= "file" then
+    errors.raise("invalid", string.format("registry.yaml is required in external data directory %s (a recipe " ..
+      "data directory holds registry.yaml, overlays/ and components/; in --data-mode overlay its registry.yaml may " ..
+      "list only the components it adds or changes)", data))
   end
   local files, msg, code = fs.walk(data)
   errors.check(files, msg, code, "reading external data " .. data)

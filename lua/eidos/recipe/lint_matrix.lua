@@ -30,7 +30,7 @@ local function try_build(ctx, q)
   for i, e in ipairs(matched) do names[i] = e.name end
   local key = table.concat(names, ",")
   if mx.built[key] == nil then
-    local ok, r, info = pcall(build.build, lib, q, { version = "lint" })
+    local ok, r, info = pcall(build.build, lib, q, { version = "lint", allow_partial = true })
     if ok then
       local hydrate = require("eidos.recipe.hydrate")
       local okh, herr = pcall(function()

@@ -10,7 +10,8 @@
 --           keys with string values; arrays as compact JSON; several
 --           policies merged in name order
 --   node    GET nodes/<NODE_NAME|KUBERNETES_NODE_NAME|HOSTNAME>: provider,
---           runtime, kubelet, kernel and OS image
+--           runtime, kubelet, kernel and OS image, the GFD label
+--           nvidia.com/gpu.product (gpu-product)
 -- A subtype whose call fails is kept with empty data and `error` in its
 -- context (so --fail-fast stops on it); with no cluster configuration at all the measurement is
 -- unavailable (nil, reason, "unavailable").
@@ -97,6 +98,12 @@ function M.node_data(node, name)
       d.provider = PROVIDERS[scheme] or scheme
     end
     d["provider-id"] = spec.providerID
+  end
+  -- the GPU model as GPU Feature Discovery labels it: known without a
+  -- loaded driver (recipe --snapshot reads it when nvidia-smi gives nothing)
+  local labels = type(node.metadata) == "table" and type(node.metadata.labels) == "table" and node.metadata.labels or {}
+  if type(labels["nvidia.com/gpu.product"]) == "string" and labels["nvidia.com/gpu.product"] ~= "" then
+    d["gpu-product"] = labels["nvidia.com/gpu.product"]
   end
   local rt = info.containerRuntimeVersion
   if type(rt) == "string" and rt ~= "" then

@@ -17,12 +17,11 @@ local errors = require("eidos.errors")
 
 local M = {}
 
--- apiVersions whose Snapshot documents this model reads
-M.api_versions = {
-  "eidos.nvidia.com/v1alpha1", "aicr.nvidia.com/v1alpha1", "cns.nvidia.com/v1alpha1",
-}
-local accepted_api = {}
-for _, v in ipairs(M.api_versions) do accepted_api[v] = true end
+-- Documents are read as upstream writes and reads them: kind and
+-- apiVersion may be absent (upstream's readers do not check them; when
+-- present they must be Snapshot and a version of a known group,
+-- eidos.apiversion), and a subtype's name may be written `name:` instead of
+-- `subtype:`.
 
 local null = require("eidos.core.emit").null
 
@@ -75,12 +74,13 @@ function M.from_doc(doc, source)
       where, type(doc)))
   end
   local bad = errors.problems(where)
-  if doc.kind ~= "Snapshot" then
-    bad:add("kind", string.format("kind is %q, expected \"Snapshot\"", tostring(doc.kind)))
+  if doc.kind ~= nil and doc.kind ~= "Snapshot" then
+    bad:add("kind", string.format("kind is %q, expected \"Snapshot\" (or no kind)", tostring(doc.kind)))
   end
-  if not accepted_api[doc.apiVersion] then
-    bad:add("apiVersion", string.format("apiVersion %q is not supported (accepted: %s)",
-      tostring(doc.apiVersion), table.concat(M.api_versions, ", ")))
+  local apiv = require("eidos.apiversion").problem(doc.apiVersion)
+  if apiv then bad:add("apiVersion", apiv) end
+  if doc.kind == nil and doc.measurements == nil then
+    bad:add("kind", "not a Snapshot document (no kind and no measurements list)")
   end
   local ms = doc.measurements
   if ms == nil or ms == null then ms = {} end
@@ -107,6 +107,10 @@ function M.from_doc(doc, source)
         m.order[#m.order + 1] = key
       end
       for j, st in ipairs(subs) do
+        -- upstream's test fixtures name subtypes with `name:`
+        if type(st) == "table" and st.subtype == nil and type(st.name) == "string" then
+          st = { subtype = st.name, data = st.data }
+        end
         local sat = string.format("%s.subtypes[%d]", at, j - 1)
         local data = type(st) == "table" and st.data
         if data == nil or data == null then data = {} end

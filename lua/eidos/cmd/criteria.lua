@@ -1,0 +1,101 @@
+-- eidos criteria: the recipe criteria dimensions -- each field's canonical
+-- values and the aliases accepted for them, from data/criteria.yaml (the
+-- catalog an override of that file changes), and how many curated recipes
+-- pin each value (eidos.recipe.catalog).
+local docio = require("eidos.docio")
+local doc = require("eidos.doc")
+
+local ORDER = { "kind", "apiVersion", "fields" }
+local FIELD_ORDER = { "name", "values", "aliases", "recipes", "note" }
+
+local NOTES = {
+  service = "any (or leaving it out, or an alias of any) selects the provider-independent recipes for self-managed clusters",
+  nodes = "an integer >= 0; 0 means any; no overlay of the built-in library pins it",
+}
+
+-- document() -> the CriteriaList document
+local function document(lib)
+  local crit = require("eidos.recipe.criteria")
+  local catalog = require("eidos.recipe.catalog")
+  local cat = crit.catalog()
+  local counts = {}
+  for _, f in ipairs(crit.FIELDS) do counts[f] = {} end
+  for _, l in ipairs(catalog.leaves(lib)) do
+    for _, f in ipairs(crit.FIELDS) do
+      local v = l.criteria[f]
+      counts[f][v] = (counts[f][v] or 0) + 1
+    end
+  end
+  local fields = doc.list({})
+  for _, f in ipairs(crit.FIELDS) do
+    local spec = cat.fields[f]
+    local aliases = {}
+    for _, a in ipairs(spec.aliases) do aliases[a] = tostring(spec.alias_to[a]) end
+    local recipes = {}
+    for _, v in ipairs(spec.values) do recipes[v] = counts[f][v] or 0 end
+    recipes.any = counts[f].any or 0
+    local keys = {}
+    for i, v in ipairs(spec.values) do keys[i] = v end
+    keys[#keys + 1] = "any"
+    fields[#fields + 1] = doc.ordered({
+      name = f, values = doc.list({ table.unpack(spec.values) }), aliases = aliases,
+      recipes = doc.ordered(recipes, keys), note = NOTES[f],
+    }, FIELD_ORDER)
+  end
+  fields[#fields + 1] = doc.ordered({ name = "nodes", values = doc.list({}), aliases = {}, note = NOTES.nodes },
+    FIELD_ORDER)
+  return doc.ordered({ kind = "CriteriaList", apiVersion = require("eidos.recipe.build").API_VERSION,
+    fields = fields }, ORDER)
+end
+
+local function table_view(d)
+  local rows = { { "FIELD", "VALUES", "ALIASES", "CURATED RECIPES" } }
+  for _, f in ipairs(d.fields) do
+    local aliases = {}
+    for _, a in ipairs(doc.keys(f.aliases)) do aliases[#aliases + 1] = a .. " -> " .. f.aliases[a] end
+    local counts = {}
+    if f.recipes then
+      for _, v in ipairs(f.values) do counts[#counts + 1] = v .. " " .. f.recipes[v] end
+      if f.recipes.any > 0 then counts[#counts + 1] = "any " .. f.recipes.any end
+    end
+    rows[#rows + 1] = { f.name, #f.values > 0 and table.concat(f.values, ", ") or "(integer >= 0)",
+      table.concat(aliases, ", "), table.concat(counts, ", ") }
+  end
+  local text = require("eidos.recipe.explain").table_text(rows)
+  local notes = {}
+  for _, f in ipairs(d.fields) do
+    if f.note then notes[#notes + 1] = f.name .. ": " .. f.note end
+  end
+  return text .. "\n" .. table.concat(notes, "\n") .. "\n"
+end
+
+local spec = {
+  { name = "data", arg = "DIR", help = "count the curated recipes of this recipe data directory (as for eidos recipe)" },
+  { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
+    help = "overlay: DIR over the built-in library; replace: DIR alone" },
+  { name = "output", short = "o", arg = "PATH", help = "write to PATH (written atomically) instead of stdout" },
+  { name = "format", short = "t", arg = "FORMAT", choices = { "table", "yaml", "json" }, default = "table",
+    help = "output format" },
+  require("eidos.apiversion").flag,
+}
+
+return {
+  name = "criteria",
+  summary = "List the recipe criteria: each field's values and aliases, and the curated recipes per value",
+  usage = "eidos criteria [--data DIR [--data-mode replace]] [-t table|yaml|json] [-o PATH]",
+  description = "Print the criteria dimensions of 'eidos recipe' (service, accelerator, intent, os,\n" ..
+    "platform, nodes): their canonical values and the aliases accepted for them, from\n" ..
+    "data/criteria.yaml, and how many curated recipes ('eidos recipe list') pin each value.\n" ..
+    "See docs/recipe.md.",
+  flags = spec,
+  args = { min = 0, max = 0 },
+  examples = { "eidos criteria", "eidos criteria -t json" },
+  run = function(ctx)
+    local o = ctx.opts
+    local lib = require("eidos.recipe.cli").library(o)
+    local d = document(lib)
+    require("eidos.apiversion").rewrite(d, o["api-group"])
+    docio.emit(d, { format = o.format or "table", output = o.output, table = table_view })
+    return 0
+  end,
+}
