@@ -242,7 +242,7 @@ describe("eidosd", function()
     end)
     it("takes POST {criteria, selector}", function()
       local r = srv.request(s, "POST", "/v1/query", { headers = { "Content-Type: application/json" },
-        body = '{"criteria":{"service":"eks","accelerator":"h100"},"selector":"criteria.accelerator"}' })
+        body = '{"criteria":{"service":"eks","accelerator":"h100","intent":"training"},"selector":"criteria.accelerator"}' })
       assert.are.equal(200, r.status, r.body)
       assert.are.equal('"h100"\n', r.body)
       assert_error(srv.request(s, "POST", "/v1/query", { headers = { "Content-Type: application/json" },

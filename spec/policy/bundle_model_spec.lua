@@ -178,7 +178,7 @@ describe("eidos.bundle model", function()
           r.componentRefs[3].manifestFiles = { "components/gamma/manifests/.hidden.yaml" } end, "unusable file name" },
       { "a manifest that is not YAML", function(r)
           r.componentRefs[3].manifestFiles = { "components/gamma/manifests/x.sh" } end, "not a .yaml" },
-      { "another kind of document", function(r) r.kind = "Snapshot" end, "needs a RecipeResult" },
+      { "another kind of document", function(r) r.kind = "Snapshot" end, "expected a RecipeResult" },
       { "no components", function(r) r.componentRefs = {} end, "no componentRefs" },
       { "a Kustomize component", function(r) r.componentRefs[1].type = "Kustomize" end, "accepted: Helm" },
     }

@@ -57,6 +57,10 @@ function M.canonical_recipe(r)
   for _, x in ipairs(type(c.componentRefs) == "table" and c.componentRefs or {}) do
     if type(x) == "table" then doc.ordered(x, REF_ORDER) end
   end
+  -- validation phases in the recipe's own order (eidos.recipe.merge)
+  if type(c.validation) == "table" and not doc.islist(c.validation) and next(c.validation) then
+    c.validation = require("eidos.recipe.merge").validation_doc(c.validation)
+  end
   return c
 end
 

@@ -352,6 +352,49 @@ end
 -- (the registry; reg_ok false if it failed), overlays (each {entry, where,
 -- text, doc, spec}; doc nil when the file does not parse as a map), counts
 -- (the report's summary) and add(file, check, message).
+-- validation: every check an overlay's validation phases name is in the
+-- library's validators/catalog.yaml (a ValidatorCatalog, upstream's format)
+-- under that phase, and phases are known ones. A library without a
+-- catalog is not checked (upstream libraries may keep theirs elsewhere).
+local function check_validation(ctx)
+  local lib, add = ctx.lib, ctx.add
+  if not (ctx.idx and lib:has("validators/catalog.yaml")) then return end
+  local where = lib:where("validators/catalog.yaml")
+  local ok, cat = pcall(lib.yaml, lib, "validators/catalog.yaml")
+  if not ok then return add(where, "validation", msg_of(cat)) end
+  local phase_of = {}
+  for i, v in ipairs(ismap(cat) and type(cat.validators) == "table" and cat.validators or {}) do
+    if not ismap(v) or not isstr(v.name) or not isstr(v.phase) or not isstr(v.image) then
+      add(where, "validation", string.format("validators[%d] needs a name, a phase and an image", i - 1))
+    elseif phase_of[v.name] then
+      add(where, "validation", string.format("validator %q is listed twice", v.name))
+    else
+      phase_of[v.name] = v.phase
+    end
+  end
+  local known = {}
+  for _, ph in ipairs(merge.PHASES) do known[ph] = true end
+  for _, e in ipairs(ctx.idx.list) do
+    local oks, spec = pcall(lib.spec, lib, e)
+    local val = oks and spec.validation or {}
+    for _, ph in ipairs(doc.keys(val)) do
+      if not known[ph] then
+        add(e.where, "validation", string.format("unknown validation phase %q (accepted: %s)", ph,
+          table.concat(merge.PHASES, ", ")))
+      elseif ismap(val[ph]) then
+        for _, c in ipairs(type(val[ph].checks) == "table" and val[ph].checks or {}) do
+          if not phase_of[c] then
+            add(e.where, "validation", string.format("%s check %q is not in %s", ph, tostring(c), where))
+          elseif phase_of[c] ~= ph then
+            add(e.where, "validation", string.format("check %q is a %s check (%s), listed under %s", c,
+              phase_of[c], where, ph))
+          end
+        end
+      end
+    end
+  end
+end
+
 M.CHECKS = {
   { name = "registry", reports = { "registry" }, run = check_registry,
     about = "registry.yaml reads; every entry has a displayName, helm xor kustomize, unique valueOverrideKeys" },
@@ -373,6 +416,8 @@ M.CHECKS = {
     about = "constraint names are measurement paths of data/measurements.yaml, values parse as expressions" },
   { name = "components", reports = { "components", "files" }, run = check_components,
     about = "componentRefs are registered, known fields of the right types, and their files exist" },
+  { name = "validation", reports = { "validation" }, run = check_validation,
+    about = "validation phases are known and name checks of validators/catalog.yaml in that phase" },
   { name = "matrix", reports = { "matrix" }, run = matrix.check_matrix,
     about = "every combination of criteria values (each also unset) builds a recipe whose values hydrate" },
   { name = "own-criteria", reports = { "matrix" }, run = matrix.check_own_criteria,
