@@ -113,6 +113,7 @@ describe("validators name every problem", function()
   it("an overlay's spec and a registry", function()
     local dir = support.tmpdir()
     os.execute("mkdir -p " .. support.q(dir .. "/overlays"))
+    support.write(dir .. "/registry.yaml", "kind: ComponentRegistry\ncomponents: []\n")
     support.write(dir .. "/overlays/zz.yaml", "kind: RecipeMetadata\napiVersion: eidos.nvidia.com/v1alpha1\n" ..
       "metadata: {name: zz}\nspec:\n  criteria: {service: eks, accelerator: h100, intent: inference, os: rhel}\n" ..
       "  constraints: [{value: x}, {name: K8s.server.version, value: '1'}, 7]\n" ..

@@ -117,9 +117,14 @@ end
 -- validate the recipe document; returns the list of refs. Raises one
 -- "invalid" error naming every problem found.
 local function check_recipe(r, origin)
-  require("eidos.recipe.build").check_result(r, "recipe " .. tostring(origin))
+  if type(r) ~= "table" or merge.islist(r) then
+    invalid("recipe %s is not a RecipeResult document (expected a map)", origin)
+  end
   local bad = errors.problems()
   local function add(path, fmt, ...) bad:add(path, string.format(fmt, ...)) end
+  for _, p in ipairs(require("eidos.recipe.build").result_problems(r, "recipe " .. tostring(origin))) do
+    bad:add(p.path, p.msg)
+  end
   local refs = r.componentRefs
   if refs ~= nil and (type(refs) ~= "table" or (next(refs) ~= nil and not merge.islist(refs))) then
     add("componentRefs", "recipe %s: componentRefs is a %s, not a list of components", origin,
