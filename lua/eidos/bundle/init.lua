@@ -263,8 +263,7 @@ function M.prepare(recipe, opts)
         values.enabled = nil
       end
     end
-    if sched.system.selector or sched.system.tolerations or sched.accelerated.selector or
-       sched.accelerated.tolerations then
+    if require("eidos.bundle.overrides").has_scheduling(sched) then
       require("eidos.bundle.overrides").apply_scheduling(values, sched, e)
     end
     local repo = str(ref.source)
@@ -378,6 +377,8 @@ function M.prepare(recipe, opts)
     byname = byname,
     recipe = recipe,
     criteria = crit,
+    -- the registry's checks of the bundled components (eidos.bundle.checks)
+    notes = require("eidos.bundle.checks").run(comps, crit, sched),
   }
 end
 
@@ -410,10 +411,12 @@ function M.build(recipe, opts)
   model.Deployer = deployer
   model.Repo = opts.repo or {}
   local files, notes = require("eidos.bundle." .. deployer).files(model)
+  notes = notes or {}
+  for i, n in ipairs(model.notes) do table.insert(notes, i, n) end
   local text = doc.encode(M.canonical_recipe(recipe), "yaml")
   files[#files + 1] = { path = "recipe.yaml", data = text }
   files = M.apply_hooks(files, recipe)
-  return { files = files, model = model, notes = notes or {}, recipe_text = text }
+  return { files = files, model = model, notes = notes, recipe_text = text }
 end
 
 return M

@@ -1,6 +1,7 @@
 -- eidos.bundle.overrides: the bundle-time value overrides and scheduling
--- flags. Parses --set / --set-json / --values and the four node scheduling
--- flags into plain operations, and applies them to a component's values.
+-- flags. Parses --set / --set-json / --values and the scheduling flags
+-- (node selectors and tolerations, --workload-selector, --workload-gate,
+-- --nodes) into plain operations, and applies them to a component's values.
 -- Every malformed value raises an "invalid" error (exit 2) that names the
 -- flag, the offending text and the accepted syntax.
 --
@@ -184,8 +185,25 @@ function M.parse_toleration(text, flag)
   return require("eidos.doc").ordered(t, { "key", "operator", "value", "effect" })
 end
 
--- parse_scheduling(opts) -> {system={selector=, tolerations=}, accelerated=...}
--- (nil members when the flag was not given)
+-- taint_string(t) -> "key=value:Effect" or "key:Effect" (a toleration
+-- table of parse_toleration, written as Kubernetes writes a taint)
+function M.taint_string(t)
+  return t.key .. (t.value and ("=" .. t.value) or "") .. ":" .. t.effect
+end
+
+-- parse_nodes(v, flag) -> integer >= 0 (the criteria's nodes syntax)
+function M.parse_nodes(v, flag)
+  local n = require("eidos.recipe.criteria").nodes(v)
+  if not n or (type(v) == "string" and v == "") then
+    invalid("invalid --%s %q (accepted: a node count, an integer >= 0; 0 writes nothing)", flag,
+      type(v) == "table" and "(a list or map)" or tostring(v))
+  end
+  return n
+end
+
+-- parse_scheduling(opts) -> {system={selector=, tolerations=}, accelerated=...,
+-- workload={selector=}, gate="key=value:Effect", nodes=N} (nil members when
+-- the flag was not given; nodes 0 counts as not given)
 function M.parse_scheduling(o)
   local doc = require("eidos.doc")
   local out = { system = {}, accelerated = {} }
@@ -206,7 +224,34 @@ function M.parse_scheduling(o)
       out[kind].tolerations = tols
     end
   end
+  -- pods of running jobs Skyhook must not interrupt (podScheduling paths)
+  local ws = o["workload-selector"]
+  if ws and #ws > 0 then
+    local sel = {}
+    for _, s in ipairs(ws) do
+      local k, v = M.parse_selector(s, "workload-selector")
+      sel[k] = v
+    end
+    out.workload = { selector = sel }
+  end
+  if o["workload-gate"] ~= nil then
+    out.gate = M.taint_string(M.parse_toleration(o["workload-gate"], "workload-gate"))
+  end
+  if o.nodes ~= nil then
+    local n = M.parse_nodes(o.nodes, "nodes")
+    if n > 0 then out.nodes = n end
+  end
   return out
+end
+
+-- has_scheduling(sched) -> true when any scheduling flag was given
+function M.has_scheduling(sched)
+  if not sched then return false end
+  for _, kind in ipairs({ "system", "accelerated" }) do
+    local s = sched[kind]
+    if s and (s.selector or s.tolerations) then return true end
+  end
+  return (sched.workload and sched.workload.selector) ~= nil or sched.gate ~= nil or sched.nodes ~= nil
 end
 
 ------------------------------------------------------------------------
@@ -257,10 +302,26 @@ function M.apply(values, op)
   return values
 end
 
--- write scheduling at the registry's nodeScheduling paths of a component
+local function set_all(values, paths, value)
+  for _, p in ipairs(type(paths) == "table" and paths or {}) do
+    if type(p) == "string" then M.set_path(values, assert(M.split_path(p)), value, false) end
+  end
+end
+
+-- write scheduling at the registry's nodeScheduling and podScheduling paths
+-- of a component: selectors and tolerations, the workload selector
+-- (podScheduling.workload.workloadSelectorPaths), the workload gate taint
+-- string (nodeScheduling.accelerated.taintStrPaths) and the node count
+-- (nodeScheduling.nodeCountPaths)
 function M.apply_scheduling(values, sched, entry)
+  local ps = entry and entry.podScheduling
+  if sched.workload and type(ps) == "table" and type(ps.workload) == "table" then
+    set_all(values, ps.workload.workloadSelectorPaths, sched.workload.selector)
+  end
   local ns = entry and entry.nodeScheduling
   if type(ns) ~= "table" then return values end
+  if sched.gate and type(ns.accelerated) == "table" then set_all(values, ns.accelerated.taintStrPaths, sched.gate) end
+  if sched.nodes then set_all(values, ns.nodeCountPaths, sched.nodes) end
   for _, kind in ipairs({ "system", "accelerated" }) do
     local paths = ns[kind]
     local s = sched[kind]
