@@ -40,7 +40,7 @@ local function tree(dir) return assert(fs.walk(dir)) end
 local function golden_args()
   local t = {}
   for line in io.lines(GOLDEN .. "/ARGS") do
-    local d, rest = line:match("^([%w]+)|(.*)$")
+    local d, rest = line:match("^([%w-]+)|(.*)$")
     if d then
       local args = { "-d", d }
       for w in rest:gmatch("%S+") do args[#args + 1] = w end
@@ -157,8 +157,8 @@ describe("eidos bundle", function()
       for _, ref in ipairs(recipe.componentRefs) do assert.are.equal(true, values[ref.name].enabled, ref.name) end
       -- deploy.sh installs in deploymentOrder, undeploy.sh removes in reverse
       local dep, undep = {}, {}
-      for n in support.read(tmp .. "/h/deploy.sh"):gmatch("\ninstall ([%w-]+) ") do dep[#dep + 1] = n end
-      for n in support.read(tmp .. "/h/undeploy.sh"):gmatch("\nuninstall ([%w-]+) ") do undep[#undep + 1] = n end
+      for n in support.read(tmp .. "/h/deploy.sh"):gmatch("\ncomponent ([%w-]+) ") do dep[#dep + 1] = n end
+      for n in support.read(tmp .. "/h/undeploy.sh"):gmatch("\nremove ([%w-]+) ") do undep[#undep + 1] = n end
       assert.are.same(recipe.deploymentOrder, dep)
       local rev = {}
       for i = #dep, 1, -1 do rev[#rev + 1] = dep[i] end

@@ -54,7 +54,12 @@ webhooks).
 ```
 
 Options: `--no-wait` (wait only where a later component needs it),
-`--timeout 20m` (per release, default 15m).
+`--timeout 20m` (per release, default 15m), `--retries N` (retry a failed
+step N times with backoff, default 5), `--best-effort` (go on past a failed
+component, list the failures, exit 1), `--skip-preflight`. Before installing,
+`deploy.sh` checks the cluster: helm 3.8 or later, the cluster answers, no
+namespace of the bundle being deleted, no release stuck in `pending-*`, no
+conflicting or terminating CRD, no webhook calling a missing service.
 
 The releases it creates, in order:
 
@@ -88,6 +93,7 @@ with `--set <component>.enabled=false`.
 
 ```bash
 ./undeploy.sh                   # uninstalls the releases in reverse deployment order
+./undeploy.sh --keep-namespaces --delete-pvcs
 ```
 
 Removal order:
@@ -95,7 +101,11 @@ Removal order:
 1. {{ .Name }} (namespace {{ .Namespace }})
 {{- end }}
 
-Namespaces and CRDs are left in place.
+A release stuck in `pending-*` is uninstalled without hooks; webhook
+configurations left calling a removed service are deleted. The namespaces
+`deploy.sh` created are deleted unless `--keep-namespaces`, except one that
+still holds a release or PersistentVolumeClaims (unless `--delete-pvcs`).
+CRDs are left in place.
 
 ## Check the bundle
 

@@ -2,7 +2,8 @@
 -- prepare() builds the component model (enable filter, hydrated values,
 -- overrides in command-line order, scheduling, rendered manifests, the
 -- deployment order); build() hands it to a deployer (eidos.bundle.helm,
--- .argocd, .flux: each returns a list of files) and adds recipe.yaml;
+-- .argocd, .flux, .helm-components: each returns a list of files) and adds
+-- recipe.yaml;
 -- eidos.bundle.output then writes, checksums and signs. Nothing here
 -- touches the file system except through the library reader.
 local errors = require("eidos.errors")
@@ -12,7 +13,7 @@ local emit = require("eidos.core.emit")
 
 local M = {}
 
-M.deployers = { "helm", "argocd", "flux" }
+M.deployers = { "helm", "argocd", "flux", "helm-components" }
 
 local NULL = emit.null
 

@@ -48,7 +48,7 @@ end
 
 local PLACEHOLDER = "EIDOS-GIT-REPOSITORY-URL-NOT-SET"
 local SCHED_FLAGS = { "system-node-selector", "system-node-toleration", "accelerated-node-selector",
-                      "accelerated-node-toleration" }
+                      "accelerated-node-toleration", "workload-selector", "workload-gate", "nodes" }
 
 local function repo_opts(o, deployer)
   local url = o.repo
@@ -79,12 +79,14 @@ end
 return {
   name = "bundle",
   summary = "Generate a deployment bundle (Helm, Argo CD or Flux) from a recipe",
-  usage = "eidos bundle --recipe RECIPE -o OUT [--deployer helm|argocd|flux] [flags]",
+  usage = "eidos bundle --recipe RECIPE -o OUT [--deployer helm|argocd|flux|helm-components] [flags]",
   description = table.concat({
     "Turn a RecipeResult (from 'eidos recipe') into a deployment bundle: a Helm",
-    "umbrella chart with deploy.sh (helm), an Argo CD app-of-apps (argocd), or",
-    "Flux HelmRepository/HelmRelease objects (flux). OUT is a directory (written",
-    "in a temporary sibling and renamed into place) or a .tar.gz/.tgz/.zip file.",
+    "umbrella chart with deploy.sh (helm), an Argo CD app-of-apps (argocd),",
+    "Flux HelmRepository/HelmRelease objects (flux), or one folder per component",
+    "with its values and manifests plus deploy.sh (helm-components, the layout of",
+    "the upstream tool aicr). OUT is a directory (written in a temporary",
+    "sibling and renamed into place) or a .tar.gz/.tgz/.zip file.",
     "Every bundle carries checksums.txt; --sign-key adds checksums.txt.sig and",
     "attestation.intoto.json. Check a bundle with 'eidos verify'.",
     "",
@@ -93,13 +95,15 @@ return {
     "--set-json for lists and maps, --values FILE for a map of component to",
     "values, and --set COMPONENT:enabled=false to leave a component out.",
     "PATH keys are separated by '.', written '\\.' inside a key. Overrides apply",
-    "in order (docs/bundle.md, \"Overrides\"), then the scheduling flags.",
+    "in order (docs/bundle.md, \"Overrides\"), then the scheduling flags: node",
+    "selectors and tolerations, --workload-selector, --workload-gate and --nodes",
+    "at the paths recipes/registry.yaml names for each component.",
   }, "\n"),
   flags = {
     { name = "recipe", short = "r", arg = "RECIPE", help = "RecipeResult: a file, - (stdin), http(s):// URL or cm://NS/NAME" },
     { name = "output", short = "o", arg = "OUT", help = "output directory, or a .tar.gz/.tgz/.zip file" },
-    { name = "deployer", short = "d", arg = "NAME", choices = { "helm", "argocd", "flux" }, default = "helm",
-      help = "bundle format" },
+    { name = "deployer", short = "d", arg = "NAME", choices = { "helm", "argocd", "flux", "helm-components" },
+      default = "helm", help = "bundle format" },
     { name = "set", arg = "C:PATH=VALUE", repeatable = true, help = "override one value of component C" },
     { name = "set-json", arg = "C:PATH=JSON", repeatable = true, help = "override one value with a JSON value" },
     { name = "values", short = "f", arg = "FILE", repeatable = true,
@@ -112,6 +116,10 @@ return {
       help = "node selector of GPU node components" },
     { name = "accelerated-node-toleration", arg = "KEY[=VALUE]:EFFECT", repeatable = true,
       help = "toleration of GPU node components" },
+    { name = "workload-selector", arg = "KEY=VALUE", repeatable = true,
+      help = "label of workload pods node tuning must not interrupt (Skyhook)" },
+    { name = "workload-gate", arg = "KEY[=VALUE]:EFFECT", help = "taint held on nodes until their tuning is done (Skyhook)" },
+    { name = "nodes", arg = "N", help = "expected number of GPU nodes, for components that size by it (0: unset)" },
     { name = "repo", arg = "URL", help = "Git repository the bundle is pushed to (argocd, flux)" },
     { name = "revision", arg = "REV", help = "Git revision to track (default HEAD for argocd, main for flux)" },
     { name = "path", arg = "DIR", help = "directory of the bundle inside the Git repository (default .)" },
@@ -127,6 +135,7 @@ return {
     "eidos bundle -r recipe.yaml -o ./gitops -d argocd --repo https://github.com/acme/gitops.git --path clusters/a",
     "eidos bundle -r recipe.yaml -o ./bundle --system-node-selector nodeGroup=system \\\n" ..
       "      --accelerated-node-toleration nvidia.com/gpu=present:NoSchedule --sign-key key.pem",
+    "eidos bundle -r recipe.yaml -o ./bundle -d helm-components --nodes 8 --workload-selector team=ml",
   },
   run = function(ctx)
     -- a short-lived process: collect garbage less eagerly (a full cycle
