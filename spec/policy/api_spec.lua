@@ -129,7 +129,8 @@ describe("eidos.api app", function()
   end
 
   it("calls the handler of the route and method; HEAD is GET", function()
-    assert.are.same({ 200, "ok\n", { "content-type", "text/plain" }, true }, { app.handle(req("GET", "/t")) })
+    assert.are.same({ 200, "ok\n", { "content-type", "text/plain", "x-api-version", "v1" }, true },
+      { app.handle(req("GET", "/t")) })
     assert.are.equal(200, (app.handle(req("HEAD", "/t"))))
   end)
   it("answers 405 with Allow", function()

@@ -19,10 +19,16 @@ M.PARAMS = {
   deployer = true, set = "list", ["set-json"] = "list",
   ["system-node-selector"] = "list", ["system-node-toleration"] = "list",
   ["accelerated-node-selector"] = "list", ["accelerated-node-toleration"] = "list",
+  ["workload-selector"] = "list", ["workload-gate"] = true, nodes = true,
   repo = true, revision = true, path = true,
+  -- upstream's clients send bundlers=...; upstream ignores it, and so do
+  -- we, saying so in a Warning header
+  bundlers = "list",
 }
 
-local DEPLOYERS = { helm = true, argocd = true, flux = true }
+local DEPLOYERS = { helm = true, argocd = true, flux = true, ["helm-components"] = true }
+local BUNDLERS_IGNORED = "the bundlers parameter is ignored: the bundle holds every enabled component of the recipe" ..
+  " (leave one out with set=COMPONENT:enabled=false)"
 local PLACEHOLDER = "EIDOS-GIT-REPOSITORY-URL-NOT-SET"
 
 local function server()
@@ -68,7 +74,7 @@ local function bundle_files(d, opts, seq, ctx)
   local overrides = require("eidos.bundle.overrides")
   local deployer = opts.deployer or "helm"
   if not DEPLOYERS[deployer] then
-    errors.raise("invalid", string.format("invalid deployer %q (accepted: helm, argocd, flux)", deployer))
+    errors.raise("invalid", string.format("invalid deployer %q (accepted: helm, argocd, flux, helm-components)", deployer))
   end
   local sched = overrides.parse_scheduling(opts)
   local ops = {}
@@ -79,7 +85,7 @@ local function bundle_files(d, opts, seq, ctx)
   end
   local built = b.build(d, { ops = ops, scheduling = sched, origin = "the request body", deployer = deployer,
                              repo = repo_opts(opts, deployer), library = ctx.bundle_library })
-  return require("eidos.bundle.output").finish(built, {})
+  return require("eidos.bundle.output").finish(built, {}), built.notes
 end
 
 -- set and set-json in the order they appear in the query
@@ -110,7 +116,7 @@ function M.post(req, ctx)
   end
   local s = server()
   local t0 = s and s.clock() or os.clock()
-  local entries = bundle_files(d, opts, opts._seq, ctx)
+  local entries, notes = bundle_files(d, opts, opts._seq, ctx)
   local archive = require("eidos.core.archive")
   local zip = errors.check(archive.bytes("zip", entries))
   local nfiles, size = 0, 0
@@ -125,14 +131,21 @@ function M.post(req, ctx)
     s.observe("bundle_build_seconds", secs)
     s.observe("bundle_size_bytes", #zip)
   end
-  return 200, zip, {
+  local headers = {
     "content-type", "application/zip",
     "content-disposition", 'attachment; filename="bundle.zip"',
     "x-bundle-files", tostring(nfiles),
     "x-bundle-size", tostring(size),
     "x-bundle-duration", string.format("%.3fs", secs),
     "cache-control", "no-store",
-  }, false
+  }
+  -- what `eidos bundle` would print as warnings
+  if opts.bundlers then notes = { BUNDLERS_IGNORED, table.unpack(notes or {}) } end
+  for _, n in ipairs(notes or {}) do
+    headers[#headers + 1] = "warning"
+    headers[#headers + 1] = http.warning(n)
+  end
+  return 200, zip, headers, false
 end
 
 return M

@@ -57,6 +57,37 @@ M.allow_fields = {
   { flag = "allow-platforms", field = "platform" },
 }
 
+-- upstream's (aicr) allowlist variables, honoured as aliases of ours: the
+-- value of AICR_ALLOWED_X applies when neither --allow-x nor
+-- EIDOS_ALLOWED_X is given; with both variables set ours wins and
+-- env_aliases warns naming both
+M.env_aliases = {
+  { flag = "allow-services", env = "AICR_ALLOWED_SERVICES", ours = "EIDOS_ALLOWED_SERVICES" },
+  { flag = "allow-accelerators", env = "AICR_ALLOWED_ACCELERATORS", ours = "EIDOS_ALLOWED_ACCELERATORS" },
+  { flag = "allow-intents", env = "AICR_ALLOWED_INTENTS", ours = "EIDOS_ALLOWED_INTENTS" },
+  { flag = "allow-os", env = "AICR_ALLOWED_OS", ours = "EIDOS_ALLOWED_OS" },
+}
+
+-- apply_env_aliases(opts [, warn]): fill opts from the AICR_ALLOWED_*
+-- variables (after the flags and EIDOS_ variables are parsed); warn(msg)
+-- is called for each pair of variables both set
+function M.apply_env_aliases(opts, warn)
+  for _, a in ipairs(M.env_aliases) do
+    local theirs, ours = os.getenv(a.env), os.getenv(a.ours)
+    if theirs and theirs ~= "" then
+      if ours and ours ~= "" then
+        if warn then
+          warn(string.format("%s=%s and %s=%s are both set: %s applies (%s is upstream's name of it)",
+            a.ours, ours, a.env, theirs, a.ours, a.env))
+        end
+      elseif opts[a.flag] == nil then
+        opts[a.flag] = theirs
+      end
+    end
+  end
+  return opts
+end
+
 local function bad(flag, value, accepted)
   errors.raise("invalid", string.format("invalid value %q for --%s (accepted: %s)", value, flag, accepted))
 end

@@ -140,6 +140,36 @@ end
 
 M.media = { json = "application/json", yaml = "application/yaml" }
 
+-- ---- API version ----
+
+M.API_VERSIONS = { "v1" }
+
+-- api_version(accept) -> the API version of the answer (X-API-Version):
+-- the one a vendor media type in Accept asks for
+-- (application/vnd.nvidia.eidos.v1+json, or upstream's
+-- application/vnd.nvidia.aicr.v1+json), v1 without one; a request that
+-- asks only for versions this server does not have is 406
+function M.api_version(accept)
+  local asked = {}
+  for vendor, v in (accept or ""):lower():gmatch("application/vnd%.nvidia%.(%w+)%.(v%d+)") do
+    if vendor == "eidos" or vendor == "aicr" then
+      for _, have in ipairs(M.API_VERSIONS) do if v == have then return v end end
+      asked[#asked + 1] = v
+    end
+  end
+  if #asked == 0 then return M.API_VERSIONS[1] end
+  M.fail(406, "NOT_ACCEPTABLE", string.format("API version %s is not served here (served: %s)",
+    table.concat(asked, ", "), table.concat(M.API_VERSIONS, ", ")),
+    { requested = doc.list(asked), served = doc.list({ table.unpack(M.API_VERSIONS) }) },
+    { "x-api-version", M.API_VERSIONS[#M.API_VERSIONS] })
+end
+
+-- warning(text) -> an HTTP Warning header value (code 299, "miscellaneous
+-- persistent warning"), the text as a quoted string
+function M.warning(text)
+  return '299 - "' .. tostring(text):gsub('[\\"]', "\\%0"):gsub("[%c]", " ") .. '"'
+end
+
 -- encode(value, format) -> text (JSON compact, YAML block style; both end in a newline)
 function M.encode(v, format)
   if format == "yaml" then return doc.encode(v, "yaml") end

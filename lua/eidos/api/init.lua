@@ -114,6 +114,7 @@ function M.new(cfg, opts)
       errors.raise("notfound", string.format("no endpoint %s (endpoints: %s)", req.path, table.concat(paths, ", ")),
         { path = req.path })
     end
+    req.api_version = http.api_version(req.headers.accept)
     local m = req.method == "HEAD" and "GET" or req.method
     local h = route.handlers[m]
     if not h then
@@ -125,10 +126,25 @@ function M.new(cfg, opts)
     return h(req, app.ctx)
   end
 
+  -- every answer of a Lua handler names the API version (upstream's
+  -- X-API-Version; the probes and /metrics, answered in C, do not)
+  local function versioned(req, status, body, headers, cache)
+    local out = {}
+    for i = 1, #(headers or {}), 2 do
+      if headers[i] ~= "x-api-version" then
+        out[#out + 1] = headers[i]
+        out[#out + 1] = headers[i + 1]
+      end
+    end
+    out[#out + 1] = "x-api-version"
+    out[#out + 1] = req.api_version or http.API_VERSIONS[1]
+    return status, body, out, cache
+  end
+
   function app.handle(req)
     local ok, status, body, headers, cache = xpcall(dispatch, trace, req)
-    if ok then return status, body, headers, cache end
-    return fail_response(req, status)
+    if ok then return versioned(req, status, body, headers, cache) end
+    return versioned(req, fail_response(req, status))
   end
 
   return app

@@ -19,13 +19,16 @@ local function specs()
   return s
 end
 
-local function parse(args)
+-- parse(args, main): main is true in the main thread (configure), which
+-- alone logs the warnings of the configuration
+local function parse(args, main)
   local opts, pos = flags.parse(args, specs(), "serve")
   if #pos > 0 then
     errors.raise("invalid", string.format("unexpected argument %q for eidosd (it takes flags only)", pos[1]))
   end
   local level = opts["log-level"] or (opts.debug and "debug") or "info"
   log.setup({ json = true, level = level })
+  config.apply_env_aliases(opts, main and function(msg) log.warn(msg) end or nil)
   local cfg = config.normalize(opts)
   -- user hooks (--hooks DIR, EIDOS_HOOKS) apply to the server's recipes and bundles too
   local main = require("eidos.main")
@@ -76,7 +79,7 @@ function M.configure(argv0, args)
   end
   log.setup({ json = true, level = "info" })
   local ok, res = xpcall(function()
-    local _, cfg = parse(args)
+    local _, cfg = parse(args, true)
     cfg.routes = c_routes()
     return cfg
   end, trace)

@@ -50,7 +50,8 @@ return {
     "Serve recipes, queries and bundles over HTTP (the eidosd executable, started",
     "with these flags). Endpoints: GET/POST /v1/recipe, GET/POST /v1/query,",
     "POST /v1/bundle, /health, /ready, /metrics, / and /openapi.yaml; see docs/api.md.",
-    "Every flag has an EIDOS_ environment variable. SIGTERM or SIGINT: /ready turns",
+    "Every flag has an EIDOS_ environment variable; upstream's AICR_ALLOWED_*",
+    "variables are read as aliases of EIDOS_ALLOWED_*. SIGTERM or SIGINT: /ready turns",
     "503, requests in flight finish (within --shutdown-timeout), exit 0.",
   }, "\n"),
   flags = config.flags,
@@ -60,6 +61,9 @@ return {
     "EIDOS_ALLOWED_SERVICES=eks,gke eidos serve --tls-cert tls.crt --tls-key tls.key",
   },
   run = function(ctx)
+    -- upstream's AICR_ALLOWED_* become flags for eidosd (which warns when
+    -- they meet our EIDOS_ALLOWED_*)
+    config.apply_env_aliases(ctx.opts)
     config.normalize(ctx.opts) -- report bad values here, before starting anything
     -- started as "eidosd" but running the CLI: eidosd is a link to eidos, and
     -- running "eidosd" again would come back here
