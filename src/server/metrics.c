@@ -46,7 +46,7 @@ struct srv_metrics {
     _Atomic uint64_t key; /* 0 empty, else 1 + (route << 20 | method << 12 | status) */
     _Atomic uint64_t n;
   } req[REQ_SLOTS];
-  struct hist dur[SRV_MAXROUTES + 1];
+  struct hist dur[SRV_MAXROUTES + 1][NMETHODS]; /* by route and method */
   struct hist obs[OBS_N];
   _Atomic uint64_t cnt[CNT_N];
   _Atomic long gauge[2];
@@ -88,9 +88,10 @@ void srv_metrics_request(struct srv_metrics *m, int route, const char *method, s
                          int status, double seconds) {
   uint64_t key, h;
   size_t i, n;
+  int mi = method_index(method, mlen);
   if (route < 0 || route > SRV_MAXROUTES) route = SRV_MAXROUTES;
   if (status < 100 || status > 999) status = 999;
-  key = 1 + (((uint64_t)route << 20) | ((uint64_t)method_index(method, mlen) << 12) | (uint64_t)status);
+  key = 1 + (((uint64_t)route << 20) | ((uint64_t)mi << 12) | (uint64_t)status);
   h = key * 0x9e3779b97f4a7c15u;
   for (n = 0, i = (size_t)(h >> 54) % REQ_SLOTS; n < REQ_SLOTS; n++, i = (i + 1) % REQ_SLOTS) {
     uint64_t k = atomic_load_explicit(&m->req[i].key, memory_order_acquire);
@@ -101,7 +102,7 @@ void srv_metrics_request(struct srv_metrics *m, int route, const char *method, s
       break;
     }
   }
-  hist_add(&m->dur[route], dur_le, seconds);
+  hist_add(&m->dur[route][mi], dur_le, seconds);
 }
 
 void srv_metrics_observe(struct srv_metrics *m, int which, double v) {
@@ -180,10 +181,10 @@ static void fmt_double(char *buf, size_t cap, double v) {
 
 struct snap { uint64_t b[NB + 1], count; double sum; };
 
-/* the sum over every worker of the histogram at byte offset off of struct srv_metrics */
-static void snap_of(struct snap *s, size_t off) {
+/* add the sum over every worker of the histogram at byte offset off of
+   struct srv_metrics to s */
+static void snap_add(struct snap *s, size_t off) {
   int w, i;
-  memset(s, 0, sizeof *s);
   for (w = 0; w < nall; w++) {
     const struct hist *h = (const struct hist *)((const char *)all[w] + off);
     for (i = 0; i <= NB; i++) s->b[i] += LOAD(h->b[i]);
@@ -192,27 +193,44 @@ static void snap_of(struct snap *s, size_t off) {
   }
 }
 
-static void hist_render(struct sb *b, const char *name, const char *labels, size_t off, const double *le) {
-  struct snap s;
+/* a histogram at the bounds of le (+Inf bounds left out), or at those of
+   sub only when sub is not NULL (a subset of le, in order) */
+static void snap_render(struct sb *b, const char *name, const char *labels, const struct snap *s,
+                        const double *le, const double *sub, int nsub) {
   uint64_t cum = 0;
   char num[64];
   const char *sep = *labels ? "," : "";
-  int i;
-  snap_of(&s, off);
+  int i, j = 0;
   for (i = 0; i < NB; i++) {
-    cum += s.b[i];
+    cum += s->b[i];
     if (isinf(le[i])) continue;
+    if (sub) {
+      if (j >= nsub || le[i] != sub[j]) continue;
+      j++;
+    }
     fmt_double(num, sizeof num, le[i]);
     sb_add(b, "%s_bucket{%s%sle=\"%s\"} %llu\n", name, labels, sep, num, (unsigned long long)cum);
   }
-  sb_add(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, (unsigned long long)s.count);
-  fmt_double(num, sizeof num, s.sum);
+  sb_add(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, (unsigned long long)s->count);
+  fmt_double(num, sizeof num, s->sum);
   if (*labels) {
     sb_add(b, "%s_sum{%s} %s\n%s_count{%s} %llu\n", name, labels, num, name, labels,
-           (unsigned long long)s.count);
+           (unsigned long long)s->count);
   } else {
-    sb_add(b, "%s_sum %s\n%s_count %llu\n", name, num, name, (unsigned long long)s.count);
+    sb_add(b, "%s_sum %s\n%s_count %llu\n", name, num, name, (unsigned long long)s->count);
   }
+}
+
+static void hist_render(struct sb *b, const char *name, const char *labels, size_t off, const double *le) {
+  struct snap s;
+  memset(&s, 0, sizeof s);
+  snap_add(&s, off);
+  snap_render(b, name, labels, &s, le, NULL, 0);
+}
+
+/* byte offset of the duration histogram of route r, method m */
+static size_t dur_off(int r, int m) {
+  return offsetof(struct srv_metrics, dur) + sizeof(struct hist) * ((size_t)r * NMETHODS + (size_t)m);
 }
 
 struct reqrow { uint64_t key, n; };
@@ -287,6 +305,65 @@ static void gauge(struct sb *b, const char *name, const char *help, long v) {
   sb_add(b, "# HELP %s %s\n# TYPE %s gauge\n%s %ld\n", name, help, name, name, v);
 }
 
+/* ---- upstream's names ----
+ * The families dashboards and alerts written for the upstream server (aicr)
+ * read, rendered from the same counters beside ours (docs/api.md, "Metrics"):
+ *   aicr_http_requests_total{method,path,status}   requests, path = the route
+ *   aicr_http_request_duration_seconds{method,path} at upstream's buckets
+ *   aicr_http_requests_in_flight, aicr_rate_limit_rejects_total,
+ *   aicr_panic_recoveries_total (handler failures answered 500),
+ *   aicr_recipe_build_duration_seconds, aicr_recipe_cache_misses_total.
+ * Like upstream, the probes and /metrics (builtin routes) are not counted. */
+
+static const double up_dur_le[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+static const double up_recipe_le[] = {1, 5, 10, 30}; /* upstream also has 60, 120, 300 */
+
+static int builtin_route(int r) { return r < G.cfg.nroutes && G.cfg.routes[r].builtin; }
+
+static void upstream_metrics(struct sb *b, const struct reqrow *rows, size_t nrows) {
+  size_t i, j;
+  int r, m;
+  char l1[300], labels[512];
+  sb_add(b, "# HELP aicr_http_requests_total HTTP requests (upstream's name; eidos_http_requests_total by route).\n"
+            "# TYPE aicr_http_requests_total counter\n");
+  for (i = 0; rows && i < nrows; i = j) {
+    uint64_t k = rows[i].key - 1, n = 0;
+    for (j = i; j < nrows && rows[j].key == rows[i].key; j++) n += rows[j].n;
+    if (builtin_route((int)(k >> 20))) continue;
+    sb_add(b, "aicr_http_requests_total{method=\"%s\",path=\"%s\",status=\"%u\"} %llu\n", methods[(k >> 12) & 0xff],
+           lv(route_name((int)(k >> 20)), l1, sizeof l1), (unsigned)(k & 0xfff), (unsigned long long)n);
+  }
+  sb_add(b, "# HELP aicr_http_request_duration_seconds HTTP request latency (upstream's name and buckets).\n"
+            "# TYPE aicr_http_request_duration_seconds histogram\n");
+  for (r = 0; r <= G.cfg.nroutes; r++) {
+    if (builtin_route(r)) continue;
+    for (m = 0; m < NMETHODS; m++) {
+      struct snap s;
+      memset(&s, 0, sizeof s);
+      snap_add(&s, dur_off(r, m));
+      if (!s.count) continue; /* upstream has a series only for what was requested */
+      snprintf(labels, sizeof labels, "method=\"%s\",path=\"%s\"", methods[m], lv(route_name(r), l1, sizeof l1));
+      snap_render(b, "aicr_http_request_duration_seconds", labels, &s, dur_le, up_dur_le,
+                  (int)(sizeof up_dur_le / sizeof *up_dur_le));
+    }
+  }
+  gauge(b, "aicr_http_requests_in_flight", "Requests being answered now (upstream's name).", sum_gauge(0));
+  counter(b, "aicr_rate_limit_rejects_total", "Requests refused with 429 (upstream's name).", sum_cnt(CNT_RATE_REJECTS));
+  counter(b, "aicr_panic_recoveries_total", "Requests answered 500 because a handler failed (upstream's name).",
+          sum_cnt(CNT_LUA_ERRORS));
+  sb_add(b, "# HELP aicr_recipe_build_duration_seconds Time to build a recipe (upstream's name and buckets up to 30s).\n"
+            "# TYPE aicr_recipe_build_duration_seconds histogram\n");
+  {
+    struct snap s;
+    memset(&s, 0, sizeof s);
+    snap_add(&s, offsetof(struct srv_metrics, obs) + sizeof(struct hist) * OBS_RECIPE_BUILD);
+    snap_render(b, "aicr_recipe_build_duration_seconds", "", &s, dur_le, up_recipe_le,
+                (int)(sizeof up_recipe_le / sizeof *up_recipe_le));
+  }
+  counter(b, "aicr_recipe_cache_misses_total", "Recipes built because they were not cached (upstream's name).",
+          sum_cnt(CNT_RECIPE_CACHE_MISSES));
+}
+
 char *srv_metrics_render(size_t *len) {
   struct sb b = {malloc(16384), 0, 16384, 0};
   struct reqrow *rows;
@@ -311,13 +388,15 @@ char *srv_metrics_render(size_t *len) {
            lv(route_name((int)(k >> 20)), l1, sizeof l1), methods[(k >> 12) & 0xff],
            (unsigned)(k & 0xfff), (unsigned long long)n);
   }
-  free(rows);
   sb_add(&b, "# HELP eidos_http_request_duration_seconds Time from the first byte of a request to the end of its response, by route.\n"
              "# TYPE eidos_http_request_duration_seconds histogram\n");
   for (r = 0; r <= G.cfg.nroutes; r++) {
+    struct snap s;
+    int m;
+    memset(&s, 0, sizeof s);
+    for (m = 0; m < NMETHODS; m++) snap_add(&s, dur_off(r, m));
     snprintf(labels, sizeof labels, "route=\"%s\"", lv(route_name(r), l1, sizeof l1));
-    hist_render(&b, "eidos_http_request_duration_seconds", labels,
-                offsetof(struct srv_metrics, dur) + sizeof(struct hist) * (size_t)r, dur_le);
+    snap_render(&b, "eidos_http_request_duration_seconds", labels, &s, dur_le, NULL, 0);
   }
   gauge(&b, "eidos_http_requests_in_flight", "Requests being answered now.", sum_gauge(0));
   gauge(&b, "eidos_http_connections", "Open client connections.", sum_gauge(1));
@@ -350,6 +429,8 @@ char *srv_metrics_render(size_t *len) {
              "# TYPE eidos_bundle_size_bytes histogram\n");
   hist_render(&b, "eidos_bundle_size_bytes", "",
               offsetof(struct srv_metrics, obs) + sizeof(struct hist) * OBS_BUNDLE_SIZE, size_le);
+  upstream_metrics(&b, rows, nrows);
+  free(rows);
   pthread_mutex_unlock(&reg_mu);
   gauge(&b, "eidos_ready", "1 when the server accepts traffic (not loading, not draining).",
         atomic_load(&G.phase) == PHASE_SERVING);
