@@ -339,7 +339,9 @@ function M.prepare(recipe, opts)
       local out = template.render(text, p, {
         Values = all,
         Release = { Name = c.Name, Namespace = c.Namespace, Service = "Helm" },
-        Chart = { Name = c.Chart, Version = (c.Version:gsub("^v", "")) },
+        -- a component without a version renders as chart version 0.1.0, as
+        -- upstream's renderer does (so "<chart>-<version>" stays a label value)
+        Chart = { Name = c.Chart, Version = c.Version ~= "" and (c.Version:gsub("^v", "")) or "0.1.0" },
       }, { loader = function(path) return lib.read((path:gsub("^recipes/", ""))) end,
            funcs = require("eidos.bundle.render").hook_funcs() })
       if not blank_manifest(out) then
