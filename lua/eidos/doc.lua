@@ -54,20 +54,40 @@ function M.encode(d, format)
   return errors.check(text, msg, code)
 end
 
--- decode(text, name) -> value. YAML (JSON is YAML too); `name` names the
--- source in errors. An empty document is an error naming the source.
-function M.decode(text, name)
-  local v, msg = yaml.load(text)
+-- Limits of every document read, checked once by the loader while the text
+-- is read (src/bind/lyaml.c): the expanded size in bytes, aliases counted as
+-- what they repeat (max_expanded; nil: the loader's default, max(16 x the
+-- text's size, 64 MiB)), and the nesting, fixed at yaml.MAX_DEPTH levels.
+-- `hint` says how to change the limit where it is reported. The CLI sets
+-- max_expanded from --max-expanded-size / EIDOS_MAX_EXPANDED_SIZE; a caller
+-- with its own limits (eidosd) passes them to decode.
+M.limits = { max_expanded = nil, hint = "--max-expanded-size SIZE or EIDOS_MAX_EXPANDED_SIZE" }
+M.MAX_DEPTH = yaml.MAX_DEPTH
+
+local function load(fn, text, name, limits)
+  limits = limits or M.limits
+  local v, msg = fn(text, { max_expanded = limits.max_expanded })
   if v == nil then
+    if msg:find("expands to more than", 1, true) then
+      msg = msg .. string.format(" (limit %s; change it with %s)", limits.max_expanded and "set by the user"
+        or string.format("max(16 x the input's %d bytes, 64 MiB)", #text), limits.hint or M.limits.hint)
+    end
     errors.raise("invalid", string.format("%s: %s", name or "input", msg))
   end
   return v
 end
 
-function M.decode_all(text, name)
-  local v, msg = yaml.load_all(text)
-  if v == nil then errors.raise("invalid", string.format("%s: %s", name or "input", msg)) end
-  return v
+-- decode(text, name [, limits]) -> value. YAML (JSON is YAML too); `name`
+-- names the source in errors; limits as M.limits (default M.limits). An
+-- empty document, a second document, a parse error and a limit passed are
+-- "invalid" errors naming the source.
+function M.decode(text, name, limits)
+  return load(yaml.load, text, name, limits)
+end
+
+-- decode_all(text, name [, limits]) -> list of documents
+function M.decode_all(text, name, limits)
+  return load(yaml.load_all, text, name, limits)
 end
 
 return M

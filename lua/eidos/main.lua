@@ -112,7 +112,8 @@ function M.main(argv0, args)
     local rest = {}
     local takes = { ["--lua-path"] = true, ["--data-dir"] = true, ["--log-level"] = true,
                     ["--hooks"] = true, ["--hook-timeout"] = true, ["--hook-memory"] = true,
-                    ["--kubeconfig"] = true, ["--context"] = true, ["--max-input-size"] = true }
+                    ["--kubeconfig"] = true, ["--context"] = true, ["--max-input-size"] = true,
+                    ["--max-expanded-size"] = true }
     local i = 1
     while i <= #args do
       local a = args[i]
@@ -129,7 +130,7 @@ function M.main(argv0, args)
     end
     if not name then
       for _, a in ipairs(rest) do
-        if a == "--help" or a == "-h" then io.stdout:write(usage()); return 0 end
+        if a == "--help" or a == "-h" then require("eidos.docio").write(nil, usage()); return 0 end
         if a == "--version" then name = "version" end
       end
       if not name then
@@ -147,7 +148,7 @@ function M.main(argv0, args)
     for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
     for _, a in ipairs(rest) do
       if a == "--" or (cmd.passthrough and a:sub(1, 1) ~= "-") then break end
-      if a == "--help" or a == "-h" then io.stdout:write(flags.help(cmd)); return 0 end
+      if a == "--help" or a == "-h" then require("eidos.docio").write(nil, flags.help(cmd)); return 0 end
     end
     local opts, pos = flags.parse(rest, specs, cmd.name, cmd.passthrough)
     log.setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"] })
@@ -155,6 +156,10 @@ function M.main(argv0, args)
     if opts["max-input-size"] then
       local docio = require("eidos.docio")
       docio.max_input = docio.parse_size(opts["max-input-size"])
+    end
+    if opts["max-expanded-size"] then
+      require("eidos.doc").limits.max_expanded =
+        require("eidos.docio").parse_size(opts["max-expanded-size"], "max-expanded-size")
     end
     if opts.kubeconfig or opts.context then
       require("eidos.k8s.client").set_defaults({ kubeconfig = opts.kubeconfig, context = opts.context })

@@ -11,8 +11,10 @@ describe("fuzz regressions", function()
   -- target yaml: LeakSanitizer reported libyaml events (scalar values,
   -- anchors, tags) lost when the node limit was hit. node() in
   -- src/bind/lyaml.c raised before freeing the event it had been handed.
-  -- Fixed: the event is freed first.
-  describe("yaml: the node limit does not leak the event it stops at", function()
+  -- Fixed: the event is freed first. The limit is now on the expanded size
+  -- in bytes (each node 16 bytes plus its text): a limit of 50 bytes stops
+  -- at the fourth node of each case.
+  describe("yaml: the expansion limit does not leak the event it stops at", function()
     local cases = {
       ["a plain scalar"] = "[1, 2, 3, 4]",
       ["an anchored, tagged scalar"] = "[1, 2, 3, &x !!str four]",
@@ -22,15 +24,15 @@ describe("fuzz regressions", function()
     }
     for what, text in pairs(cases) do
       it(what, function()
-        local v, msg, code = yaml.load(text, { max_nodes = 3 })
+        local v, msg, code = yaml.load(text, { max_expanded = 50 })
         assert.is_nil(v)
         assert.are.equal("invalid", code)
-        assert.truthy(msg:find("more than 3 nodes", 1, true), msg)
+        assert.truthy(msg:find("more than 50 bytes", 1, true), msg)
       end)
     end
     it("keeps working after many refusals", function()
-      for _ = 1, 200 do assert.is_nil((yaml.load("[a, b, c, d, e]", { max_nodes = 2 }))) end
-      assert.are.same({ "a" }, yaml.load("[a]", { max_nodes = 2 }))
+      for _ = 1, 200 do assert.is_nil((yaml.load("[a, b, c, d, e]", { max_expanded = 40 }))) end
+      assert.are.same({ "a" }, yaml.load("[a]", { max_expanded = 40 }))
     end)
   end)
 

@@ -68,10 +68,70 @@ r: 1e3
     end
     local r, msg = yaml.load(table.concat(bomb, "\n"))
     assert.is_nil(r)
-    assert.truthy(msg:find("alias bomb", 1, true), msg)
+    assert.truthy(msg:find("expands to more than 67108864 bytes", 1, true), msg)
     local r2, msg2 = yaml.load("x: *nope\n")
     assert.is_nil(r2)
     assert.truthy(msg2:find("nope", 1, true) or msg2:find("alias", 1, true), msg2)
+  end)
+
+  describe("bounds the expanded size in bytes, aliases counted as what they repeat", function()
+    -- one big scalar repeated by aliases: few nodes, many bytes (the 1 MB
+    -- recipe of the issue that drove eidosd to 2 GB)
+    local function repeated(size, times)
+      local l = { "pad: &p " .. ("x"):rep(size), "more:" }
+      for _ = 1, times do l[#l + 1] = "- *p" end
+      return table.concat(l, "\n") .. "\n"
+    end
+
+    it("refuses a 1 MiB scalar aliased a thousand times, before copying anything", function()
+      local text = repeated(1024 * 1024, 1000)
+      local t0 = os.clock()
+      local v, msg, code = yaml.load(text)
+      assert.is_nil(v)
+      assert.are.equal("invalid", code)
+      -- 16 x 1 MiB is under the floor: the limit is 64 MiB
+      assert.truthy(msg:find("expands to more than 67108864 bytes", 1, true), msg)
+      assert.is_true(os.clock() - t0 < 5, "refusing took " .. (os.clock() - t0) .. " s of CPU")
+    end)
+
+    it("counts keys, scalars and nodes, under the default floor of 64 MiB", function()
+      -- 100 aliases of a 64 KiB scalar: 6.4 MiB expanded from 64 KiB of text, allowed
+      assert.is_table(yaml.load(repeated(64 * 1024, 100)))
+      -- 1100 of them: 70 MiB, over the floor
+      assert.is_nil(yaml.load(repeated(64 * 1024, 1100)))
+      -- a map alias repeats its keys too
+      local keyed = "m: &m {" .. ("k"):rep(1000) .. ": 1}\nl: [" .. ("*m, "):rep(99) .. "*m]\n"
+      assert.is_table(yaml.load(keyed, { max_expanded = 110 * 1000 }))
+      assert.is_nil(yaml.load(keyed, { max_expanded = 90 * 1000 }))
+    end)
+
+    it("takes max_expanded as the limit", function()
+      local text = repeated(1000, 10) -- ~11 KB expanded
+      assert.is_table(yaml.load(text, { max_expanded = 20000 }))
+      local v, msg = yaml.load(text, { max_expanded = 5000 })
+      assert.is_nil(v)
+      assert.truthy(msg:find("more than 5000 bytes", 1, true), msg)
+      assert.is_nil((yaml.load_all(text .. "---\n" .. text, { max_expanded = 15000 })))
+    end)
+
+    it("never refuses a document without aliases: it measures at most 8.5 x its text + 16", function()
+      local shapes = {
+        ("-\n"):rep(5000),                                   -- nulls, 2 bytes each
+        "[" .. ("a,"):rep(5000) .. "a]",                    -- 1-byte scalars
+        (function()                                         -- keys without values
+          local k = {}
+          for i = 1, 5000 do k[i] = string.format("%x", i) end
+          return "{" .. table.concat(k, ",") .. "}"
+        end)(),
+        "[" .. ("[],"):rep(5000) .. "[]]",                  -- empty lists
+        ("- {}\n"):rep(3000),                               -- empty maps
+        ("--- x\n"):rep(2000),                              -- documents
+      }
+      for i, text in ipairs(shapes) do
+        local v, msg = yaml.load_all(text, { max_expanded = math.ceil(8.5 * #text) + yaml.NODE_COST })
+        assert.is_not_nil(v, "shape " .. i .. ": " .. tostring(msg))
+      end
+    end)
   end)
 
   it("refuses deep nesting, bad syntax, multiple and empty documents", function()
@@ -85,6 +145,20 @@ r: 1e3
     local e, emsg = yaml.load("# only a comment\n")
     assert.is_nil(e)
     assert.truthy(emsg:find("empty"))
+  end)
+
+  it("nests at most MAX_DEPTH (64) levels, the limit of every input", function()
+    assert.are.equal(64, yaml.MAX_DEPTH)
+    assert.is_table(yaml.load(("["):rep(64) .. ("]"):rep(64)))
+    local v, msg = yaml.load(("["):rep(65) .. ("]"):rep(65))
+    assert.is_nil(v)
+    assert.truthy(msg:find("nested deeper than 64 levels at line 1", 1, true), msg)
+    local block = {}
+    for i = 1, 65 do block[i] = ("  "):rep(i - 1) .. "k:" end
+    block[#block] = block[#block] .. " 1"
+    assert.is_nil((yaml.load(table.concat(block, "\n"))))
+    assert.is_table(yaml.load(("["):rep(10) .. ("]"):rep(10), { max_depth = 10 }))
+    assert.is_nil((yaml.load(("["):rep(11) .. ("]"):rep(11), { max_depth = 10 })))
   end)
 
   it("marks lists so empty ones round-trip", function()

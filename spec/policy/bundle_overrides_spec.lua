@@ -37,6 +37,21 @@ describe("eidos.bundle.overrides", function()
       assert.are.equal("A=B:C", op.value)
     end)
 
+    it("takes \\= as a literal '=' in a key, and splits at the first '=' not escaped", function()
+      local op = overrides.parse_set([[c:env.A\=B=x=y]])
+      assert.are.same({ "env", "A=B" }, op.path)
+      assert.are.equal("x=y", op.value)
+      assert.are.equal([[env.A\=B]], overrides.join_path(op.path))
+      assert.are.same(op.path, overrides.split_path(overrides.join_path(op.path)))
+    end)
+
+    it("takes paths up to the nesting limit of every input", function()
+      local op = overrides.parse_set("c:" .. ("a."):rep(63) .. "a=1")
+      assert.are.equal(64, #op.path)
+      op = overrides.parse_set("c:" .. ("a."):rep(61) .. "a=[[1]]", "set-json")
+      assert.are.equal(62, #op.path)
+    end)
+
     it("takes \\. as a literal dot in a key", function()
       local op = overrides.parse_set([[c:nodeSelector.nvidia\.com/gpu\.present=true]])
       assert.are.same({ "nodeSelector", "nvidia.com/gpu.present" }, op.path)
@@ -56,7 +71,20 @@ describe("eidos.bundle.overrides", function()
       { "c:=1", "set", "empty key" },
       { "c:a..b=1", "set", "empty key" },
       { "c:a.=1", "set", "empty key" },
-      { [[c:a\x=1]], "set", "backslash" },
+      { [[c:a\x=1]], "set", "is not an escape" },
+      { [[c:a\\b=1]], "set", "is not an escape" },
+      { [[c:a\=1]], "set", "missing '='" },
+      { "c:x=NaN", "set-json", "NaN and Infinity are not JSON" },
+      { "c:x=Infinity", "set-json", "not valid JSON" },
+      { "c:x=-Infinity", "set-json", "not valid JSON" },
+      { "c:x=nan", "set-json", "not valid JSON" },
+      { "c:x=.inf", "set-json", "not valid JSON" },
+      { "c:x=0x10", "set-json", "not valid JSON" },
+      { "c:x=bare", "set-json", "not valid JSON" },
+      { "c:x=1e999", "set-json", "not finite at x" },
+      { [[c:x={"a":[1,-1e400]}]], "set-json", "not finite at x.a.2" },
+      { "c:" .. ("a."):rep(64) .. "a=1", "set", "more than the limit of 64 levels" },
+      { "c:" .. ("a."):rep(60) .. "a=[[[[1]]]]", "set-json", "more than the limit of 64 levels" },
       { "c:x=", "set-json", "empty JSON" },
       { "c:x={bad", "set-json", "not valid JSON" },
     }

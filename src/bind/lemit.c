@@ -16,7 +16,7 @@
 #include "../core/emit.h"
 #include "../core/natsort.h"
 
-#define MAXDEPTH 300 /* above the YAML loader's 256, so what loads can be written */
+#define MAXDEPTH EIDOS_NEST_INTERNAL /* above what any checked input reaches */
 
 struct key { const char *s; size_t len; };
 

@@ -8,8 +8,11 @@
  * (list markers, __order) are carried over to the copies.
  */
 #include "bind.h"
+#include "../core/eidos.h"
 
-#define MAXDEPTH 200
+/* inputs are checked at EIDOS_NEST_MAX where they are read; deeper here is
+ * a cycle or a bug */
+#define MAXDEPTH EIDOS_NEST_INTERNAL
 
 static int ismap(lua_State *L, int idx) {
   return lua_type(L, idx) == LUA_TTABLE && !eidos_bind_islist(L, idx, NULL);

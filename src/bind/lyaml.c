@@ -8,26 +8,37 @@
  *  - map keys are always strings (a key written 1 is "1"); a duplicate key
  *    is an error naming it and its line; non-scalar keys are errors;
  *  - sequences get the eidos.list metatable (so empty lists round-trip);
- *  - anchors and aliases work; an alias shares the anchored value, and the
- *    total node count including alias expansion is capped (max_nodes,
- *    default 1,000,000) so a "billion laughs" document is refused;
- *  - nesting deeper than max_depth (default 256) is refused;
+ *  - anchors and aliases work; an alias shares the anchored value;
+ *  - the expanded size is bounded in bytes while loading, before anything
+ *    can copy or emit the result: every node costs NODE_COST bytes plus its
+ *    scalar (or key) bytes, and an alias costs what its anchor cost, so a
+ *    document is measured as if every alias were written out. Over
+ *    max_expanded (default max(16 x the text's size, 64 MiB)) the load
+ *    fails. An alias-free text of N bytes measures at most 8.5 N + 16 (a
+ *    node takes at least 2 bytes of text: "a," or "-\n"), so only aliases
+ *    can reach the default limit;
+ *  - nesting deeper than max_depth (default EIDOS_NEST_MAX) is refused;
  *  - the merge key << is not special (YAML 1.2).
  * Stack effects: [-o, +p, x] as in the Lua reference manual; comments at
  * the right show the stack, top last.
  */
+#include <stdint.h>
 #include <string.h>
 #include <yaml.h>
 #include "bind.h"
 #include "../core/eidos.h"
 #include "../core/scalar.h"
 
+#define NODE_COST 16                   /* bytes a node counts for */
+#define EXPAND_FACTOR 16               /* default limit: 16 x the text ... */
+#define EXPAND_FLOOR ((size_t)64 << 20) /* ... but at least 64 MiB */
+
 struct ctx {
   yaml_parser_t *parser;
-  long nodes, max_nodes;
+  size_t bytes, max_bytes; /* expanded size so far, and its limit */
   int depth, max_depth;
   int anchors; /* stack index: anchor name -> value */
-  int sizes;   /* stack index: anchor name -> node count */
+  int sizes;   /* stack index: anchor name -> its expanded size */
 };
 
 struct pholder { yaml_parser_t p; int live; };
@@ -54,10 +65,23 @@ static void next(lua_State *L, struct ctx *c, yaml_event_t *ev) {
   }
 }
 
-static void count(lua_State *L, struct ctx *c, long n) {
-  c->nodes += n;
-  if (c->nodes > c->max_nodes)
-    luaL_error(L, "YAML document expands to more than %d nodes (alias bomb?)", (int)c->max_nodes);
+/* Add n bytes to the expanded size; over the limit free ev (the event in
+ * hand, or NULL) and raise. */
+static void take(lua_State *L, struct ctx *c, size_t n, yaml_event_t *ev) {
+  if (n <= c->max_bytes - c->bytes) {
+    c->bytes += n;
+    return;
+  }
+  if (ev) yaml_event_delete(ev);
+  luaL_error(L, "YAML document expands to more than %I bytes, counting aliases as what they repeat",
+             (lua_Integer)c->max_bytes);
+}
+
+/* One level deeper; over max_depth raise naming the line. */
+static void deeper(lua_State *L, struct ctx *c, int line) {
+  if (++c->depth > c->max_depth)
+    luaL_error(L, "YAML nested deeper than %d levels at line %d (the limit for every input)",
+               c->max_depth, line);
 }
 
 /* push the scalar of ev as a Lua value [-0, +1, m] */
@@ -84,12 +108,12 @@ static void push_scalar(lua_State *L, const yaml_event_t *ev) {
  * push its value (an anchor's name sits below it until recorded).
  * [-0, +1, v] */
 static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
-  long start = c->nodes;
-  int has_anchor = 0;
+  size_t start = c->bytes;
+  int has_anchor = 0, line = (int)ev->start_mark.line + 1;
   /* about to raise: free the event first (it owns its value, anchor, tag) */
-  if (!lua_checkstack(L, 8) || c->nodes >= c->max_nodes) yaml_event_delete(ev);
+  if (!lua_checkstack(L, 8)) yaml_event_delete(ev);
   luaL_checkstack(L, 8, "yaml");
-  count(L, c, 1);
+  take(L, c, NODE_COST + (ev->type == YAML_SCALAR_EVENT ? ev->data.scalar.length : 0), ev);
   switch (ev->type) {
     case YAML_ALIAS_EVENT: {
       /* name; name name; name size; name; value */
@@ -98,7 +122,7 @@ static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
       lua_pushvalue(L, -1);
       if (lua_rawget(L, c->sizes) == LUA_TNIL)
         luaL_error(L, "YAML alias *%s refers to an unknown anchor", lua_tostring(L, -2));
-      count(L, c, (long)lua_tointeger(L, -1));
+      take(L, c, (size_t)lua_tointeger(L, -1), NULL);
       lua_pop(L, 1);
       lua_rawget(L, c->anchors);
       return;
@@ -112,7 +136,7 @@ static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
       lua_Integer i = 0;
       if (ev->data.sequence_start.anchor) { lua_pushstring(L, (const char *)ev->data.sequence_start.anchor); has_anchor = 1; }
       yaml_event_delete(ev);
-      if (++c->depth > c->max_depth) luaL_error(L, "YAML nested deeper than %d levels", c->max_depth);
+      deeper(L, c, line);
       lua_newtable(L);
       eidos_bind_list_mt(L);
       lua_setmetatable(L, -2);
@@ -129,7 +153,7 @@ static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
     case YAML_MAPPING_START_EVENT: /* [anchor] map; each pair: map key value -> map */
       if (ev->data.mapping_start.anchor) { lua_pushstring(L, (const char *)ev->data.mapping_start.anchor); has_anchor = 1; }
       yaml_event_delete(ev);
-      if (++c->depth > c->max_depth) luaL_error(L, "YAML nested deeper than %d levels", c->max_depth);
+      deeper(L, c, line);
       lua_newtable(L);
       for (;;) {
         yaml_event_t e;
@@ -143,6 +167,7 @@ static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
           luaL_error(L, "YAML %s used as a map key at line %d (only scalar keys are accepted)",
                      t == YAML_ALIAS_EVENT ? "alias" : "collection", line);
         }
+        take(L, c, e.data.scalar.length, &e);
         lua_pushlstring(L, (const char *)e.data.scalar.value, e.data.scalar.length);
         yaml_event_delete(&e);
         lua_pushvalue(L, -1);
@@ -165,7 +190,7 @@ static void node(lua_State *L, struct ctx *c, yaml_event_t *ev) {
     lua_pushvalue(L, -2);
     lua_rawset(L, c->anchors);
     lua_pushvalue(L, -2);
-    lua_pushinteger(L, c->nodes - start);
+    lua_pushinteger(L, (lua_Integer)(c->bytes - start));
     lua_rawset(L, c->sizes);
     lua_remove(L, -2);
   }
@@ -179,12 +204,14 @@ static int parse(lua_State *L) {
   struct pholder *h;
   lua_Integer ndocs = 0;
   memset(&c, 0, sizeof c);
-  c.max_nodes = 1000000;
-  c.max_depth = 256;
+  c.max_bytes = len > SIZE_MAX / EXPAND_FACTOR ? SIZE_MAX : len * EXPAND_FACTOR;
+  if (c.max_bytes < EXPAND_FLOOR) c.max_bytes = EXPAND_FLOOR;
+  c.max_depth = EIDOS_NEST_MAX;
   if (lua_istable(L, 2)) {
-    if (lua_getfield(L, 2, "max_nodes") == LUA_TNUMBER) c.max_nodes = (long)lua_tointeger(L, -1);
-    if (lua_getfield(L, 2, "max_depth") == LUA_TNUMBER) c.max_depth = (int)lua_tointeger(L, -1);
-    lua_pop(L, 2);
+    double b = eidos_bind_optnumber(L, 2, "max_expanded", 0, "yaml.load");
+    double d = eidos_bind_optnumber(L, 2, "max_depth", 0, "yaml.load");
+    if (b >= 1) c.max_bytes = b >= (double)SIZE_MAX ? SIZE_MAX : (size_t)b;
+    if (d >= 1) c.max_depth = d >= EIDOS_NEST_INTERNAL ? EIDOS_NEST_INTERNAL : (int)d;
   }
   h = lua_newuserdatauv(L, sizeof *h, 0);
   h->live = 0;
@@ -243,8 +270,9 @@ static int run(lua_State *L, int all) {
   return 1;
 }
 
-/* yaml.load(text [, {max_nodes=, max_depth=}]) -> value | nil, msg, "invalid"
- * (exactly one document; an empty stream is an error) */
+/* yaml.load(text [, {max_expanded=BYTES, max_depth=LEVELS}]) -> value | nil,
+ * msg, "invalid" (exactly one document; an empty stream is an error; the
+ * limits default to max(16 x #text, 64 MiB) and EIDOS_NEST_MAX) */
 static int l_load(lua_State *L) { return run(L, 0); }
 /* yaml.load_all(text [, opts]) -> list of documents | nil, msg, "invalid"
  * (both: [-(1|2), +(1|3), v]) */
@@ -257,5 +285,9 @@ int luaopen_eidos_core_yaml(lua_State *L) {
   luaL_newlib(L, funcs);
   eidos_bind_pushnull(L);
   lua_setfield(L, -2, "null");
+  lua_pushinteger(L, EIDOS_NEST_MAX);
+  lua_setfield(L, -2, "MAX_DEPTH");
+  lua_pushinteger(L, NODE_COST);
+  lua_setfield(L, -2, "NODE_COST");
   return 1;
 }

@@ -21,6 +21,16 @@
 #define EIDOS_ERATE     -7   /* rate limited */
 #define EIDOS_EINTERNAL -8   /* bug or resource exhaustion */
 
+/* Nesting. Every input document (a file, stdin, a URL, a ConfigMap, a
+ * request body, a --set path with its value) is refused as invalid input
+ * when it nests deeper than EIDOS_NEST_MAX; the check happens once, where
+ * the input is read. Code that walks structures built from checked input
+ * (merge, copy, the emitters) stops at EIDOS_NEST_INTERNAL, which such
+ * structures cannot reach (a document placed inside another adds a few
+ * levels, never 64): reaching it means a cycle or a bug. */
+#define EIDOS_NEST_MAX 64
+#define EIDOS_NEST_INTERNAL (2 * EIDOS_NEST_MAX)
+
 /* Symbolic name of a code ("invalid", "notfound", ...). */
 const char *eidos_strcode(int code);
 

@@ -11,12 +11,15 @@
 --   +5, 1.2.3, yes, "" stay strings).
 -- --set-json COMPONENT:PATH=JSON  any JSON value (lists and maps too).
 -- --values FILE                 a YAML/JSON map COMPONENT -> values map.
--- PATH is dot-separated keys; "\." is a literal dot inside a key, "\\" a
--- backslash. COMPONENT is a component name or one of its registry
+-- PATH is dot-separated keys; "\." is a literal dot and "\=" a literal
+-- "=" inside a key; any other backslash is an error. PATH and VALUE split at
+-- the first "=" that is not escaped. A path (with the depth of a --set-json
+-- value) nests at most doc.MAX_DEPTH levels, the limit of every input.
+-- --set-json VALUE is strict JSON (no NaN, Infinity or bare words), and its
+-- numbers must be finite. COMPONENT is a component name or one of its registry
 -- valueOverrideKeys. The key "enabled" at the top of a component is the
 -- inclusion switch (true/false), never written into its values.
 local errors = require("eidos.errors")
-local yaml = require("eidos.core.yaml")
 local merge = require("eidos.core.merge")
 local emit = require("eidos.core.emit")
 
@@ -26,15 +29,19 @@ local NULL = emit.null
 
 local function invalid(fmt, ...) errors.raise("invalid", string.format(fmt, ...)) end
 
--- split a dotted path with \. and \\ escapes; nil, why on error
+-- split a dotted path with \. and \= escapes; nil, why on error
 function M.split_path(p)
   local segs, cur, i = {}, {}, 1
   while i <= #p do
     local c = p:sub(i, i)
     if c == "\\" then
       local nx = p:sub(i + 1, i + 1)
-      if nx == "." or nx == "\\" then cur[#cur + 1] = nx; i = i + 2
-      else return nil, "a backslash must be followed by '.' or '\\'" end
+      if nx ~= "." and nx ~= "=" then
+        return nil, string.format("%q at offset %d is not an escape (accepted: \\. for a dot, \\= for '=' in a key)",
+          "\\" .. nx, i - 1)
+      end
+      cur[#cur + 1] = nx
+      i = i + 2
     elseif c == "." then
       if #cur == 0 then return nil, "empty key" end
       segs[#segs + 1] = table.concat(cur)
@@ -50,10 +57,64 @@ function M.split_path(p)
   return segs
 end
 
+-- join_path(segs) -> the path as written on the command line (dots and "="
+-- in keys escaped)
 function M.join_path(segs)
   local out = {}
-  for i, s in ipairs(segs) do out[i] = s:gsub("\\", "\\\\"):gsub("%.", "\\.") end
+  for i, s in ipairs(segs) do out[i] = s:gsub("[.=]", "\\%0") end
   return table.concat(out, ".")
+end
+
+-- split "path=value" at the first "=" that no backslash escapes -> path, value
+local function split_assignment(rest)
+  local i = 1
+  while i <= #rest do
+    local c = rest:sub(i, i)
+    if c == "\\" then i = i + 2
+    elseif c == "=" then return rest:sub(1, i - 1), rest:sub(i + 1)
+    else i = i + 1 end
+  end
+  return nil
+end
+
+-- depth of a value (a scalar is 0 levels deep)
+local function depth_of(v, d)
+  if type(v) ~= "table" then return d end
+  local m = d + 1
+  for _, x in pairs(v) do
+    local dx = depth_of(x, d + 1)
+    if dx > m then m = dx end
+  end
+  return m
+end
+
+-- a finite-numbers check of a --set-json value: nil or the path of the first
+-- NaN or infinity
+local function nonfinite(v, at)
+  if type(v) == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return at end
+  elseif type(v) == "table" then
+    for _, k in ipairs(require("eidos.doc").keys(v)) do
+      local x = v[k]
+      if x == nil then x = v[tonumber(k)] end
+      local bad = nonfinite(x, at == "" and k or (at .. "." .. k))
+      if bad then return bad end
+    end
+  end
+  return nil
+end
+
+-- strict JSON: lua-cjson with invalid numbers (NaN, Infinity, hex) refused
+local strict_json
+local function json_error(value)
+  if not strict_json then
+    strict_json = require("cjson").new()
+    strict_json.decode_invalid_numbers(false)
+    strict_json.decode_max_depth(require("eidos.doc").MAX_DEPTH + 1)
+  end
+  local ok, err = pcall(strict_json.decode, value)
+  if ok then return nil end
+  return tostring(err)
 end
 
 -- coerce(text) -> value for --set
@@ -85,7 +146,7 @@ function M.parse_set(text, flag)
       flag == "set" and SET_SYNTAX or "COMPONENT:PATH=JSON, e.g. gpu-operator:daemonsets.tolerations=[]")
   end
   if comp == "" then invalid("invalid --%s %q: empty component name", flag, text) end
-  local path, value = rest:match("^([^=]*)=(.*)$")
+  local path, value = split_assignment(rest)
   if not path then
     invalid("invalid --%s %q: missing '=' after the path (accepted: %s)", flag, text,
       flag == "set" and SET_SYNTAX or "COMPONENT:PATH=JSON")
@@ -95,13 +156,24 @@ function M.parse_set(text, flag)
   local v
   if flag == "set-json" then
     if value:match("^%s*$") then invalid("invalid --%s %q: empty JSON value", flag, text) end
-    local ok, doc = pcall(yaml.load, value)
-    if not ok or doc == nil then
-      invalid("invalid --%s %q: the value is not valid JSON", flag, text)
+    local jerr = json_error(value)
+    if jerr then
+      invalid("invalid --%s %q: the value is not valid JSON (%s; NaN and Infinity are not JSON)", flag, text,
+        jerr:gsub("^.-:%d+: ", ""))
     end
-    v = doc
+    v = require("eidos.doc").decode(value, string.format("--%s %q", flag, text))
+    local bad = nonfinite(v, "")
+    if bad then
+      invalid("invalid --%s %q: a number that is not finite at %s (JSON has no NaN or infinity)", flag, text,
+        M.join_path(segs) .. (bad == "" and "" or ("." .. bad)))
+    end
   else
     v = M.coerce(value)
+  end
+  local max = require("eidos.doc").MAX_DEPTH
+  if #segs + depth_of(v, 0) > max then
+    invalid("invalid --%s %q: the path has %d keys and the value nests %d levels, more than the limit of %d levels " ..
+      "for every input", flag, text, #segs, depth_of(v, 0), max)
   end
   return { component = comp, path = segs, value = v, flag = flag, text = text }
 end
@@ -109,14 +181,7 @@ end
 -- parse a --values file: returns a list of ops {component=, merge=map}
 function M.parse_values_file(loc)
   local docio = require("eidos.docio")
-  if not loc:match("^%a[%w+.-]*://") and loc ~= "-" then
-    local kind = require("eidos.core.fs").exists(loc)
-    if kind ~= "file" then
-      invalid("invalid --values %q: %s (accepted: a YAML/JSON file, - or a URL)", loc,
-        kind and ("it is a " .. kind) or "no such file")
-    end
-  end
-  local d = docio.load(loc, { what = "values" })
+  local d = docio.load(loc, { what = "--values" })
   if type(d) ~= "table" or merge.islist(d) then
     invalid("invalid --values %q: expected a map of component name to values", loc)
   end

@@ -23,6 +23,9 @@ M.global = {
   { name = "context", arg = "NAME", help = "kubeconfig context (default: its current-context)" },
   { name = "max-input-size", arg = "SIZE",
     help = "largest input accepted from a file, stdin or URL (e.g. 32M) [default 64M files, 16M URLs]" },
+  { name = "max-expanded-size", arg = "SIZE", env = "EIDOS_MAX_EXPANDED_SIZE",
+    help = "largest size an input document may expand to as it is read, YAML aliases counted as what they " ..
+           "repeat (e.g. 256M) [default 16 x the input's size, at least 64M]" },
   { name = "hooks", arg = "DIR", repeatable = true,
     help = "load every *.lua hook file of DIR into a sandbox (also EIDOS_HOOKS=DIR:DIR)" },
   { name = "hooks-lenient", help = "log and skip a failing hook instead of stopping" },
