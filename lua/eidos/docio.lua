@@ -61,6 +61,30 @@ function M.parse_size(v, flag)
   return math.tointeger(n * mult)
 end
 
+-- check_file(path, what): raise unless path is, or leads by symlinks to, a
+-- regular file. Messages give the real type and the OS's reason: "not
+-- found" (exit 3) only when nothing is there or a symlink leads nowhere.
+function M.check_file(path, what)
+  local fs = require("eidos.core.fs")
+  local st, msg, code = fs.stat(path)
+  if not st then
+    if code == "notfound" then errors.raise("notfound", string.format("%s file %q not found", what, path)) end
+    errors.raise(errors.exit[code] and code or "failure", string.format("%s %q: %s", what, path, msg))
+  end
+  local t = st.type
+  if t == "symlink" then
+    if not st.target then
+      errors.raise(st.target_error == "No such file or directory" and "notfound" or "failure",
+        string.format("cannot read %s %q: it is a symlink to %q, which cannot be followed (%s)",
+          what, path, st.link, st.target_error))
+    end
+    t = st.target
+  end
+  if t ~= "file" then
+    errors.raise("invalid", string.format("%s %q is a %s, not a regular file", what, path, t))
+  end
+end
+
 -- read(loc, opts) -> text, origin. opts.max: byte limit (default 64 MiB);
 -- opts.what: what is read, for messages ("snapshot", "recipe", ...).
 function M.read(loc, opts)
@@ -75,7 +99,11 @@ function M.read(loc, opts)
   if loc == nil or loc == "" then errors.raise("invalid", "no " .. what .. " given") end
   if loc == "-" then
     local max = opts.max or 64 * 1024 * 1024
-    local text = io.stdin:read(max + 1) or ""
+    local text, err = io.stdin:read(max + 1)
+    if text == nil and err then
+      errors.raise("invalid", string.format("cannot read the %s from stdin: %s", what, err))
+    end
+    text = text or ""
     if #text > max then
       errors.raise("invalid", string.format("%s on stdin is more than the limit of %d bytes", what, max))
     end
@@ -83,11 +111,8 @@ function M.read(loc, opts)
   end
   local h = handler(loc, "read")
   if h then return h.read(loc, opts) end
-  local fs = require("eidos.core.fs")
-  local kind = fs.exists(loc)
-  if not kind then errors.raise("notfound", string.format("%s file %q not found", what, loc)) end
-  if kind ~= "file" then errors.raise("invalid", string.format("%s %q is a %s, not a file", what, loc, kind)) end
-  local text, msg, code = fs.read(loc, opts.max or 64 * 1024 * 1024)
+  M.check_file(loc, what)
+  local text, msg, code = require("eidos.core.fs").read(loc, opts.max or 64 * 1024 * 1024)
   errors.check(text, msg, code, what .. " " .. loc)
   return text, loc
 end
@@ -101,11 +126,19 @@ function M.load(loc, opts)
   return doc.decode(text, origin), origin
 end
 
--- write(loc, text, opts): loc nil or "-" means stdout
+-- a failed write, flush or close of an output: exit 1 with the OS's message
+local function written(ok, err, where)
+  if not ok then errors.raise("failure", string.format("cannot write %s: %s", where, tostring(err))) end
+end
+
+-- write(loc, text, opts): loc nil or "-" means stdout. Every write, flush
+-- and close is checked: output that cannot be written is an error (exit 1)
+-- with the OS's reason (ENOSPC, EFBIG, EPIPE, EIO), never a silent loss.
 function M.write(loc, text, opts)
   if loc == nil or loc == "-" then
-    io.stdout:write(text)
-    io.stdout:flush()
+    local ok, err = io.stdout:write(text)
+    if ok then ok, err = io.stdout:flush() end
+    written(ok, err, "to standard output")
     return
   end
   local h = handler(loc, "write")
@@ -123,9 +156,10 @@ function M.write(loc, text, opts)
     -- a device or FIFO (/dev/null, /dev/stdout, a pipe): write into it;
     -- renaming a temporary file over it would replace the device
     local f, err = io.open(loc, "wb")
-    if not f then errors.raise("failure", string.format("cannot open %s: %s", loc, err)) end
-    f:write(text)
-    f:close()
+    written(f, err, loc)
+    local ok, werr = f:write(text)
+    local cok, cerr = f:close()
+    written(ok and cok, werr or cerr, loc)
     return
   end
   local ok, msg, code = fs.write_atomic(loc, text)

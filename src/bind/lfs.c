@@ -73,6 +73,34 @@ static int l_write_atomic(lua_State *L) {
   return ok_or_fail(L, eidos_fs_write_atomic(p, data, len, mode, err, sizeof err), err);
 }
 
+/* fs.replace_dir(path, fill) -> true | nil, msg, code. fill(root) writes
+ * the new content into root, a directory in a holding directory beside path
+ * that this process locks; then root replaces path in one step
+ * (eidos_fs_replace: an atomic exchange where the file system has one). The
+ * holding directory, with the previous content, is removed afterwards; one
+ * left by a killed run is removed, or its saved content put back, by the
+ * next call for the same path. An error raised by fill is raised again. */
+static int l_replace_dir(lua_State *L) {
+  char err[ERRLEN], *hold;
+  const char *p = path_arg(L, 1), *base, *root;
+  int fd, rc, ok;
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (!p) return 3;
+  if ((rc = eidos_fs_hold(p, &hold, &fd, err, sizeof err))) return eidos_bind_fail(L, rc, err);
+  base = strrchr(p, '/');
+  root = lua_pushfstring(L, "%s/%s", hold, base ? base + 1 : p);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  rc = eidos_fs_mkdir_p(root, 0755, err, sizeof err);
+  ok = rc || lua_pcall(L, 1, 0, 0) == LUA_OK;
+  if (ok && !rc) rc = eidos_fs_replace(root, p, hold, err, sizeof err);
+  eidos_fs_remove_tree(hold, NULL, 0);
+  close(fd);
+  free(hold);
+  if (!ok) return lua_error(L);
+  return ok_or_fail(L, rc, err);
+}
+
 /* fs.mkdir_p(path [, mode=0755]) -> true, or nil, msg, code. */
 static int l_mkdir_p(lua_State *L) {
   char err[ERRLEN];
@@ -125,6 +153,38 @@ static int l_exists(lua_State *L) {
   if (rc) return eidos_bind_fail(L, rc, err);
   if (!kind) lua_pushnil(L);
   else lua_pushstring(L, kind == 'f' ? "file" : kind == 'd' ? "dir" : "other");
+  return 1;
+}
+
+/* fs.stat(path) -> {type=, size=, real=, link=, target=, target_error=}:
+ * type "file", "directory", "symlink", "FIFO", "socket", "character device"
+ * or "block device", the last component not followed; real the absolute
+ * path it resolves to ("" if none). A symlink also has link (its text) and
+ * target (the type it leads to) or target_error (the OS's message: a
+ * dangling link, a loop). nil, msg, "notfound" when nothing is at path;
+ * nil, msg, code when it cannot be checked. */
+static int l_stat(lua_State *L) {
+  char err[ERRLEN];
+  struct eidos_fs_info fi;
+  const char *p = path_arg(L, 1);
+  int rc;
+  if (!p) return 3;
+  rc = eidos_fs_stat(p, &fi, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, eidos_fs_typename(fi.type));
+  lua_setfield(L, -2, "type");
+  lua_pushinteger(L, (lua_Integer)fi.size);
+  lua_setfield(L, -2, "size");
+  lua_pushstring(L, fi.real);
+  lua_setfield(L, -2, "real");
+  if (fi.type == 'l') {
+    lua_pushstring(L, fi.link);
+    lua_setfield(L, -2, "link");
+    if (fi.target) lua_pushstring(L, eidos_fs_typename(fi.target));
+    else lua_pushstring(L, fi.target_msg);
+    lua_setfield(L, -2, fi.target ? "target" : "target_error");
+  }
   return 1;
 }
 
@@ -185,9 +245,11 @@ static const luaL_Reg funcs[] = {
   {"join", l_join},
   {"read", l_read},
   {"exists", l_exists},
+  {"stat", l_stat},
   {"list", l_list},
   {"walk", l_walk},
   {"rename", l_rename},
+  {"replace_dir", l_replace_dir},
   {"remove_tree", l_remove_tree},
   {"mkdtemp", l_mkdtemp},
   {NULL, NULL}

@@ -2,6 +2,9 @@
  * fs.c -- the file-system primitives of fs.h. Writes never leave a partial
  * file: data goes to a temporary file beside the target that is renamed
  * into place only after a successful fsync, and is unlinked on any failure.
+ * Temporaries are locked by their writer and cleaned up by the next writer
+ * of the same path when their own was killed. A directory replaces another
+ * by an atomic exchange where the file system has one.
  * remove_tree walks with openat/unlinkat and never follows a symlink, so a
  * link inside the tree cannot make it delete outside it. join is purely
  * lexical; it does not resolve symlinks.
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "eidos.h"
@@ -57,56 +61,186 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
+/* Temporaries of a path are named .<name>.eidos-XXXXXX beside it (name cut
+ * to TEMP_NAME_MAX bytes): the files of write_atomic, the holding
+ * directories of replace_dir. Their writer holds an flock on each while it
+ * lives, so one whose lock can be taken was left by a killed run. */
+#define TEMP_NAME_MAX 200
+#define TEMP_TAG ".eidos-"
+
+/* *dir: the directory of path ("." when it has none); *pre: its
+ * temporaries' name without the XXXXXX. Both malloc'd; -1 out of memory. */
+static int temp_names(const char *path, char **dir, char **pre) {
+  const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+  size_t nlen = strlen(name);
+  if (nlen > TEMP_NAME_MAX) nlen = TEMP_NAME_MAX;
+  *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  *pre = malloc(nlen + sizeof TEMP_TAG + 1);
+  if (!*dir || !*pre) {
+    free(*dir);
+    free(*pre);
+    return -1;
+  }
+  sprintf(*pre, ".%.*s" TEMP_TAG, (int)nlen, name);
+  return 0;
+}
+
+/* Lock the new temporary at fd as its writer: 0, or -1 when a cleaner got
+ * to it first (it is gone or going; make another). */
+static int own(int fd) {
+  struct stat st;
+  return flock(fd, LOCK_EX | LOCK_NB) || fstat(fd, &st) || st.st_nlink == 0 ? -1 : 0;
+}
+
+int eidos_fs_clean_stale(const char *path, char *err, size_t errlen) {
+  char *dir, *pre;
+  DIR *d;
+  struct dirent *de;
+  size_t plen;
+  int rc = EIDOS_OK;
+  if (temp_names(path, &dir, &pre)) return oom(err, errlen);
+  plen = strlen(pre);
+  if (!(d = opendir(dir))) {
+    free(dir);
+    free(pre);
+    return EIDOS_OK; /* no directory, no temporaries */
+  }
+  while (rc == EIDOS_OK && (de = readdir(d))) {
+    struct stat st;
+    char *full, *old;
+    int fd;
+    if (strncmp(de->d_name, pre, plen) || strlen(de->d_name + plen) != 6) continue;
+    fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) || fstat(fd, &st) || asprintf(&full, "%s/%s", dir, de->d_name) < 0) {
+      close(fd); /* a live writer's */
+      continue;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      /* a replace cut short between its two renames: the previous content
+       * waits in old while path is absent; put it back */
+      if (asprintf(&old, "%s/old", full) >= 0) {
+        if (access(path, F_OK) && errno == ENOENT && !access(old, F_OK)) rename(old, path);
+        free(old);
+      }
+      rc = eidos_fs_remove_tree(full, err, errlen);
+    } else if (S_ISREG(st.st_mode)) {
+      unlink(full);
+    }
+    free(full);
+    close(fd);
+  }
+  closedir(d);
+  free(dir);
+  free(pre);
+  return rc;
+}
+
 int eidos_fs_write_atomic(const char *path, const void *data, size_t len,
                           mode_t mode, char *err, size_t errlen) {
   const char *slash = strrchr(path, '/');
   const char *name = slash ? slash + 1 : path;
-  size_t dlen = slash ? (size_t)(slash - path) : 0;
-  size_t nlen = strlen(name);
-  char *tmp;
-  int fd, e, dfd;
+  char *dir, *pre, *tmp = NULL;
+  int fd = -1, e, dfd, tries, rc;
   if (!*path) return eidos_err(err, errlen, EIDOS_EINVAL, "cannot write to an empty path");
   if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
     return eidos_err(err, errlen, EIDOS_EINVAL,
                      "cannot write %s: it names a directory, not a file", path);
-  if (nlen > 200) nlen = 200; /* keep the temporary name under NAME_MAX */
-  tmp = malloc(dlen + nlen + 16);
-  if (!tmp) return oom(err, errlen);
-  if (slash) sprintf(tmp, "%.*s/.%.*s.XXXXXX", (int)dlen, path, (int)nlen, name);
-  else sprintf(tmp, ".%.*s.XXXXXX", (int)nlen, name);
-  fd = mkostemp(tmp, O_CLOEXEC);
+  if ((rc = eidos_fs_clean_stale(path, err, errlen))) return rc;
+  if (temp_names(path, &dir, &pre)) return oom(err, errlen);
+  for (tries = 0; fd < 0 && tries < 8; tries++) {
+    free(tmp);
+    if (asprintf(&tmp, "%s/%sXXXXXX", dir, pre) < 0) {
+      tmp = NULL;
+      break;
+    }
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) break;
+    if (own(fd)) {
+      close(fd);
+      fd = -1;
+    }
+  }
+  free(pre);
   if (fd < 0) {
+    int nomem = !tmp;
     e = errno;
     free(tmp);
+    free(dir);
+    if (nomem) return oom(err, errlen);
     return syserr(err, errlen, e, "cannot create a temporary file to write", path);
   }
-  if (write_all(fd, data, len) || fchmod(fd, mode & 07777) || fsync(fd)) {
+  /* renamed while still open, so the lock covers the temporary until it
+   * has its final name; fsync has reported any write error by then */
+  if (write_all(fd, data, len) || fchmod(fd, mode & 07777) || fsync(fd) || rename(tmp, path)) {
     e = errno;
+    unlink(tmp);
     close(fd);
-    unlink(tmp);
     free(tmp);
+    free(dir);
     return syserr(err, errlen, e, "cannot write", path);
   }
-  if (close(fd) || rename(tmp, path)) {
-    e = errno;
-    unlink(tmp);
-    free(tmp);
-    return syserr(err, errlen, e, "cannot write", path);
-  }
+  close(fd);
   free(tmp);
   /* make the rename durable; a failure here does not undo the write */
-  if (slash) {
-    char *dir = strndup(path, dlen ? dlen : 1);
-    dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    free(dir);
-  } else {
-    dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  }
+  dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  free(dir);
   if (dfd >= 0) {
     fsync(dfd);
     close(dfd);
   }
   return EIDOS_OK;
+}
+
+int eidos_fs_hold(const char *path, char **hold, int *lockfd, char *err, size_t errlen) {
+  char *dir, *pre, *p = NULL;
+  int fd = -1, tries, rc, e = 0;
+  if ((rc = eidos_fs_clean_stale(path, err, errlen))) return rc;
+  if (temp_names(path, &dir, &pre)) return oom(err, errlen);
+  for (tries = 0; fd < 0 && tries < 8; tries++) {
+    free(p);
+    if (asprintf(&p, "%s/%sXXXXXX", dir, pre) < 0) {
+      p = NULL;
+      break;
+    }
+    if (!mkdtemp(p)) {
+      e = errno;
+      break;
+    }
+    fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && own(fd)) {
+      close(fd);
+      fd = -1;
+    }
+  }
+  free(dir);
+  free(pre);
+  if (fd < 0) {
+    int nomem = !p;
+    free(p);
+    if (nomem) return oom(err, errlen);
+    return syserr(err, errlen, e ? e : EAGAIN, "cannot create a temporary directory beside", path);
+  }
+  *hold = p;
+  *lockfd = fd;
+  return EIDOS_OK;
+}
+
+int eidos_fs_replace(const char *src, const char *path, const char *hold, char *err, size_t errlen) {
+  char *old;
+  int rc = EIDOS_OK;
+  if (access(path, F_OK) && errno == ENOENT) return eidos_fs_rename(src, path, err, errlen);
+  if (renameat2(AT_FDCWD, src, AT_FDCWD, path, RENAME_EXCHANGE) == 0) return EIDOS_OK;
+  if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+    return eidos_fs_rename(src, path, err, errlen); /* the same error, with both names */
+  /* no exchange on this file system: path is absent between these two
+   * renames; eidos_fs_clean_stale puts old back if the process dies here */
+  if (asprintf(&old, "%s/old", hold) < 0) return oom(err, errlen);
+  if ((rc = eidos_fs_rename(path, old, err, errlen)) == EIDOS_OK &&
+      (rc = eidos_fs_rename(src, path, err, errlen)) != EIDOS_OK)
+    rename(old, path);
+  free(old);
+  return rc;
 }
 
 static int is_dir(const char *p) {
@@ -261,6 +395,51 @@ int eidos_fs_kind(const char *path, char *kind, char *err, size_t errlen) {
     return syserr(err, errlen, errno, "cannot check", path);
   }
   *kind = S_ISREG(st.st_mode) ? 'f' : S_ISDIR(st.st_mode) ? 'd' : 'o';
+  return EIDOS_OK;
+}
+
+static char type_of(mode_t m) {
+  return S_ISREG(m) ? 'f' : S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISFIFO(m) ? 'p' :
+         S_ISSOCK(m) ? 's' : S_ISCHR(m) ? 'c' : S_ISBLK(m) ? 'b' : '?';
+}
+
+const char *eidos_fs_typename(char type) {
+  switch (type) {
+    case 'f': return "file";
+    case 'd': return "directory";
+    case 'l': return "symlink";
+    case 'p': return "FIFO";
+    case 's': return "socket";
+    case 'c': return "character device";
+    case 'b': return "block device";
+    default: return "special file";
+  }
+}
+
+int eidos_fs_stat(const char *path, struct eidos_fs_info *info, char *err, size_t errlen) {
+  struct stat st;
+  memset(info, 0, sizeof *info);
+  if (lstat(path, &st)) return syserr(err, errlen, errno, "cannot check", path);
+  info->type = type_of(st.st_mode);
+  info->size = (long long)st.st_size;
+  {
+    char *r = realpath(path, NULL);
+    if (r && strlen(r) < sizeof info->real) strcpy(info->real, r);
+    free(r);
+  }
+  if (info->type == 'l') {
+    ssize_t n = readlink(path, info->link, sizeof info->link - 1);
+    info->link[n > 0 ? n : 0] = '\0';
+    if (stat(path, &st)) {
+      const char *m;
+      info->target_errno = errno;
+      m = strerror_r(errno, info->target_msg, sizeof info->target_msg);
+      if (m != info->target_msg) snprintf(info->target_msg, sizeof info->target_msg, "%s", m);
+    } else {
+      info->target = type_of(st.st_mode);
+      info->size = (long long)st.st_size;
+    }
+  }
   return EIDOS_OK;
 }
 

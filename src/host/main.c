@@ -6,8 +6,12 @@
  * require("eidos.main").main(argv0, args). Lua returns the exit code and has
  * already printed any error it raised on purpose; anything that escapes is
  * an internal error (exit 8), with a traceback only under --debug or
- * EIDOS_DEBUG=1.
+ * EIDOS_DEBUG=1. Before exiting, standard output is flushed and closed and
+ * both are checked: output that was lost (a full disk, /dev/full, a closed
+ * pipe with SIGPIPE ignored) turns a success into exit 1 with the OS's
+ * message, as coreutils' close_stdout does.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +40,25 @@ static int pmain(lua_State *L) {
   }
   lua_call(L, 2, 1);                          /* argc argv M code */
   return 1;
+}
+
+/* Flush and close stdout; 0, or -1 with errno set (0 when an earlier
+ * write failed and its reason is gone). */
+static int close_stdout(void) {
+  int failed_before = ferror(stdout), e;
+  errno = 0;
+  if (fflush(stdout) != 0) {
+    e = errno;
+    fclose(stdout);
+    errno = e;
+    return -1;
+  }
+  if (fclose(stdout) != 0 && errno != EBADF) return -1;
+  if (failed_before) {
+    errno = 0;
+    return -1;
+  }
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -67,5 +90,10 @@ int main(int argc, char **argv) {
     }
   }
   lua_close(L);
+  if (close_stdout() != 0 && code == 0) {
+    if (errno) fprintf(stderr, "error: cannot write to standard output: %s\n", strerror(errno));
+    else fprintf(stderr, "error: cannot write to standard output\n");
+    code = 1;
+  }
   return code;
 }

@@ -1,6 +1,6 @@
 -- eidos.bundle.output: checksums, signature and in-toto statement of a
 -- bundle's files, and writing them out safely: a directory is assembled in
--- a temporary sibling and renamed into place; an archive (.tar.gz, .tgz,
+-- a temporary sibling and put in place in one step (M.replace_dir); an archive (.tar.gz, .tgz,
 -- .zip) is written atomically by eidos.core.archive with a single top
 -- directory named after the archive. An existing non-empty output is
 -- refused unless force is set. Every path goes through fs.join, so nothing
@@ -49,7 +49,7 @@ function M.finish(bundle, opts)
   opts = opts or {}
   local files = {}
   for _, f in ipairs(bundle.files) do
-    local p = errors.check(fs.join("x", f.path), nil, nil, "bundle file " .. f.path)
+    local p = errors.within("bundle file " .. f.path, fs.join("x", f.path))
     if f.path == M.CHECKSUMS or f.path == M.SIGNATURE or f.path == M.ATTESTATION or not p then
       errors.raise("internal", "reserved or unsafe bundle path " .. f.path)
     end
@@ -104,7 +104,7 @@ local function mode_of(f) return f.mode or "0644" end
 -- io.open for 0644 files otherwise, fs.write_atomic for the rest.
 local function write_file(p, data, mode)
   if fs.write then
-    errors.check(fs.write(p, data, mode), nil, nil, "writing " .. p)
+    errors.within("writing " .. p, fs.write(p, data, mode))
   elseif mode == "0644" then
     local f, msg = io.open(p, "wb")
     if not f then errors.raise("failure", "writing " .. p .. ": " .. tostring(msg)) end
@@ -112,13 +112,12 @@ local function write_file(p, data, mode)
     local cok, cmsg = f:close()
     if not ok or not cok then errors.raise("failure", "writing " .. p .. ": " .. tostring(wmsg or cmsg)) end
   else
-    errors.check(fs.write_atomic(p, data, mode), nil, nil, "writing " .. p)
+    errors.within("writing " .. p, fs.write_atomic(p, data, mode))
   end
 end
 
-local function write_dir(files, out, force)
-  out = out:gsub("/+$", "")
-  if out == "" then out = "/" end
+-- refuse to replace what is at out unless it is a bundle and force is set
+local function check_replace(out, force)
   local kind = fs.exists(out)
   if kind and kind ~= "dir" then
     invalid("output %q exists and is not a directory (give a new directory, or a .tar.gz/.zip file name)", out)
@@ -134,19 +133,38 @@ local function write_dir(files, out, force)
         "--force only replaces a bundle (remove the directory yourself, or choose another)", out)
     end
   end
+end
+
+-- replace_dir(out, fill): the one way a directory output is put in place.
+-- fill(root) writes the new content into a directory beside out, which
+-- then takes out's place in one step: out holds either the whole previous
+-- content or the whole new one at every instant (an atomic exchange; on a
+-- file system without one the previous content is kept beside out, and put
+-- back by the next run if this one is killed in between). Temporaries of
+-- earlier killed runs are cleaned up first. See fs.replace_dir.
+function M.replace_dir(out, fill)
   local parent = dirname(out)
-  local base = out:match("([^/]+)$")
-  if not base or base == "." or base == ".." then invalid("output %q is not a usable directory name", out) end
   local pk = fs.exists(parent)
   if pk and pk ~= "dir" then invalid("output %q: %s is not a directory", out, parent) end
-  if not pk then errors.check(fs.mkdir_p(parent), nil, nil, "creating " .. parent) end
-  local hold = errors.check(fs.mkdtemp(parent .. "/." .. base .. ".eidos-"), nil, nil, "output " .. out)
-  local ok, err = pcall(function()
-    local root = hold .. "/" .. base
-    errors.check(fs.mkdir_p(root, "0755"))
+  if not pk then errors.within("creating " .. parent, fs.mkdir_p(parent)) end
+  errors.within("output " .. out, fs.replace_dir(out, fill))
+end
+
+local function write_dir(files, out, force)
+  out = out:gsub("/+$", "")
+  if out == "" then out = "/" end
+  local base = out:match("([^/]+)$")
+  if not base or base == "." or base == ".." then
+    check_replace(out, force) -- "." or "..": say what is there first
+    invalid("output %q is not a usable directory name", out)
+  end
+  M.replace_dir(out, function(root)
+    -- checked once temporaries of killed runs are cleaned up (and a bundle
+    -- they had set aside is back)
+    check_replace(out, force)
     local made = {}
     for _, f in ipairs(files) do
-      local p = errors.check(fs.join(root, f.path), nil, nil, "bundle file " .. f.path)
+      local p = errors.within("bundle file " .. f.path, fs.join(root, f.path))
       local d = dirname(p)
       if not made[d] then
         errors.check(fs.mkdir_p(d, "0755"))
@@ -154,20 +172,7 @@ local function write_dir(files, out, force)
       end
       write_file(p, f.data, mode_of(f))
     end
-    if kind == "dir" then
-      local old = hold .. "/old"
-      errors.check(fs.rename(out, old), nil, nil, "replacing " .. out)
-      local rok, rmsg, rcode = fs.rename(root, out)
-      if not rok then
-        fs.rename(old, out)
-        errors.check(nil, rmsg, rcode, "replacing " .. out)
-      end
-    else
-      errors.check(fs.rename(root, out), nil, nil, "creating " .. out)
-    end
   end)
-  fs.remove_tree(hold)
-  if not ok then error(err, 0) end
 end
 
 local function write_archive(files, out, fmt, top, force)
@@ -177,14 +182,14 @@ local function write_archive(files, out, fmt, top, force)
   local parent = dirname(out)
   local pk = fs.exists(parent)
   if pk and pk ~= "dir" then invalid("output %q: %s is not a directory", out, parent) end
-  if not pk then errors.check(fs.mkdir_p(parent), nil, nil, "creating " .. parent) end
+  if not pk then errors.within("creating " .. parent, fs.mkdir_p(parent)) end
   local entries = {}
   for _, f in ipairs(files) do
-    errors.check(fs.join(top, f.path), nil, nil, "bundle file " .. f.path)
+    errors.within("bundle file " .. f.path, fs.join(top, f.path))
     entries[#entries + 1] = { path = top .. "/" .. f.path, data = f.data, mode = mode_of(f) }
   end
   local archive = require("eidos.core.archive")
-  errors.check(archive.write(out, fmt, entries, { mtime = 0 }), nil, nil, "writing " .. out)
+  errors.within("writing " .. out, archive.write(out, fmt, entries, { mtime = 0 }))
 end
 
 -- write(files, out, {force=}) -> "dir" | "tar.gz" | "zip"

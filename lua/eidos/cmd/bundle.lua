@@ -160,7 +160,7 @@ return {
       if fs.exists(o["sign-key"]) ~= "file" then
         errors.raise("invalid", string.format("--sign-key %q: no such file (accepted: a PEM private key file)", o["sign-key"]))
       end
-      key = errors.check(fs.read(o["sign-key"], 1024 * 1024), nil, nil, "--sign-key")
+      key = errors.within("--sign-key", fs.read(o["sign-key"], 1024 * 1024))
       -- the signer also takes a path: never let file content be read as one
       if not key:find("-----BEGIN", 1, true) then
         errors.raise("invalid", string.format("--sign-key %q is not a PEM private key (no -----BEGIN line;" ..
@@ -183,11 +183,10 @@ return {
     end
     for _, n in ipairs(b.notes) do log.warn(n) end
     local ncomp = #b.model.Components
-    io.stdout:write(string.format("Wrote %s bundle %s (%d components, %d files%s)\n", o.deployer, o.output,
-      ncomp, #files, key and ", signed" or ""))
-    if kind == "dir" then
-      io.stdout:write("Next: read " .. o.output:gsub("/+$", "") .. "/README.md\n")
-    end
+    local said = string.format("Wrote %s bundle %s (%d components, %d files%s)\n", o.deployer, o.output,
+      ncomp, #files, key and ", signed" or "")
+    if kind == "dir" then said = said .. "Next: read " .. o.output:gsub("/+$", "") .. "/README.md\n" end
+    docio.write(nil, said)
     return 0
   end,
 }

@@ -107,7 +107,7 @@ return {
     if not shells[sh] then
       errors.raise("invalid", string.format("unknown shell %q (accepted: bash, zsh, fish)", sh))
     end
-    io.stdout:write(shells[sh](catalog()))
+    require("eidos.docio").write(nil, shells[sh](catalog()))
     return 0
   end,
 }

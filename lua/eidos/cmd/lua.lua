@@ -49,7 +49,7 @@ return {
       if o.format == "table" then
         local out = {}
         for _, f in ipairs(files) do out[#out + 1] = string.format("%-60s %s", f.path, f.origin) end
-        io.stdout:write(table.concat(out, "\n"), "\n")
+        docio.write(nil, table.concat(out, "\n") .. "\n")
       else
         local doc = require("eidos.doc")
         local list = doc.list({})

@@ -38,7 +38,7 @@ return {
       if fs.exists(o.key) ~= "file" then
         errors.raise("invalid", string.format("--key %q: no such file (accepted: a PEM public key file)", o.key))
       end
-      key = errors.check(fs.read(o.key, 1024 * 1024), nil, nil, "--key")
+      key = errors.within("--key", fs.read(o.key, 1024 * 1024))
       -- the verifier also takes a path: never let file content be read as one
       if not key:find("-----BEGIN", 1, true) then
         errors.raise("invalid", string.format("--key %q is not a PEM public key (no -----BEGIN line;" ..
@@ -56,14 +56,14 @@ return {
       if r.signature == "unchecked" then
         out[#out + 1] = "note: the bundle is signed; pass --key PUB.pem to check the signature"
       end
-      io.stdout:write(table.concat(out, "\n"), "\n")
+      require("eidos.docio").write(nil, table.concat(out, "\n") .. "\n")
     else
       local doc = require("eidos.doc")
       local probs = doc.list({})
       for _, p in ipairs(r.problems) do probs[#probs + 1] = doc.ordered({ kind = p.kind, path = p.path, msg = p.msg }, PORDER) end
       local d = doc.ordered({ bundle = dir, ok = r.ok, files = r.files, signature = r.signature,
                               attestation = r.attestation, problems = probs }, ORDER)
-      io.stdout:write(doc.encode(d, o.format))
+      require("eidos.docio").write(nil, doc.encode(d, o.format))
     end
     if not r.ok then
       errors.raise("checkfailed", string.format("bundle %s failed verification (%d problem(s))", dir, #r.problems))
