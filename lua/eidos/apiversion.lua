@@ -39,8 +39,8 @@ end
 -- check the apiVersion), else a message naming v and what is accepted
 function M.problem(v)
   if v == nil or v == require("eidos.doc").null or M.accepts(v) then return nil end
-  return string.format("apiVersion %q is not supported (accepted: %s, e.g. %s/%s)",
-    type(v) == "table" and "(a map or list)" or tostring(v), M.accepted(), M.GROUP, M.VERSION)
+  return string.format("apiVersion %s is not supported (accepted: %s, e.g. %s/%s)",
+    require("eidos.errors").show(v), M.accepted(), M.GROUP, M.VERSION)
 end
 
 -- check(v, where) -> v; raises "invalid" with problem(v), prefixed by where

@@ -37,9 +37,15 @@ function M.is(e)
 end
 
 -- check(v, msg, codename): pass v through, or raise from a binding failure;
--- `prefix` (optional) is put in front of the message.
+-- `prefix` (optional) is put in front of the message. A failure without a
+-- message is a bug (typically a call that was not last in an argument
+-- list, which keeps only its first result): it is raised as such, never
+-- shown as "nil". With a prefix, use within, which takes the call last.
 function M.check(v, msg, code, prefix)
   if v == nil then
+    if msg == nil then
+      error("errors.check: a failure without its message" .. (prefix and (" (" .. prefix .. ")") or ""), 2)
+    end
     M.raise(M.exit[code] and code or "failure", prefix and (prefix .. ": " .. tostring(msg)) or tostring(msg))
   end
   return v
@@ -96,6 +102,30 @@ end
 function Problems:raise(code)
   local msg, detail = self:message()
   if msg then M.raise(code, msg, detail) end
+end
+
+-- within(prefix, v, msg, codename): check with the binding's results last,
+-- so that none is lost: errors.within("writing " .. p, fs.write_atomic(p, t))
+function M.within(prefix, v, msg, code)
+  return M.check(v, msg, code, prefix)
+end
+
+-- show(v) -> v as a message shows it: a string quoted (%q), a number or
+-- boolean as written, null as null, a table by its kind ("a list", "a
+-- map"). Never a table address, and never an error for a value that has
+-- no literal form: every value that comes from a document or request and
+-- goes into a message goes through show.
+function M.show(v)
+  local t = type(v)
+  if t == "string" then return string.format("%q", v) end
+  if t == "number" or t == "boolean" then return tostring(v) end
+  if t == "nil" then return "nothing" end
+  if t == "table" then
+    local mt = getmetatable(v)
+    return ((mt and mt.__name == "eidos.list") or rawlen(v) > 0) and "a list" or "a map"
+  end
+  if v == require("eidos.core.emit").null then return "null" end
+  return "a " .. t
 end
 
 -- exit code for any error value

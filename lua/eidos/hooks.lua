@@ -120,14 +120,14 @@ function check.select(v, input)
   for i, c in ipairs(v) do
     local name = type(c) == "table" and c.name or c
     if not allowed[name] then
-      return string.format("candidate %d (%s) is not one of the matched overlays", i, tostring(name))
+      return string.format("candidate %d (%s) is not one of the matched overlays", i, errors.show(name))
     end
   end
 end
 
 function check.recipe(v)
   if type(v) ~= "table" then return "recipe must be a table, got " .. type(v) end
-  if v.kind ~= "RecipeResult" then return string.format("recipe kind must stay RecipeResult, got %s", tostring(v.kind)) end
+  if v.kind ~= "RecipeResult" then return string.format("recipe kind must stay RecipeResult, got %s", errors.show(v.kind)) end
   if type(v.componentRefs) ~= "table" then return "recipe componentRefs must be a list" end
   local seen = {}
   for i, c in ipairs(v.componentRefs) do
@@ -138,7 +138,7 @@ function check.recipe(v)
     seen[c.name] = true
   end
   for i, n in ipairs(v.deploymentOrder or {}) do
-    if not seen[n] then return string.format("deploymentOrder[%d] names unknown component %q", i, tostring(n)) end
+    if not seen[n] then return string.format("deploymentOrder[%d] names unknown component %s", i, errors.show(n)) end
   end
   for i, c in ipairs(v.constraints or {}) do
     if type(c) ~= "table" or type(c.name) ~= "string" or type(c.value) ~= "string" then

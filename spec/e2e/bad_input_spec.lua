@@ -5,7 +5,8 @@
 --          replaced by a valid snapshot, a valid recipe, a valid signed
 --          bundle (all made in setup), the test HTTP server and the tree
 --   files  what to create first: path -> text ({...} placeholders too),
---          path ending in "/" -> a directory, {size = N} -> a sparse file
+--          path ending in "/" -> a directory, {size = N} -> a sparse file,
+--          {link = TARGET} -> a symlink, {fifo = true} -> a FIFO
 --   env, stdin   extra environment; text on stdin
 --   code   the expected exit status (docs/cli.md: 2 invalid input, 3 not
 --          found, 8 internal, 9 check failed)
@@ -18,7 +19,8 @@
 --   needs  "http" (the test HTTP server) or "k8s" (the test API server)
 -- After every row: the working directory holds exactly what the row
 -- created, unchanged (no output, no temporary file), stdout is empty
--- unless the command reports a failed check (exit 9), and with cm set the
+-- unless the command reports a failed check (exit 9), no message shows a
+-- table address or a Lua type where a value belongs, and with cm set the
 -- test API server saw no write.
 local support = require("support")
 local fake = require("k8s_fake")
@@ -50,6 +52,19 @@ local function bomb(head, key)
   end
   l[#l + 1] = key .. ": *a9"
   return table.concat(l, "\n") .. "\n"
+end
+
+-- one scalar of `size` bytes repeated `times` times by aliases: a small
+-- text that expands to size x times bytes
+local function repeated(head, size, times)
+  local l = { head .. "pad: &p " .. ("x"):rep(size), "more:" }
+  for _ = 1, times do l[#l + 1] = "- *p" end
+  return table.concat(l, "\n") .. "\n"
+end
+
+-- a map nested `depth` levels below key
+local function nested(key, depth)
+  return key .. ": " .. ("{a: "):rep(depth - 1) .. "1" .. ("}"):rep(depth - 1) .. "\n"
 end
 
 local function overlay(name, spec)
@@ -99,10 +114,33 @@ local ROWS = {
   { name = "truncated YAML recipe", args = { "bundle", "-r", "cut.yaml", "-o", "out" }, files = { ["cut.yaml"] = recipe_with('- name: cert-manager\n  version: "v1.1') }, code = 2, bad = "cut.yaml", msg = "YAML parse error at line 5" },
   { name = "truncated JSON snapshot", args = { "validate", "-s", "cut.json", "-c", "OS.release.ID ubuntu" }, files = { ["cut.json"] = '{"kind": "Snapshot", "measurements": [' }, code = 2, bad = "cut.json", msg = "parse error" },
   { name = "duplicate key", args = { "recipe", "--criteria", "dup.yaml" }, files = { ["dup.yaml"] = "kind: RecipeCriteria\nspec: {service: eks}\nspec: {service: gke}\n" }, code = 2, bad = "'spec'", msg = "duplicate YAML key" },
-  { name = "YAML bomb as recipe", args = { "bundle", "-r", "bomb.yaml", "-o", "out" }, files = { ["bomb.yaml"] = bomb(RECIPE_HEAD, "componentRefs") }, code = 2, bad = "bomb.yaml", msg = "more than 1000000 nodes" },
-  { name = "YAML bomb as snapshot", args = { "validate", "-s", "bomb.yaml", "-c", "OS.release.ID ubuntu", "-o", "v.yaml" }, files = { ["bomb.yaml"] = bomb(SNAP_HEAD, "measurements") }, code = 2, bad = "bomb.yaml", msg = "alias bomb" },
-  { name = "YAML bomb as criteria", args = { "recipe", "--criteria", "bomb.yaml", "-o", "r.yaml" }, files = { ["bomb.yaml"] = bomb("kind: RecipeCriteria\n", "pad") }, code = 2, bad = "bomb.yaml", msg = "alias bomb" },
-  { name = "nesting 1000 deep", args = { "validate", "-s", "deep.yaml", "-c", "OS.release.ID ubuntu" }, files = { ["deep.yaml"] = SNAP_HEAD .. "x: " .. ("["):rep(1000) .. ("]"):rep(1000) .. "\n" }, code = 2, bad = "deep.yaml", msg = "nested deeper than 256" },
+  { name = "YAML bomb as recipe", args = { "bundle", "-r", "bomb.yaml", "-o", "out" }, files = { ["bomb.yaml"] = bomb(RECIPE_HEAD, "componentRefs") }, code = 2, bad = "bomb.yaml", msg = "expands to more than 67108864 bytes" },
+  { name = "YAML bomb as snapshot", args = { "validate", "-s", "bomb.yaml", "-c", "OS.release.ID ubuntu", "-o", "v.yaml" }, files = { ["bomb.yaml"] = bomb(SNAP_HEAD, "measurements") }, code = 2, bad = "bomb.yaml", msg = "counting aliases as what they repeat" },
+  { name = "YAML bomb as criteria", args = { "recipe", "--criteria", "bomb.yaml", "-o", "r.yaml" }, files = { ["bomb.yaml"] = bomb("kind: RecipeCriteria\n", "pad") }, code = 2, bad = "bomb.yaml", msg = "--max-expanded-size" },
+  { name = "nesting 1000 deep", args = { "validate", "-s", "deep.yaml", "-c", "OS.release.ID ubuntu" }, files = { ["deep.yaml"] = SNAP_HEAD .. "x: " .. ("["):rep(1000) .. ("]"):rep(1000) .. "\n" }, code = 2, bad = "deep.yaml", msg = "nested deeper than 64 levels" },
+
+  -- expansion measured in bytes (aliases of a big scalar: few nodes, many bytes)
+  { name = "a 1 MiB scalar aliased a thousand times as recipe", args = { "bundle", "-r", "alias.yaml", "-o", "out" },
+    files = { ["alias.yaml"] = repeated(RECIPE_HEAD, MiB, 1000) }, code = 2, bad = "alias.yaml", msg = "expands to more than 67108864 bytes" },
+  { name = "aliases past the limit on stdin", args = { "validate", "-s", "-", "-c", "OS.release.ID ubuntu" },
+    stdin = repeated(SNAP_HEAD, 64 * 1024, 1100), code = 2, bad = "stdin", msg = "expands to more than 67108864 bytes" },
+  { name = "aliases past --max-expanded-size", args = { "recipe", "--criteria", "c.yaml", "--max-expanded-size", "64K" },
+    files = { ["c.yaml"] = repeated("kind: RecipeCriteria\n", 1000, 80) }, code = 2, bad = "c.yaml", msg = "more than 65536 bytes" },
+  { name = "aliases past EIDOS_MAX_EXPANDED_SIZE", args = { "bundle", "-r", "{recipe}", "-o", "out", "-f", "v.yaml" },
+    env = { EIDOS_MAX_EXPANDED_SIZE = "10K" }, files = { ["v.yaml"] = repeated("", 1000, 20) }, code = 2, bad = "v.yaml", msg = "more than 10240 bytes" },
+  { name = "--max-expanded-size not a size", args = { "recipe", "--service", "eks", "--max-expanded-size", "lots" }, code = 2, bad = '"lots"', msg = "--max-expanded-size" },
+  { name = "a URL document expanding past the limit", args = { "bundle", "-r", "{url}/alias-bomb", "-o", "out" }, code = 2, bad = "/alias-bomb", msg = "expands to more than", needs = "http" },
+
+  -- one nesting limit, checked where input is read (never an internal error later)
+  { name = "recipe values nested 100 deep", args = { "bundle", "-r", "r.yaml", "-o", "out" },
+    files = { ["r.yaml"] = recipe_with("- name: cert-manager\n  type: Helm\n  source: https://x.io\n  version: v1\n  namespace: a\n  chart: c\n  overrides:\n" .. "    " .. nested("deep", 100)) },
+    code = 2, bad = "r.yaml", msg = "nested deeper than 64 levels" },
+  { name = "a --values file nested 65 deep", args = { "bundle", "-r", "{recipe}", "-o", "out", "-f", "v.yaml" },
+    files = { ["v.yaml"] = nested("cert-manager", 65) }, code = 2, bad = "v.yaml", msg = "nested deeper than 64 levels" },
+  { name = "a --set path of 400 keys", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set", "cert-manager:" .. ("a."):rep(399) .. "a=1" },
+    code = 2, bad = "a.a.a.a", msg = "400 keys and the value nests 0 levels, more than the limit of 64" },
+  { name = "a --set-json value past the nesting limit", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set-json", "cert-manager:" .. ("a."):rep(59) .. "a=" .. ("["):rep(10) .. ("]"):rep(10) },
+    code = 2, bad = "cert-manager:a.a", msg = "more than the limit of 64 levels" },
   { name = "oversized snapshot file (65 MiB)", args = { "validate", "-s", "huge.yaml", "-c", "OS.release.ID ubuntu" }, files = { ["huge.yaml"] = { size = 65 * MiB } }, code = 2, bad = "huge.yaml", msg = "more than the limit of 67108864" },
   { name = "oversized recipe file (65 MiB)", args = { "bundle", "-r", "huge.yaml", "-o", "out" }, files = { ["huge.yaml"] = { size = 65 * MiB } }, code = 2, bad = "huge.yaml", msg = "more than the limit" },
   { name = "oversized stdin (over 64 MiB) is refused like a file",
@@ -110,8 +148,14 @@ local ROWS = {
     stdin = SNAP_HEAD .. "# " .. ("x"):rep(64 * MiB) .. "\n", code = 2, bad = "stdin", msg = "more than the limit of 67108864" },
 
   -- directories, missing files, wrong kinds and apiVersions
-  { name = "a directory as --recipe", args = { "bundle", "-r", "adir", "-o", "out" }, files = { ["adir/"] = true }, code = 2, bad = '"adir"', msg = "is a dir, not a file" },
-  { name = "a directory as --snapshot", args = { "recipe", "--snapshot", "adir" }, files = { ["adir/"] = true }, code = 2, bad = '"adir"', msg = "not a file" },
+  { name = "a directory as --recipe", args = { "bundle", "-r", "adir", "-o", "out" }, files = { ["adir/"] = true }, code = 2, bad = '"adir"', msg = "is a directory, not a regular file" },
+  { name = "a directory as --snapshot", args = { "recipe", "--snapshot", "adir" }, files = { ["adir/"] = true }, code = 2, bad = '"adir"', msg = "not a regular file" },
+  { name = "a FIFO as --snapshot", args = { "validate", "-s", "pipe", "-c", "OS.release.ID ubuntu" }, files = { pipe = { fifo = true } }, code = 2, bad = '"pipe"', msg = "is a FIFO, not a regular file" },
+  { name = "a character device as --recipe", args = { "bundle", "-r", "/dev/null", "-o", "out" }, code = 2, bad = '"/dev/null"', msg = "is a character device" },
+  { name = "a dangling symlink as --recipe", args = { "bundle", "-r", "link.yaml", "-o", "out" }, files = { ["link.yaml"] = { link = "gone.yaml" } }, code = 3, bad = '"gone.yaml"', msg = "cannot be followed (No such file or directory)" },
+  { name = "a symlink loop as --criteria", args = { "recipe", "--criteria", "a.yaml" }, files = { ["a.yaml"] = { link = "b.yaml" }, ["b.yaml"] = { link = "a.yaml" } }, code = 1, bad = '"a.yaml"', msg = "Too many levels of symbolic links" },
+  { name = "a file below a file", args = { "validate", "-s", "f.txt/s.yaml", "-c", "OS.release.ID ubuntu" }, files = { ["f.txt"] = "x\n" }, code = 3, bad = "f.txt/s.yaml", msg = "not found" },
+  { name = "a dangling symlink as a --values file", args = { "bundle", "-r", "{recipe}", "-o", "out", "-f", "v.yaml" }, files = { ["v.yaml"] = { link = "nowhere.yaml" } }, code = 3, bad = '"nowhere.yaml"', msg = "No such file or directory" },
   { name = "a missing snapshot", args = { "validate", "-s", "nope.yaml", "-c", "OS.release.ID ubuntu" }, code = 3, bad = '"nope.yaml"', msg = "not found" },
   { name = "a Snapshot given as --recipe to bundle", args = { "bundle", "-r", "{snap}", "-o", "out" }, code = 2, bad = '"Snapshot"', msg = "expected a RecipeResult" },
   { name = "a Snapshot given as --recipe to validate", args = { "validate", "-s", "{snap}", "-r", "{snap}" }, code = 2, bad = '"Snapshot"', msg = "expected a RecipeResult" },
@@ -119,6 +163,11 @@ local ROWS = {
   { name = "a RecipeResult given as recipe --snapshot", args = { "recipe", "--snapshot", "{recipe}", "-o", "r.yaml" }, code = 2, bad = '"RecipeResult"', msg = 'expected "Snapshot"' },
   { name = "a Snapshot given as --criteria", args = { "recipe", "--criteria", "{snap}" }, code = 2, bad = '"Snapshot"', msg = "accepted: RecipeCriteria" },
   { name = "an unsupported snapshot apiVersion", args = { "validate", "-s", "s.yaml", "-c", "OS.release.ID ubuntu" }, files = { ["s.yaml"] = "kind: Snapshot\napiVersion: v9/bogus\nmeasurements: []\n" }, code = 2, bad = '"v9/bogus"', msg = "eidos.nvidia.com/v1alpha1" },
+  { name = "a kind that is a list", args = { "recipe", "--criteria", "c.yaml" }, files = { ["c.yaml"] = "kind: [RecipeCriteria]\nspec: {service: eks}\n" }, code = 2, bad = "kind a list", msg = "is not a criteria document" },
+  { name = "a snapshot kind that is a map", args = { "validate", "-s", "s.yaml", "-c", "OS.release.ID ubuntu" }, files = { ["s.yaml"] = "kind: {a: 1}\nmeasurements: []\n" }, code = 2, bad = "kind is a map", msg = 'expected "Snapshot"' },
+  { name = "a recipe kind that is null", args = { "bundle", "-r", "r.yaml", "-o", "out" }, files = { ["r.yaml"] = "kind: null\ncomponentRefs: []\n" }, code = 2, bad = "kind null", msg = "bundle needs a RecipeResult" },
+  { name = "a component name that is a map", args = { "bundle", "-r", "r.yaml", "-o", "out" }, files = { ["r.yaml"] = recipe_with("- {name: {x: 1}, type: Helm}\n") }, code = 2, bad = "component name a map", msg = "is not usable" },
+  { name = "a valuesFile that is a list", args = { "bundle", "-r", "r.yaml", "-o", "out" }, files = { ["r.yaml"] = recipe_with("- {name: cert-manager, type: Helm, source: https://x.io, version: v1, namespace: a, chart: c, valuesFile: [a]}\n") }, code = 2, bad = "got a list", msg = "valuesFile must be a path" },
   { name = "a list as the recipe document", args = { "bundle", "-r", "list.yaml", "-o", "out" }, files = { ["list.yaml"] = "- a\n- b\n" }, code = 2, bad = "list.yaml", msg = "not a RecipeResult document" },
 
   -- wrong types
@@ -133,6 +182,22 @@ local ROWS = {
     files = { ["lib/registry.yaml"] = EMPTY_REG, ["lib/overlays/x.yaml"] = overlay("x", "  criteria: {service: eks, intent: training}\n  componentRefs: {gpu-operator: {version: v1}}\n") },
     code = 2, bad = "spec.componentRefs", msg = "must be a list" },
   { name = "a component of an unsupported type", args = { "bundle", "-r", "r.yaml", "-o", "out" }, files = { ["r.yaml"] = recipe_with("- {name: cert-manager, type: Kustomize}\n") }, code = 2, bad = '"Kustomize"', msg = "accepted: Helm" },
+
+  -- --data: broken files are errors, symlinks stay inside, only regular files
+  { name = "a malformed overlay in --data", args = { "recipe", "--data", "lib", "--service", "eks" },
+    files = { ["lib/overlays/broken.yaml"] = "kind: RecipeMetadata\nmetadata: [\n" }, code = 2, bad = "lib/overlays/broken.yaml", msg = "YAML parse error" },
+  { name = "an overlay in --data that is a list", args = { "query", "--data", "lib", "--data-mode", "replace", "--service", "eks", "--selector", "criteria" },
+    files = { ["lib/registry.yaml"] = "kind: ComponentRegistry\ncomponents: []\n", ["lib/overlays/base.yaml"] = overlay("base", "  componentRefs: []\n"), ["lib/overlays/l.yaml"] = "- a\n" },
+    code = 2, bad = "lib/overlays/l.yaml", msg = "not a RecipeMetadata document" },
+  { name = "--data overlay symlinked to a file outside", args = { "recipe", "--data", "lib", "--service", "eks" },
+    files = { ["outside.yaml"] = overlay("o", "  criteria: {service: eks}\n"), ["lib/overlays/o.yaml"] = { link = "../../outside.yaml" } },
+    code = 2, bad = '"overlays/o.yaml"', msg = "outside the directory" },
+  { name = "--data directory symlinked outside", args = { "recipe", "--data", "lib", "--service", "eks" },
+    files = { ["lib/components"] = { link = "/etc" } }, code = 2, bad = '"/etc"', msg = "outside the directory", absent = PASSWD },
+  { name = "--data overlay that is a dangling symlink", args = { "recipe", "--data", "lib", "--service", "eks" },
+    files = { ["lib/overlays/x.yaml"] = { link = "nothing.yaml" } }, code = 2, bad = '"overlays/x.yaml"', msg = "cannot be followed" },
+  { name = "--data file that is a FIFO", args = { "recipe", "--data", "lib", "--service", "eks" },
+    files = { ["lib/overlays/p.yaml"] = { fifo = true } }, code = 2, bad = '"overlays/p.yaml"', msg = "is a FIFO, not a regular file" },
 
   -- path traversal in file names from data
   { name = "--data overlay valuesFile ../../etc/passwd", args = { "query", "--data", "lib", "--service", "eks", "--selector", "components.gpu-operator.values" },
@@ -163,6 +228,10 @@ local ROWS = {
     files = { ["r.yaml"] = recipe_with("- {name: ok, type: Helm, source: https://x.io, version: v1, namespace: ../../etc, chart: c}\n") },
     code = 2, bad = '"../../etc"', msg = "not a DNS label" },
   { name = "argocd --path with ..", args = { "bundle", "-r", "{recipe}", "-o", "out", "-d", "argocd", "--path", "../../etc" }, code = 2, bad = '"../../etc"', msg = "must not contain '..'" },
+
+  -- output that cannot be written is an error with the OS's reason
+  { name = "-o /dev/full", args = { "recipe", "--service", "eks", "-o", "/dev/full" }, code = 1, bad = "/dev/full", msg = "No space left on device" },
+  { name = "snapshot -o /dev/full", args = { "snapshot", "--only", "OS", "--sysroot", "{root}/spec/fixtures/sysroot/basic", "-o", "/dev/full" }, code = 1, bad = "/dev/full", msg = "No space left on device" },
 
   -- -o: traversal, directories, existing output
   { name = "-o cm:// name with ../", args = { "recipe", "--service", "eks", "-o", "cm://eidos/../snap" }, code = 2, bad = '"../snap"', msg = "DNS-1123", cm = "none" },
@@ -206,10 +275,16 @@ local ROWS = {
   { name = "--set through a non-map", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set", "gpu-operator:driver.version.x=1" }, code = 2, bad = "driver.version", msg = "is a string, not a map" },
   { name = "--set without a component", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set", "driver.version=1" }, code = 2, bad = '"driver.version=1"', msg = "COMPONENT:PATH=VALUE" },
   { name = "--set with an empty key", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set", "gpu-operator:driver..version=1" }, code = 2, bad = "driver..version", msg = "empty key" },
+  { name = "--set-json NaN", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set-json", "gpu-operator:x=NaN" }, code = 2, bad = '"gpu-operator:x=NaN"', msg = "NaN and Infinity are not JSON" },
+  { name = "--set-json -Infinity", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set-json", "gpu-operator:x=[1,-Infinity]" }, code = 2, bad = "-Infinity", msg = "not valid JSON" },
+  { name = "--set-json a number too big to be finite", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set-json", "gpu-operator:x={\"y\":1e999}" }, code = 2, bad = "x.y", msg = "not finite" },
+  { name = "--set-json a bare word", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set-json", "gpu-operator:x=yes" }, code = 2, bad = '"gpu-operator:x=yes"', msg = "not valid JSON" },
+  { name = "--set with an escaped '=' and no value", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set", "gpu-operator:a\\=1" }, code = 2, bad = [["gpu-operator:a\\=1"]], msg = "missing '='" },
+  { name = "--set with an unknown escape", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set", "gpu-operator:a\\q=1" }, code = 2, bad = [["\\q"]], msg = "is not an escape" },
   { name = "--set-json with invalid JSON", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set-json", "gpu-operator:a={x" }, code = 2, bad = '"gpu-operator:a={x"', msg = "not valid JSON" },
   { name = "--set enabled to a non-boolean", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set", "gpu-operator:enabled=maybe" }, code = 2, bad = "maybe", msg = "must be true or false" },
   { name = "--set on a disabled component", args = { "bundle", "-r", "{recipe}", "-o", "out", "--set", "gpu-operator:enabled=false", "--set", "gpu-operator:x=1" }, code = 2, bad = '"gpu-operator:x=1"', msg = "is disabled" },
-  { name = "--values file missing", args = { "bundle", "-r", "{recipe}", "-o", "out", "-f", "vals.yaml" }, code = 2, bad = '"vals.yaml"', msg = "no such file" },
+  { name = "--values file missing", args = { "bundle", "-r", "{recipe}", "-o", "out", "-f", "vals.yaml" }, code = 3, bad = '"vals.yaml"', msg = "not found" },
   { name = "--values not a map of components", args = { "bundle", "-r", "{recipe}", "-o", "out", "-f", "vals.yaml" }, files = { ["vals.yaml"] = "- 1\n- 2\n" }, code = 2, bad = '"vals.yaml"', msg = "map" },
   { name = "toleration with an unknown effect", args = { "bundle", "-r", "{recipe}", "-o", "out", "--system-node-toleration", "a=b:Sometimes" }, code = 2, bad = '"Sometimes"', msg = "NoSchedule, PreferNoSchedule, NoExecute" },
   { name = "node selector without =", args = { "bundle", "-r", "{recipe}", "-o", "out", "--accelerated-node-selector", "novalue" }, code = 2, bad = '"novalue"', msg = "KEY=VALUE" },
@@ -243,12 +318,19 @@ local ROWS = {
   { name = "verify malformed checksums", args = { "verify", "b" }, files = { ["b/checksums.txt"] = "zzz not a checksum line\n" }, code = 9, bad = '"zzz not a checksum line"', msg = "is not 'SHA256  PATH'" },
   { name = "verify a file", args = { "verify", "f.txt" }, files = { ["f.txt"] = "x\n" }, code = 2, bad = '"f.txt"', msg = "not a directory" },
   { name = "verify an archive", args = { "verify", "b.tar.gz" }, files = { ["b.tar.gz"] = "\31\139\8\0" }, code = 2, bad = '"b.tar.gz"', msg = "extract it first" },
+  { name = "verify a bundle with a file symlinked outside it", args = { "verify", "b" },
+    files = { ["b/checksums.txt"] = ("0"):rep(64) .. "  recipe.yaml\n", ["b/recipe.yaml"] = { link = "../secret.yaml" }, ["secret.yaml"] = "x: 1\n" },
+    code = 9, bad = "recipe.yaml", msg = "is a symlink" },
+  { name = "verify a bundle whose checksums.txt is a symlink", args = { "verify", "b" },
+    files = { ["b/checksums.txt"] = { link = "../sums.txt" }, ["sums.txt"] = "" }, code = 9, bad = "checksums.txt", msg = "is a symlink" },
+  { name = "verify a bundle holding a symlinked directory", args = { "verify", "b" },
+    files = { ["b/checksums.txt"] = "", ["b/etc"] = { link = "/etc" } }, code = 9, bad = "etc", msg = "is a symlink" },
   { name = "verify a missing directory", args = { "verify", "gone" }, code = 2, bad = '"gone"', msg = "not found" },
 
   -- hooks
   { name = "a hooks directory that does not exist", args = { "recipe", "--service", "eks", "--hooks", "nohooks", "-o", "r.yaml" }, code = 2, bad = '"nohooks"', msg = "does not exist" },
   { name = "a recipe hook changing the kind", args = { "recipe", "--service", "eks", "--hooks", "hooks", "-o", "r.yaml" },
-    files = { ["hooks/kind.lua"] = 'return { recipe = function(r) r.kind = "Snapshot"; return r end }\n' }, code = 2, bad = "hooks/kind.lua", msg = "must stay RecipeResult, got Snapshot" },
+    files = { ["hooks/kind.lua"] = 'return { recipe = function(r) r.kind = "Snapshot"; return r end }\n' }, code = 2, bad = "hooks/kind.lua", msg = 'must stay RecipeResult, got "Snapshot"' },
   { name = "a criteria hook returning a list value", args = { "recipe", "--service", "eks", "--hooks", "hooks" },
     files = { ["hooks/crit.lua"] = "return { criteria = function(c) c.service = {1, 2}; return c end }\n" }, code = 2, bad = '"service"', msg = "must be a string or integer" },
   { name = "a select hook naming an unknown overlay", args = { "recipe", "--service", "eks", "--hooks", "hooks" },
@@ -302,6 +384,9 @@ class H(http.server.BaseHTTPRequestHandler):
                 for _ in range((17 << 20) // len(chunk) + 1): self.wfile.write(chunk)
                 return
             if p == "/html": return self.answer(200, b"<html>log in</html>", [("Content-Type", "text/html")])
+            if p == "/alias-bomb":
+                body = b"kind: RecipeResult\npad: &p " + b"x" * 65536 + b"\nmore:\n" + b"- *p\n" * 1100
+                return self.answer(200, body, [("Content-Type", "application/yaml")])
             if p == "/ok": return self.answer(200, b"kind: Snapshot\n", [("Content-Type", "application/yaml")])
             return self.answer(404, b"no such thing\n", [("Content-Type", "text/plain")])
         except (BrokenPipeError, ConnectionResetError):
@@ -355,6 +440,10 @@ local function create(dir, files, ctx)
       os.execute("mkdir -p " .. q(parent))
       if type(v) == "table" and v.size then
         assert(os.execute("truncate -s " .. v.size .. " " .. q(full)))
+      elseif type(v) == "table" and v.link then
+        assert(os.execute("ln -s " .. q(v.link) .. " " .. q(full)))
+      elseif type(v) == "table" and v.fifo then
+        assert(os.execute("mkfifo " .. q(full)))
       else
         local text = subst(v, ctx)
         support.write(full, text)
@@ -459,6 +548,9 @@ describe("bad input", function()
       assert.truthy(text:find(row.msg, 1, true), "the message lacks " .. string.format("%q", row.msg) .. say)
       if row.absent then
         assert.falsy((err .. out):find(row.absent, 1, true), "the output shows " .. row.absent .. say)
+      end
+      for _, leak in ipairs({ "0x%x%x%x%x", "table: ", "userdata: ", "eidos%.list", "no literal form" }) do
+        assert.falsy((err .. out):find(leak), "a message shows a Lua value instead of the input's" .. say)
       end
       if row.code ~= 9 then assert.are.equal("", out, "something was printed on stdout" .. say) end
       -- nothing written: exactly the row's own files, unchanged

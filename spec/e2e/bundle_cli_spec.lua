@@ -314,7 +314,7 @@ describe("eidos bundle", function()
       { { "--set", "gpu-operator:driver.version.x=1" }, "driver.version is a string, not a map" },
       { { "--set", "gpu-operator:enabled=maybe" }, "gpu-operator.enabled must be true or false" },
       { { "--set-json", "gpu-operator:a=[1," }, '--set-json "gpu-operator:a=[1,"' },
-      { { "--values", "/nonexistent/v.yaml" }, "/nonexistent/v.yaml" },
+      { { "--values", "/" }, '--values "/" is a directory, not a regular file' },
       { { "--system-node-selector", "role" }, '--system-node-selector "role"' },
       { { "--accelerated-node-selector", "a=b c" }, "--accelerated-node-selector" },
       { { "--system-node-toleration", "k=v:Never" }, 'unknown effect "Never"' },

@@ -83,7 +83,7 @@ local function bundle_files(d, opts, seq, ctx)
     ctx.bundle_library = require("eidos.bundle.library").open({
       library_opts = ctx.cfg.data and { data = ctx.cfg.data } or nil })
   end
-  local built = b.build(d, { ops = ops, scheduling = sched, origin = "the request body", deployer = deployer,
+  local built = b.build(d, { ops = ops, scheduling = sched, origin = "in the request body", deployer = deployer,
                              repo = repo_opts(opts, deployer), library = ctx.bundle_library })
   return require("eidos.bundle.output").finish(built, {}), built.notes
 end

@@ -195,7 +195,7 @@ function M.body(req, what)
   if not text:find("%S") then
     errors.raise("invalid", string.format("the request body is empty; send %s as JSON or YAML", what))
   end
-  if text:find("%z") then errors.raise("invalid", string.format("the request body is binary, not a %s", what)) end
+  if text:find("%z") then errors.raise("invalid", string.format("the request body is binary, not %s", what)) end
   return doc.decode(text, "request body")
 end
 

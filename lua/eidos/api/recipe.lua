@@ -52,8 +52,8 @@ local function raw_criteria(t, where)
   local bad = errors.problems()
   for k in pairs(t) do
     if not RECIPE_PARAMS[k] or k == "format" or k == "allow-partial" then
-      bad:add(tostring(k), string.format("unknown criteria field %q in %s (accepted: %s)", tostring(k), where,
-        table.concat(M.FIELDS, ", ")), { field = tostring(k) })
+      bad:add(tostring(k), string.format("unknown criteria field %s in %s (accepted: %s)", errors.show(k), where,
+        table.concat(M.FIELDS, ", ")), { field = errors.show(k) })
     end
   end
   if t.gpu ~= nil and t.accelerator ~= nil then
@@ -98,9 +98,9 @@ local function canonical(ctx, raw)
   for _, a in ipairs(ctx.allow_list) do
     local v = c[a.field]
     if v ~= nil and v ~= "" and v ~= "any" and not a.set[v] then
-      bad:add(a.field, string.format("%s %q is not offered by this server (allowed: %s)", a.field,
-        tostring(v), table.concat(a.values, ", ")),
-        { field = a.field, requested = tostring(v), allowed = doc.list({ table.unpack(a.values) }) })
+      bad:add(a.field, string.format("%s %s is not offered by this server (allowed: %s)", a.field,
+        errors.show(v), table.concat(a.values, ", ")),
+        { field = a.field, requested = errors.show(v), allowed = doc.list({ table.unpack(a.values) }) })
     end
   end
   bad:raise("invalid")
@@ -302,8 +302,8 @@ function M.query_post(req, ctx)
   local bad = errors.problems()
   for k in pairs(d) do
     if k ~= "criteria" and k ~= "selector" then
-      bad:add(tostring(k), string.format("unknown field %q in the query document (accepted: criteria, selector)",
-        tostring(k)), { field = tostring(k) })
+      bad:add(tostring(k), string.format("unknown field %s in the query document (accepted: criteria, selector)",
+        errors.show(k)), { field = errors.show(k) })
     end
   end
   if d.criteria == nil then bad:add("criteria", "the query document has no criteria") end

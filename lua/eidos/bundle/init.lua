@@ -128,8 +128,7 @@ local function check_recipe(r, origin)
   end
   local refs = r.componentRefs
   if refs ~= nil and (type(refs) ~= "table" or (next(refs) ~= nil and not merge.islist(refs))) then
-    add("componentRefs", "recipe %s: componentRefs is a %s, not a list of components", origin,
-      type(refs) == "table" and "map" or type(refs))
+    add("componentRefs", "recipe %s: componentRefs is %s, not a list of components", origin, errors.show(refs))
   elseif type(refs) ~= "table" or #refs == 0 then
     add("componentRefs", "recipe %s has no componentRefs; there is nothing to bundle", origin)
   end
@@ -140,9 +139,8 @@ local function check_recipe(r, origin)
     local t = type(ref) == "table" and (str(ref.type) or "Helm")
     if type(ref) ~= "table" then add(at, "recipe %s: componentRefs[%d] is not a map", origin, i - 1)
     elseif not dns_label(n) then
-      add(at, "recipe %s: component name %q is not usable (accepted: a DNS label: lower-case letters, digits" ..
-        " and '-', at most 63 characters, no path separators)", origin,
-        type(n) == "table" and "(a map or list)" or tostring(n))
+      add(at, "recipe %s: component name %s is not usable (accepted: a DNS label: lower-case letters, digits" ..
+        " and '-', at most 63 characters, no path separators)", origin, errors.show(n))
     elseif seen[n] then add(at, "recipe %s: component %q is listed twice", origin, n)
     elseif t ~= "Helm" and t ~= "helm" then
       add(at, "recipe %s: component %s has type %q (accepted: Helm)", origin, n, t)

@@ -12,6 +12,36 @@ local M = {}
 
 local function invalid(fmt, ...) errors.raise("invalid", string.format(fmt, ...)) end
 
+-- scan(dir, problem) -> set of the entries below dir (relative paths; true
+-- for a regular file, false for one reported as a problem), sorted list of
+-- the regular files. A bundle holds regular files and
+-- directories only: a symlink anywhere (it could lead outside the bundle,
+-- or make a listed digest describe another file), a FIFO or a device is a
+-- problem and is never read.
+local function scan(dir, problem)
+  local set, list = {}, {}
+  local max = require("eidos.doc").MAX_DEPTH
+  local function walk(rel, depth)
+    if depth > max then return problem("unsafe", rel, string.format("directories nest more than %d deep", max)) end
+    for _, name in ipairs(errors.check(fs.list(rel == "" and dir or (dir .. "/" .. rel)))) do
+      local r = rel == "" and name or (rel .. "/" .. name)
+      local st = errors.check(fs.stat(dir .. "/" .. r))
+      if st.type == "directory" then walk(r, depth + 1)
+      elseif st.type == "file" then set[r] = true; list[#list + 1] = r
+      elseif st.type == "symlink" then
+        set[r] = false
+        problem("symlink", r, string.format("is a symlink (to %q); a bundle holds regular files only", st.link))
+      else
+        set[r] = false
+        problem("special", r, string.format("is a %s; a bundle holds regular files only", st.type))
+      end
+    end
+  end
+  walk("", 1)
+  table.sort(list)
+  return set, list
+end
+
 -- verify(dir, {key = PEM text or nil}) -> report
 -- report = {ok=, files=N, problems={{kind=, path=, msg=}}, signature=
 -- "verified"|"absent"|"unchecked"|"failed", attestation="consistent"|
@@ -31,9 +61,10 @@ function M.verify(dir, opts)
   local sums_path = dir .. "/" .. output.CHECKSUMS
   local listed = {}
   local sums
-  if fs.exists(sums_path) ~= "file" then
+  local regular, all = scan(dir, problem)
+  if regular[output.CHECKSUMS] == nil then
     problem("missing", output.CHECKSUMS, "checksums.txt not found: not an eidos bundle, or it was removed")
-  else
+  elseif regular[output.CHECKSUMS] then
     sums = errors.check(fs.read(sums_path, 64 * 1024 * 1024))
     local n = 0
     for line in sums:gmatch("([^\n]*)\n?") do
@@ -50,10 +81,9 @@ function M.verify(dir, opts)
           listed[path] = hex:lower()
           r.files = r.files + 1
           local p = dir .. "/" .. path
-          local k = fs.exists(p)
-          if k ~= "file" then
+          if regular[path] == nil then
             problem("missing", path, "listed in checksums.txt but missing")
-          else
+          elseif regular[path] then
             local got = sha256.file(p)
             if got ~= hex:lower() then
               problem("changed", path, string.format("sha256 %s, expected %s", tostring(got), hex:lower()))
@@ -62,7 +92,6 @@ function M.verify(dir, opts)
         end
       end
     end
-    local all = errors.check(fs.walk(dir))
     for _, f in ipairs(all) do
       if not listed[f] and f ~= output.CHECKSUMS and f ~= output.SIGNATURE then
         problem("extra", f, "not listed in checksums.txt")
@@ -71,7 +100,7 @@ function M.verify(dir, opts)
   end
   -- signature
   local sig_path = dir .. "/" .. output.SIGNATURE
-  local has_sig = fs.exists(sig_path) == "file"
+  local has_sig = regular[output.SIGNATURE]
   if opts.key then
     if not has_sig then
       r.signature = "absent"
@@ -102,7 +131,7 @@ function M.verify(dir, opts)
   end
   -- attestation subjects agree with the files
   local att = dir .. "/" .. output.ATTESTATION
-  if fs.exists(att) == "file" then
+  if regular[output.ATTESTATION] then
     r.attestation = "consistent"
     local ok, st = pcall(function() return require("eidos.doc").decode(errors.check(fs.read(att, 64 * 1024 * 1024)), att) end)
     if not ok or type(st) ~= "table" or st._type ~= output.STATEMENT_TYPE or type(st.subject) ~= "table" then

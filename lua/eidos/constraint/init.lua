@@ -96,8 +96,8 @@ local function clause_end(s, i)
 end
 
 local function malformed(name, expr, pos, msg)
-  errors.raise("invalid", string.format("constraint %q: malformed expression %q at position %d: %s",
-    tostring(name), expr, pos, msg), { constraint = name, expression = expr, position = pos })
+  errors.raise("invalid", string.format("constraint %s: malformed expression %q at position %d: %s",
+    errors.show(name), expr, pos, msg), { constraint = name, expression = expr, position = pos })
 end
 
 -- operand(op, text) -> ok, operand | nil, msg, offset (pcall style: ok is
@@ -127,8 +127,8 @@ end
 -- Raises an "invalid" error naming the constraint and the position.
 function M.parse(expr, name)
   if type(expr) ~= "string" then
-    errors.raise("invalid", string.format("constraint %q: the expression must be a string, got a %s",
-      tostring(name), type(expr)))
+    errors.raise("invalid", string.format("constraint %s: the expression must be a string, got %s",
+      errors.show(name), errors.show(expr)))
   end
   local ops = M.operators()
   local n = #expr
@@ -186,7 +186,7 @@ end
 -- parse_path(name) -> true | raises invalid
 function M.check_path(name)
   local t, msg = model.split(name)
-  if not t then errors.raise("invalid", string.format("constraint %q: %s", tostring(name), msg)) end
+  if not t then errors.raise("invalid", string.format("constraint %s: %s", errors.show(name), msg)) end
   return true
 end
 

@@ -26,8 +26,8 @@ M.MEMORY = 32 * 1024 * 1024
 -- (an errors.problems collector), prefixed with origin when given
 function M.check_name(name, bad, origin)
   if type(name) ~= "string" or name == "" or name ~= util.trim(name) or name:find("[,\"'()]") then
-    bad:add(tostring(name), string.format("%soperator name %q is not usable (a non-empty string without " ..
-      "surrounding spaces, commas, quotes or parentheses)", origin and (origin .. ": ") or "", tostring(name)))
+    bad:add(errors.show(name), string.format("%soperator name %s is not usable (a non-empty string without " ..
+      "surrounding spaces, commas, quotes or parentheses)", origin and (origin .. ": ") or "", errors.show(name)))
     return false
   end
   return true

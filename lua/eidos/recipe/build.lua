@@ -237,7 +237,7 @@ end
 function M.result_problems(d, where)
   if type(d) ~= "table" or doc.islist(d) then
     return { { path = "", msg = string.format("%s is not a RecipeResult document (expected a map, got %s)",
-      where, type(d) == "table" and "a list" or type(d)) } }
+      where, require("eidos.errors").show(d)) } }
   end
   local out = {}
   local k = d.kind
@@ -246,8 +246,8 @@ function M.result_problems(d, where)
   if not ok then
     local hint = (k == "RecipeMetadata" or k == "recipeMetadata")
       and " (an overlay of a recipe library, not a recipe: build one with 'eidos recipe')" or " (the output of 'eidos recipe')"
-    out[#out + 1] = { path = "kind", msg = string.format("%s has kind %q; expected a RecipeResult%s (accepted kinds: %s)",
-      where, k == nil and "(none)" or type(k) == "table" and "(a map or list)" or tostring(k), hint,
+    out[#out + 1] = { path = "kind", msg = string.format("%s has kind %s; expected a RecipeResult%s (accepted kinds: %s)",
+      where, k == nil and "(none)" or require("eidos.errors").show(k), hint,
       table.concat(M.READ_KINDS, ", ")) }
   end
   local apiv = require("eidos.apiversion").problem(d.apiVersion)

@@ -90,7 +90,7 @@ function M.query(opts)
         if not n then errors.raise("invalid", "--" .. (f == "accelerator" and opts.gpu and "gpu" or f) .. ": " .. msg) end
       end
       if raw[f] ~= nil and (opts.snapshot or opts.criteria) then
-        log.info(string.format("--%s %s overrides %s from the %s", f, tostring(v), tostring(raw[f]),
+        log.info(string.format("--%s %s overrides %s from the %s", f, tostring(v), require("eidos.errors").show(raw[f]),
           opts.criteria and "criteria file" or "snapshot"))
       end
       raw[f] = v

@@ -65,7 +65,7 @@ function M.accepted(field) return require("eidos.recipe.criteria_io").accepted(f
 -- normalize(field, value) -> canonical value or "any" | nil, message
 function M.normalize(field, value)
   local f = M.catalog().fields[field]
-  if not f then return nil, string.format("unknown criteria field %q (accepted: %s, nodes)", tostring(field), table.concat(M.FIELDS, ", ")) end
+  if not f then return nil, string.format("unknown criteria field %s (accepted: %s, nodes)", require("eidos.errors").show(field), table.concat(M.FIELDS, ", ")) end
   if value == nil or value == require("eidos.doc").null then return "any" end
   if type(value) == "table" then
     return nil, string.format("invalid %s: a %s, not a single value (accepted: %s)", field,
@@ -90,8 +90,7 @@ function M.nodes(value)
     n = math.tointeger(tonumber(value))
   end
   if not n or n < 0 then
-    local shown = type(value) ~= "table" and string.format("%q", tostring(value))
-      or (require("eidos.doc").islist(value) and "(a list)" or "(a map)")
+    local shown = type(value) == "string" and string.format("%q", value) or require("eidos.errors").show(value)
     return nil, string.format("invalid nodes %s (accepted: an integer >= 0; 0 means any)", shown)
   end
   return n

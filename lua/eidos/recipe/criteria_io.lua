@@ -32,12 +32,12 @@ function M.from_doc(d, where)
   local doc = require("eidos.doc")
   if type(d) ~= "table" or doc.islist(d) then
     errors.raise("invalid", string.format("%s: expected a RecipeCriteria document (kind, apiVersion, spec), got %s",
-      where, type(d) == "table" and "a list" or type(d)))
+      where, errors.show(d)))
   end
   local bad = errors.problems(where)
   if d.kind ~= nil and not contains(crit.CRITERIA_KINDS, d.kind) then
-    bad:add("kind", string.format("kind %q is not a criteria document (accepted: %s)",
-      tostring(d.kind), table.concat(crit.CRITERIA_KINDS, ", ")))
+    bad:add("kind", string.format("kind %s is not a criteria document (accepted: %s)",
+      errors.show(d.kind), table.concat(crit.CRITERIA_KINDS, ", ")))
   end
   local apiv = require("eidos.apiversion").problem(d.apiVersion)
   if apiv then bad:add("apiVersion", apiv) end

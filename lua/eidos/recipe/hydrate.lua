@@ -33,8 +33,8 @@ function M.layers(lib, ref, prov)
   local vf = ref.valuesFile
   if vf == null then vf = nil end
   if vf ~= nil and type(vf) ~= "string" then
-    errors.raise("invalid", string.format("component %q: valuesFile must be a path (a string), got a %s",
-      tostring(name), doc.islist(vf) and "list" or type(vf) == "table" and "map" or type(vf)))
+    errors.raise("invalid", string.format("component %s: valuesFile must be a path (a string), got %s",
+      errors.show(name), errors.show(vf)))
   end
   local ov = ref.overrides
   local has_ov = ismap(ov) and next(ov) ~= nil

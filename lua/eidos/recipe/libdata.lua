@@ -8,6 +8,45 @@ local library = require("eidos.recipe.library")
 
 local M = {}
 
+-- data_files(data) -> sorted relative paths of the files of an external
+-- directory: regular files, and symlinks that resolve to a regular file
+-- inside it. A symlink that leaves the directory or cannot be followed, and
+-- any other kind of file (FIFO, socket, device), is refused naming it: a
+-- scan never reads outside --data and never blocks on a pipe. Hidden
+-- entries are skipped; symlinked directories are not followed.
+local function data_files(data)
+  local fs = require("eidos.core.fs")
+  local top = errors.within("external data directory " .. data, fs.stat(data))
+  local inside = top.real == "/" and "/" or (top.real .. "/")
+  local out = {}
+  local function refuse(rel, why)
+    errors.raise("invalid", string.format("external data directory %s: %q %s (accepted: regular files, and " ..
+      "symlinks to files inside the directory)", data, rel, why))
+  end
+  local function scan(rel, depth)
+    if depth > doc.MAX_DEPTH then refuse(rel, string.format("nests more than %d directories deep", doc.MAX_DEPTH)) end
+    local names = errors.within("reading external data " .. data, fs.list(rel == "" and data or (data .. "/" .. rel)))
+    for _, name in ipairs(names) do
+      local r = rel == "" and name or (rel .. "/" .. name)
+      local st = name:sub(1, 1) ~= "." and errors.check(fs.stat(data .. "/" .. r))
+      local t = st and st.type
+      if t == "symlink" then
+        if not st.target then
+          refuse(r, string.format("is a symlink to %q that cannot be followed (%s)", st.link, st.target_error))
+        end
+        if st.real:sub(1, #inside) ~= inside then refuse(r, string.format("is a symlink to %q, outside the directory", st.link)) end
+        t = st.target ~= "directory" and st.target
+      end
+      if t == "directory" then scan(r, depth + 1)
+      elseif t == "file" then out[#out + 1] = r
+      elseif t then refuse(r, "is a " .. t .. ", not a regular file") end
+    end
+  end
+  scan("", 1)
+  table.sort(out)
+  return out
+end
+
 -- open_data(lib, dir, mode): add the files of an external directory
 function M.open_data(lib, data, mode)
   local fs = require("eidos.core.fs")
@@ -24,14 +63,11 @@ function M.open_data(lib, data, mode)
       "data directory holds registry.yaml, overlays/ and components/; in --data-mode overlay its registry.yaml may " ..
       "list only the components it adds or changes)", data))
   end
-  local files, msg, code = fs.walk(data)
-  errors.check(files, msg, code, "reading external data " .. data)
+  local files = data_files(data)
   local added = false
   for _, rel in ipairs(files) do
-    if not (rel:match("^%.") or rel:find("/.", 1, true)) then
-      if not lib.file[rel] then lib.paths[#lib.paths + 1] = rel; added = true end
-      lib.file[rel] = { layer = "data", origin = data .. "/" .. rel }
-    end
+    if not lib.file[rel] then lib.paths[#lib.paths + 1] = rel; added = true end
+    lib.file[rel] = { layer = "data", origin = data .. "/" .. rel }
   end
   if added then table.sort(lib.paths) end
 end
@@ -49,7 +85,7 @@ function M.registry(self)
     end
     local bad = errors.problems(where)
     if d.kind ~= nil and d.kind ~= "ComponentRegistry" then
-      bad:add("kind", string.format("kind %q is not a component registry (accepted: ComponentRegistry)", tostring(d.kind)))
+      bad:add("kind", string.format("kind %s is not a component registry (accepted: ComponentRegistry)", errors.show(d.kind)))
     end
     local comps = library.check_list(d.components, "components", bad)
     for i, c in ipairs(comps) do
@@ -81,14 +117,10 @@ function M.registry(self)
     local text, origin = res.read("recipes/registry.yaml")
     if text then layers[#layers + 1] = { text = text, where = origin == "embedded" and "recipes/registry.yaml" or origin } end
   end
-  if self.data then
-    local fs = require("eidos.core.fs")
-    local p = self.data .. "/registry.yaml"
-    if fs.exists(p) == "file" then
-      local text, msg, code = fs.read(p, library.MAX_FILE)
-      errors.check(text, msg, code, "reading " .. p)
-      layers[#layers + 1] = { text = text, where = p }
-    end
+  local f = self.file["registry.yaml"]
+  if self.data and f and f.layer == "data" then
+    local text, where = self:read("registry.yaml")
+    layers[#layers + 1] = { text = text, where = where }
   end
   if #layers == 0 then
     errors.raise("invalid", string.format("the recipe library has no registry.yaml%s",

@@ -138,7 +138,7 @@ function Lib:entry(rel, text)
         criteria = (not isbase) and require("eidos.recipe.criteria").overlay(h.criteria) or nil,
       }
       if isbase and h.name ~= nil and h.name ~= "base" then
-        problem = string.format("the root overlay's metadata.name is %q; it is always called \"base\"", tostring(h.name))
+        problem = string.format("the root overlay's metadata.name is %s; it is always called \"base\"", errors.show(h.name))
       end
     end
   end
@@ -204,12 +204,29 @@ function Lib:find(name)
   return self:index().byname[name]
 end
 
+-- check_data(): every overlay file of --data DIR parses as a map, or an
+-- "invalid" error names the file: a broken file the user added is never
+-- skipped silently (lint, which lists such problems, sets report_problems).
+function Lib:check_data()
+  if self._data_checked or not self.data or self.report_problems then return end
+  for _, rel in ipairs(self:overlay_paths()) do
+    if self.file[rel].layer == "data" then
+      local d = self:yaml(rel)
+      if rel:match("^overlays/") and (type(d) ~= "table" or doc.islist(d)) then
+        errors.raise("invalid", string.format("%s: not a RecipeMetadata document (a map)", self:where(rel)))
+      end
+    end
+  end
+  self._data_checked = true
+end
+
 -- match(q) -> entries whose criteria match the validated query q, sorted by
 -- name. Reads every overlay file, but skips the header of those whose
 -- criteria block plainly pins another value (eidos.recipe.scan.rejects).
 function Lib:match(q)
   local crit = require("eidos.recipe.criteria")
   local out = {}
+  self:check_data()
   -- a directory layered over the built-in library may redeclare an overlay
   -- name under another path: the full index decides which one is used
   if self.data and self.mode == "overlay" then self:index() end
@@ -311,7 +328,7 @@ end
 -- overlays and their files.
 function Lib:chain(name)
   local e = self:find(name)
-  if not e then errors.raise("notfound", string.format("overlay %q not found", tostring(name))) end
+  if not e then errors.raise("notfound", string.format("overlay %s not found", errors.show(name))) end
   if e.chain then return e.chain end
   local rev, seen = {}, {}
   local cur = e

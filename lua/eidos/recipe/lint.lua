@@ -154,7 +154,7 @@ local function check_header(ctx)
       local okv = false
       for _, v in ipairs(crit.API_VERSIONS) do if v == d.apiVersion then okv = true end end
       if not okv then
-        add(w, "overlays", string.format("apiVersion %q is not supported (accepted: %s)", tostring(d.apiVersion),
+        add(w, "overlays", string.format("apiVersion %s is not supported (accepted: %s)", errors.show(d.apiVersion),
           table.concat(crit.API_VERSIONS, ", ")))
       end
     end
@@ -212,14 +212,14 @@ local function check_criteria(ctx)
             table.concat(crit.FIELDS, ", ")))
         elseif k == "nodes" then
           if c[k] ~= doc.null and not math.tointeger(c[k]) then
-            add(w, "criteria", string.format("criteria.nodes %q is not an integer", tostring(c[k])))
+            add(w, "criteria", string.format("criteria.nodes %s is not an integer", errors.show(c[k])))
           end
         elseif c[k] ~= doc.null then
           local v = c[k]
           local n, m = crit.normalize(k, v)
           if not n then add(w, "criteria", m)
           elseif n ~= v and v ~= "" and v ~= "any" then
-            add(w, "criteria", string.format("criteria.%s %q: write the canonical value %q", k, tostring(v), n))
+            add(w, "criteria", string.format("criteria.%s %s: write the canonical value %q", k, errors.show(v), n))
           end
         end
       end
@@ -274,8 +274,8 @@ local function check_constraints(ctx)
             "(catalog: data/measurements.yaml)", c.name))
         end
         if not isstr(c.value) or c.value:match("^%s*$") then
-          add(w, "constraints", string.format("constraint %s: value must be a non-empty string (quote it: \"%s\")",
-            c.name, tostring(c.value)))
+          add(w, "constraints", string.format("constraint %s: value must be a non-empty string, not %s (quote it)",
+            c.name, errors.show(c.value)))
         else
           local p = expr_problem(c.value)
           if p then add(w, "constraints", string.format("constraint %s: %s", c.name, p)) end
@@ -302,7 +302,7 @@ local function check_ref(ctx, w, r, n)
   for _, f in ipairs(merge.SCALARS) do
     local v = r[f]
     if v ~= nil and v ~= doc.null and not isstr(v) then
-      add(w, "components", string.format("component %q: %s must be a string (quote it: \"%s\")", n, f, tostring(v)))
+      add(w, "components", string.format("component %q: %s must be a string, not %s (quote it)", n, f, errors.show(v)))
     end
   end
   if isstr(r.type) and r.type ~= "" and r.type ~= "Helm" and r.type ~= "Kustomize" then
@@ -317,7 +317,7 @@ local function check_ref(ctx, w, r, n)
     else
       for _, m in ipairs(r.manifestFiles) do
         if not isstr(m) or not lib:has(m) then
-          add(w, "files", string.format("component %q: manifest %s does not exist", n, tostring(m)))
+          add(w, "files", string.format("component %q: manifest %s does not exist", n, isstr(m) and m or errors.show(m)))
         end
       end
     end
@@ -463,6 +463,9 @@ end
 -- problems}. opts.checks: the checks to run (default M.CHECKS).
 function M.run(lib, opts)
   opts = opts or {}
+  -- a broken --data file is one of the problems listed, not an error
+  local lenient = lib.report_problems
+  lib.report_problems = true
   local ctx = context(lib)
   for _, c in ipairs(opts.checks or M.CHECKS) do c.run(ctx) end
   local problems = ctx.problems
@@ -479,6 +482,7 @@ function M.run(lib, opts)
   end
   local counts = ctx.counts
   counts.problems = #plist
+  lib.report_problems = lenient
   local libdesc = { mode = lib.mode }
   if lib.data then libdesc.data = lib.data end
   return doc.ordered({

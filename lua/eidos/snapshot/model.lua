@@ -70,12 +70,12 @@ M.ismap = ismap
 function M.from_doc(doc, source)
   local where = source and ("snapshot " .. source) or "snapshot"
   if type(doc) ~= "table" then
-    errors.raise("invalid", string.format("%s: expected a Snapshot document (a map with kind, apiVersion, measurements), got a %s",
-      where, type(doc)))
+    errors.raise("invalid", string.format("%s: expected a Snapshot document (a map with kind, apiVersion, measurements), got %s",
+      where, errors.show(doc)))
   end
   local bad = errors.problems(where)
   if doc.kind ~= nil and doc.kind ~= "Snapshot" then
-    bad:add("kind", string.format("kind is %q, expected \"Snapshot\" (or no kind)", tostring(doc.kind)))
+    bad:add("kind", string.format("kind is %s, expected \"Snapshot\" (or no kind)", errors.show(doc.kind)))
   end
   local apiv = require("eidos.apiversion").problem(doc.apiVersion)
   if apiv then bad:add("apiVersion", apiv) end

@@ -42,15 +42,18 @@ function M.check_all(list)
   local bad = {}
   for i, c in ipairs(list) do
     local ok, err = pcall(function()
+      if type(c) ~= "table" or doc.islist(c) then
+        errors.raise("invalid", string.format("constraint %d is %s, not a map {name, value}", i, errors.show(c)))
+      end
       if c.severity ~= nil and not SEVERITIES[c.severity] then
-        errors.raise("invalid", string.format("constraint %q: severity %q is not accepted (accepted: error, warning)",
-          tostring(c.name), tostring(c.severity)))
+        errors.raise("invalid", string.format("constraint %s: severity %s is not accepted (accepted: error, warning)",
+          errors.show(c.name), errors.show(c.severity)))
       end
       constraint.check(c)
     end)
     if not ok then
       if not errors.is(err) then error(err, 0) end
-      bad[#bad + 1] = (c.origin and (c.origin .. ": ") or "") .. err.msg
+      bad[#bad + 1] = (type(c) == "table" and c.origin and (c.origin .. ": ") or "") .. err.msg
     end
     if i > 0 and #bad >= 20 then break end
   end
