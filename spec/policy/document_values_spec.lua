@@ -137,3 +137,38 @@ describe("a document value of any type", function()
     each(cons, 2, function(d, what) run(snap, d, "constraints " .. what) end)
   end)
 end)
+
+describe("a request body", function()
+  local handle
+  setup(function()
+    handle = assert(require("eidos.api.server").worker({ "--log-level", "error" }, 0))
+  end)
+  local function post(body)
+    return handle({ method = "POST", path = "/v1/recipe", query = "", body = body,
+      headers = { ["content-type"] = "application/yaml" }, id = "spec", client = "127.0.0.1" })
+  end
+
+  it("that expands past the limit is refused with 400 naming it, before anything copies it", function()
+    local l = { "kind: RecipeCriteria", "spec: {service: eks}", "pad: &p " .. ("x"):rep(65536), "more:" }
+    for _ = 1, 1100 do l[#l + 1] = "- *p" end
+    local status, body = post(table.concat(l, "\n") .. "\n")
+    assert.are.equal(400, status, body)
+    assert.matches("expands to more than 67108864 bytes", body, 1, true)
+  end)
+
+  it("nested past the limit of every input is refused with 400, not 500", function()
+    local status, body = post("kind: RecipeCriteria\nspec: {service: eks}\nx: " .. ("["):rep(65) .. ("]"):rep(65) .. "\n")
+    assert.are.equal(400, status, body)
+    assert.matches("nested deeper than 64 levels", body, 1, true)
+  end)
+
+  it("is held to the server's own limits when it sets them", function()
+    local http = require("eidos.api.http")
+    local saved = http.body_limits.max_expanded
+    http.body_limits.max_expanded = 4096
+    local status, body = post("kind: RecipeCriteria\nspec: {service: eks}\npad: &p " .. ("x"):rep(1000) .. "\nl: [*p, *p, *p, *p]\n")
+    http.body_limits.max_expanded = saved
+    assert.are.equal(400, status, body)
+    assert.matches("more than 4096 bytes", body, 1, true)
+  end)
+end)

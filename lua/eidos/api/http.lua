@@ -181,6 +181,12 @@ end
 
 M.body_types = { "application/json", "application/yaml", "application/x-yaml", "text/yaml" }
 
+-- limits of a request body as the loader checks it while reading
+-- (doc.decode): max_expanded nil is the loader's default, max(16 x the
+-- body's size, 64 MiB); nesting is fixed at doc.MAX_DEPTH. The server sets
+-- them from its configuration. Over a limit: 400.
+M.body_limits = { max_expanded = nil, hint = "the server's expansion limit" }
+
 -- body(req, what) -> decoded document. what names the document in errors.
 function M.body(req, what)
   local ct = req.headers["content-type"]
@@ -196,7 +202,7 @@ function M.body(req, what)
     errors.raise("invalid", string.format("the request body is empty; send %s as JSON or YAML", what))
   end
   if text:find("%z") then errors.raise("invalid", string.format("the request body is binary, not %s", what)) end
-  return doc.decode(text, "request body")
+  return doc.decode(text, "request body", M.body_limits)
 end
 
 -- ---- ETags ----

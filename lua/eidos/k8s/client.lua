@@ -187,9 +187,16 @@ function M.shared(opts)
   return M._shared
 end
 
+-- responses are read like every other input: nested at most doc.MAX_DEPTH
+-- levels (lua-cjson's own default is 1000)
+local response_json
 local function decode(text, what)
   if text == "" then return {} end
-  local ok, v = pcall(cjson.decode, text)
+  if not response_json then
+    response_json = cjson.new()
+    response_json.decode_max_depth(require("eidos.doc").MAX_DEPTH)
+  end
+  local ok, v = pcall(response_json.decode, text)
   if not ok then return nil, { code = "unavailable", msg = what .. ": the response is not JSON: " .. tostring(v) } end
   return v
 end

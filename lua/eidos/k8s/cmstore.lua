@@ -220,6 +220,12 @@ function M.read(uri, opts)
       text = data[pick]
     end
   end
+  -- the same size limit as a file or stdin (--max-input-size)
+  local max = opts.max or 64 * 1024 * 1024
+  if text and #text > max then
+    errors.raise("invalid", string.format("%s: the document has %d bytes, more than the limit of %d bytes%s", uri, #text,
+      max, opts.max_flag and ("; raise it with " .. opts.max_flag) or ""))
+  end
   if not text then
     local keys = {}
     for k in pairs(data) do keys[#keys + 1] = k end
