@@ -1,6 +1,6 @@
 -- spec/support.lua: helpers for specs that run the eidos binary as a user
--- would: run(args, {env=, stdin=}) -> {code=, out=, err=}; temporary
--- directories; file helpers; the location of ../shared fixtures.
+-- would: run(args, {env=, stdin=}) -> {code=, out=, err=}; sh(script, dir);
+-- temporary directories; file helpers; the location of ../shared fixtures.
 local M = {}
 
 M.build = os.getenv("EIDOS_BUILD_DIR") or "build"
@@ -67,6 +67,27 @@ function M.run(args, opts)
   local r = { code = tonumber(M.read(d .. "/rc")), out = M.read(d .. "/out"), err = M.read(d .. "/err") }
   os.execute("rm -rf " .. sh_quote(d))
   return r
+end
+
+-- sh(script, dir) -> {code=, out=, err=}: run a shell script (sh) in dir
+-- (default: a fresh temporary directory), stdin from /dev/null
+function M.sh(script, dir)
+  local d = M.tmpdir()
+  M.write(d .. "/s.sh", script .. "\n")
+  os.execute(string.format("cd %s && sh %s/s.sh < /dev/null > %s/out 2> %s/err; echo $? > %s/rc",
+    sh_quote(dir or d), d, d, d, d))
+  local r = { code = tonumber(M.read(d .. "/rc")), out = M.read(d .. "/out"), err = M.read(d .. "/err") }
+  os.execute("rm -rf " .. sh_quote(d))
+  return r
+end
+
+-- entries(dir) -> the names in dir, hidden ones too, sorted bytewise
+function M.entries(dir)
+  local p = io.popen("cd " .. sh_quote(dir) .. " && ls -A | LC_ALL=C sort")
+  local out = {}
+  for l in p:lines() do out[#out + 1] = l end
+  p:close()
+  return out
 end
 
 -- the shared fixtures beside the project, or nil (specs then skip)

@@ -19,23 +19,12 @@ local q = support.q
 local SYSROOT = ROOT .. "/spec/fixtures/sysroot/basic"
 local ENV = "EIDOS_HOME=" .. q(ROOT) .. " HOME=/nonexistent NO_COLOR=1 EIDOS_HOOKS= EIDOS_NVML_LIB=/nonexistent"
 
--- sh(script) -> {code=, out=, err=}; the script runs with $EIDOS set
+-- sh(script, dir) -> {code=, out=, err=}; the script runs with $EIDOS set
 local function sh(script, dir)
-  local d = support.tmpdir()
-  support.write(d .. "/s.sh", "EIDOS=" .. q(EIDOS) .. "\nexport " .. ENV .. "\n" .. script .. "\n")
-  os.execute(string.format("cd %s && sh %s/s.sh > %s/out 2> %s/err; echo $? > %s/rc", q(dir or d), d, d, d, d))
-  local r = { code = tonumber(support.read(d .. "/rc")), out = support.read(d .. "/out"), err = support.read(d .. "/err") }
-  os.execute("rm -rf " .. q(d))
-  return r
+  return support.sh("EIDOS=" .. q(EIDOS) .. "\nexport " .. ENV .. "\n" .. script, dir)
 end
 
-local function listing(dir)
-  local p = io.popen("cd " .. q(dir) .. " && ls -A | LC_ALL=C sort")
-  local out = {}
-  for l in p:lines() do out[#out + 1] = l end
-  p:close()
-  return out
-end
+local listing = support.entries
 
 local function have_tmpfs()
   return os.execute("unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs /tmp' >/dev/null 2>&1") == true

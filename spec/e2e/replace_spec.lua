@@ -12,26 +12,14 @@ local EIDOS = support.eidos:sub(1, 1) == "/" and support.eidos or (ROOT .. "/" .
 local LIB = (support.build:sub(1, 1) == "/" and support.build or (ROOT .. "/" .. support.build)) .. "/libfaultfs.so"
 local q = support.q
 
-local function sh(script, dir)
-  local d = support.tmpdir()
-  -- ASan insists on coming first in the library list; LD_PRELOAD puts
-  -- faultfs before it, which is harmless here
-  local asan = "ASAN_OPTIONS=" .. q("verify_asan_link_order=0:" .. (os.getenv("ASAN_OPTIONS") or ""))
-  support.write(d .. "/s.sh", "E=" .. q(EIDOS) .. "\nexport EIDOS_HOME=" .. q(ROOT) .. " HOME=/nonexistent " ..
-    asan .. "\n" .. script .. "\n")
-  os.execute(string.format("cd %s && sh %s/s.sh > %s/out 2> %s/err; echo $? > %s/rc", q(dir), d, d, d, d))
-  local r = { code = tonumber(support.read(d .. "/rc")), out = support.read(d .. "/out"), err = support.read(d .. "/err") }
-  os.execute("rm -rf " .. q(d))
-  return r
-end
+-- ASan insists on coming first in the library list; LD_PRELOAD puts
+-- faultfs before it, which is harmless here
+local PRELUDE = "E=" .. q(EIDOS) .. "\nexport EIDOS_HOME=" .. q(ROOT) .. " HOME=/nonexistent ASAN_OPTIONS=" ..
+  q("verify_asan_link_order=0:" .. (os.getenv("ASAN_OPTIONS") or "")) .. "\n"
 
-local function entries(dir)
-  local p = io.popen("cd " .. q(dir) .. " && ls -A | LC_ALL=C sort")
-  local out = {}
-  for l in p:lines() do out[#out + 1] = l end
-  p:close()
-  return out
-end
+local function sh(script, dir) return support.sh(PRELUDE .. script, dir) end
+
+local entries = support.entries
 
 describe("bundle --force over a bundle", function()
   local dir

@@ -136,65 +136,12 @@ int eidos_fs_clean_stale(const char *path, char *err, size_t errlen) {
   return rc;
 }
 
-int eidos_fs_write_atomic(const char *path, const void *data, size_t len,
-                          mode_t mode, char *err, size_t errlen) {
-  const char *slash = strrchr(path, '/');
-  const char *name = slash ? slash + 1 : path;
-  char *dir, *pre, *tmp = NULL;
-  int fd = -1, e, dfd, tries, rc;
-  if (!*path) return eidos_err(err, errlen, EIDOS_EINVAL, "cannot write to an empty path");
-  if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
-    return eidos_err(err, errlen, EIDOS_EINVAL,
-                     "cannot write %s: it names a directory, not a file", path);
-  if ((rc = eidos_fs_clean_stale(path, err, errlen))) return rc;
-  if (temp_names(path, &dir, &pre)) return oom(err, errlen);
-  for (tries = 0; fd < 0 && tries < 8; tries++) {
-    free(tmp);
-    if (asprintf(&tmp, "%s/%sXXXXXX", dir, pre) < 0) {
-      tmp = NULL;
-      break;
-    }
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) break;
-    if (own(fd)) {
-      close(fd);
-      fd = -1;
-    }
-  }
-  free(pre);
-  if (fd < 0) {
-    int nomem = !tmp;
-    e = errno;
-    free(tmp);
-    free(dir);
-    if (nomem) return oom(err, errlen);
-    return syserr(err, errlen, e, "cannot create a temporary file to write", path);
-  }
-  /* renamed while still open, so the lock covers the temporary until it
-   * has its final name; fsync has reported any write error by then */
-  if (write_all(fd, data, len) || fchmod(fd, mode & 07777) || fsync(fd) || rename(tmp, path)) {
-    e = errno;
-    unlink(tmp);
-    close(fd);
-    free(tmp);
-    free(dir);
-    return syserr(err, errlen, e, "cannot write", path);
-  }
-  close(fd);
-  free(tmp);
-  /* make the rename durable; a failure here does not undo the write */
-  dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  free(dir);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
-  return EIDOS_OK;
-}
-
-int eidos_fs_hold(const char *path, char **hold, int *lockfd, char *err, size_t errlen) {
+/* Clean the stale temporaries of path, then make a new one beside it,
+ * locked by this process: a file open for writing (isdir 0) or a directory
+ * open for reading. *tmp is malloc'd. */
+static int make_temp(const char *path, int isdir, char **tmp, int *fdp, char *err, size_t errlen) {
   char *dir, *pre, *p = NULL;
-  int fd = -1, tries, rc, e = 0;
+  int fd = -1, tries, rc, e = EAGAIN;
   if ((rc = eidos_fs_clean_stale(path, err, errlen))) return rc;
   if (temp_names(path, &dir, &pre)) return oom(err, errlen);
   for (tries = 0; fd < 0 && tries < 8; tries++) {
@@ -203,12 +150,13 @@ int eidos_fs_hold(const char *path, char **hold, int *lockfd, char *err, size_t 
       p = NULL;
       break;
     }
-    if (!mkdtemp(p)) {
+    if (isdir) fd = mkdtemp(p) ? open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    else fd = mkostemp(p, O_CLOEXEC);
+    if (fd < 0) {
       e = errno;
       break;
     }
-    fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0 && own(fd)) {
+    if (own(fd)) { /* a cleaner got to it first: make another */
       close(fd);
       fd = -1;
     }
@@ -219,11 +167,49 @@ int eidos_fs_hold(const char *path, char **hold, int *lockfd, char *err, size_t 
     int nomem = !p;
     free(p);
     if (nomem) return oom(err, errlen);
-    return syserr(err, errlen, e ? e : EAGAIN, "cannot create a temporary directory beside", path);
+    return syserr(err, errlen, e, isdir ? "cannot create a temporary directory beside"
+                                        : "cannot create a temporary file to write", path);
   }
-  *hold = p;
-  *lockfd = fd;
+  *tmp = p;
+  *fdp = fd;
   return EIDOS_OK;
+}
+
+int eidos_fs_write_atomic(const char *path, const void *data, size_t len,
+                          mode_t mode, char *err, size_t errlen) {
+  const char *slash = strrchr(path, '/');
+  const char *name = slash ? slash + 1 : path;
+  char *tmp, *dir;
+  int fd, e, dfd, rc;
+  if (!*path) return eidos_err(err, errlen, EIDOS_EINVAL, "cannot write to an empty path");
+  if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+    return eidos_err(err, errlen, EIDOS_EINVAL,
+                     "cannot write %s: it names a directory, not a file", path);
+  if ((rc = make_temp(path, 0, &tmp, &fd, err, errlen))) return rc;
+  /* renamed while still open, so the lock covers the temporary until it
+   * has its final name; fsync has reported any write error by then */
+  if (write_all(fd, data, len) || fchmod(fd, mode & 07777) || fsync(fd) || rename(tmp, path)) {
+    e = errno;
+    unlink(tmp);
+    close(fd);
+    free(tmp);
+    return syserr(err, errlen, e, "cannot write", path);
+  }
+  close(fd);
+  free(tmp);
+  /* make the rename durable; a failure here does not undo the write */
+  dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  free(dir);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  return EIDOS_OK;
+}
+
+int eidos_fs_hold(const char *path, char **hold, int *lockfd, char *err, size_t errlen) {
+  return make_temp(path, 1, hold, lockfd, err, errlen);
 }
 
 int eidos_fs_replace(const char *src, const char *path, const char *hold, char *err, size_t errlen) {

@@ -185,8 +185,8 @@ local function from_kubeconfig(files, how, opts)
   local cname, uname = ctx.body.cluster, ctx.body.user
   local cl = type(cname) == "string" and m.clusters[cname]
   if not cl then
-    errors.raise("notfound", string.format("context %q names cluster %q, which is not in kubeconfig %s (clusters: %s)",
-      ctxname, tostring(cname), where, table.concat(sorted_names(m.clusters), ", ")))
+    errors.raise("notfound", string.format("context %q names cluster %s, which is not in kubeconfig %s (clusters: %s)",
+      ctxname, errors.show(cname), where, table.concat(sorted_names(m.clusters), ", ")))
   end
   local us = { body = {}, dir = cl.dir }
   if type(uname) == "string" and uname ~= "" then
@@ -198,7 +198,7 @@ local function from_kubeconfig(files, how, opts)
   end
   local c, u = cl.body, us.body
   local cw = string.format("kubeconfig %s, cluster %q", cl.file, cname)
-  local uw = string.format("kubeconfig %s, user %q", us.file or cl.file, tostring(uname))
+  local uw = string.format("kubeconfig %s, user %s", us.file or cl.file, errors.show(uname))
   local conn = {
     context = ctxname,
     source = string.format("%s (%s, context %s)", where, how, ctxname),
@@ -224,8 +224,8 @@ local function from_kubeconfig(files, how, opts)
   -- user
   if u["auth-provider"] ~= nil and not doc.isnull(u["auth-provider"]) then
     local name = is_map(u["auth-provider"]) and u["auth-provider"].name or "?"
-    errors.raise("invalid", string.format("%s: auth-provider %q is not supported (it was removed from "
-      .. "kubectl too); use an exec credential plugin (e.g. kubelogin, gke-gcloud-auth-plugin)", uw, tostring(name)))
+    errors.raise("invalid", string.format("%s: auth-provider %s is not supported (it was removed from "
+      .. "kubectl too); use an exec credential plugin (e.g. kubelogin, gke-gcloud-auth-plugin)", uw, errors.show(name)))
   end
   if str(u.username) or str(u.password) then
     errors.raise("invalid", uw .. ": basic authentication (username/password) is not supported; use a token, a client certificate or an exec plugin")
@@ -255,8 +255,8 @@ local function from_kubeconfig(files, how, opts)
     end
     local av = e.apiVersion
     if not EXEC_VERSIONS[av] then
-      errors.raise("invalid", string.format("%s: exec apiVersion %q is not supported (accepted: %s)",
-        uw, tostring(av), "client.authentication.k8s.io/v1, client.authentication.k8s.io/v1beta1"))
+      errors.raise("invalid", string.format("%s: exec apiVersion %s is not supported (accepted: %s)",
+        uw, errors.show(av), "client.authentication.k8s.io/v1, client.authentication.k8s.io/v1beta1"))
     end
     local cmd = e.command
     if cmd:find("/", 1, true) then cmd = rel(cmd, us.dir) end
