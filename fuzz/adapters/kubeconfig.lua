@@ -75,6 +75,10 @@ return function(s)
     if conn.code ~= "invalid" and conn.code ~= "notfound" then
       error(string.format("fuzz: resolve raised a %q error: %s", conn.code, tostring(conn.msg)))
     end
+    -- values reach messages through errors.show, never as Lua's tostring
+    if tostring(conn.msg):find("[%w%.]+: 0x%x%x%x%x%x%x") then -- "table: 0x5560...", "eidos.list: 0x..."
+      error("fuzz: a message shows a Lua value: " .. tostring(conn.msg))
+    end
     return
   end
   error(conn, 0)

@@ -77,7 +77,8 @@ return function(s)
   end
   local ok3, text, msg = pcall(emit.yaml, values)
   if not ok3 then
-    if tostring(text):find("nested deeper than", 1, true) then return end
+    -- paths and --set-json values are held to the nesting limit of every
+    -- input, so what they build can always be written
     error("fuzz: the values cannot be written: " .. tostring(text))
   end
   if not text and not tostring(msg):find("not valid UTF-8", 1, true) then

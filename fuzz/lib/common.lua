@@ -58,6 +58,42 @@ function M.odd_key(v, depth)
   return nil
 end
 
+-- expanded(v, node_cost, limit) -> a lower bound of what the loader counts
+-- for v (src/bind/lyaml.c): node_cost per node, plus the bytes of every
+-- string and key; a table reached twice (an alias) counts twice. Stops
+-- counting past limit (returns limit + 1). Numbers, booleans and null count
+-- node_cost only: their text is gone once loaded, so this never exceeds
+-- the loader's own count.
+function M.expanded(v, node_cost, limit)
+  local total = 0
+  local function walk(x)
+    if total > limit then return end
+    total = total + node_cost
+    if type(x) == "string" then
+      total = total + #x
+    elseif type(x) == "table" then
+      for k, y in pairs(x) do
+        if type(k) == "string" then total = total + #k end
+        walk(y)
+      end
+    end
+  end
+  walk(v)
+  return total > limit and limit + 1 or total
+end
+
+-- depth(v) -> levels of nesting of v (a scalar is 0), counted up to cap
+function M.depth(v, cap, d)
+  d = d or 0
+  if type(v) ~= "table" or d > cap then return d end
+  local m = d + 1
+  for _, x in pairs(v) do
+    local dx = M.depth(x, cap, d + 1)
+    if dx > m then m = dx end
+  end
+  return m
+end
+
 -- split(s, sep) -> list of the parts of s between plain-text separators
 function M.split(s, sep, max)
   local out, i = {}, 1
