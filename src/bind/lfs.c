@@ -1,12 +1,14 @@
 /*
  * lfs.c -- Lua binding of the file-system core (eidos.core.fs): atomic
- * writes, mkdir -p, a join that refuses to escape its base, bounded reads,
- * existence checks, sorted listings and walks, rename, rm -rf and
+ * writes, directory replacement in one step, mkdir -p, a join that refuses
+ * to escape its base, bounded reads, existence checks and stat (the real
+ * type, symlink targets), sorted listings and walks, rename, rm -rf and
  * mkdtemp. Paths are strings; a path with a NUL byte is refused as invalid.
  * Modes are integers (493 == 0755) or octal strings ("0755").
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include "bind.h"
