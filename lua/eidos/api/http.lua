@@ -185,7 +185,7 @@ M.body_types = { "application/json", "application/yaml", "application/x-yaml", "
 -- (doc.decode): max_expanded nil is the loader's default, max(16 x the
 -- body's size, 64 MiB); nesting is fixed at doc.MAX_DEPTH. The server sets
 -- them from its configuration. Over a limit: 400.
-M.body_limits = { max_expanded = nil, hint = "the server's expansion limit" }
+M.body_limits = { max_expanded = nil, hint = "the server's configuration" }
 
 -- body(req, what) -> decoded document. what names the document in errors.
 function M.body(req, what)
