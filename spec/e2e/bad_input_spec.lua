@@ -165,7 +165,7 @@ local ROWS = {
   { name = "an unsupported snapshot apiVersion", args = { "validate", "-s", "s.yaml", "-c", "OS.release.ID ubuntu" }, files = { ["s.yaml"] = "kind: Snapshot\napiVersion: v9/bogus\nmeasurements: []\n" }, code = 2, bad = '"v9/bogus"', msg = "eidos.nvidia.com/v1alpha1" },
   { name = "a kind that is a list", args = { "recipe", "--criteria", "c.yaml" }, files = { ["c.yaml"] = "kind: [RecipeCriteria]\nspec: {service: eks}\n" }, code = 2, bad = "kind a list", msg = "is not a criteria document" },
   { name = "a snapshot kind that is a map", args = { "validate", "-s", "s.yaml", "-c", "OS.release.ID ubuntu" }, files = { ["s.yaml"] = "kind: {a: 1}\nmeasurements: []\n" }, code = 2, bad = "kind is a map", msg = 'expected "Snapshot"' },
-  { name = "a recipe kind that is null", args = { "bundle", "-r", "r.yaml", "-o", "out" }, files = { ["r.yaml"] = "kind: null\ncomponentRefs: []\n" }, code = 2, bad = "kind null", msg = "bundle needs a RecipeResult" },
+  { name = "a recipe kind that is null", args = { "bundle", "-r", "r.yaml", "-o", "out" }, files = { ["r.yaml"] = "kind: null\ncomponentRefs: []\n" }, code = 2, bad = "kind null", msg = "expected a RecipeResult" },
   { name = "a component name that is a map", args = { "bundle", "-r", "r.yaml", "-o", "out" }, files = { ["r.yaml"] = recipe_with("- {name: {x: 1}, type: Helm}\n") }, code = 2, bad = "component name a map", msg = "is not usable" },
   { name = "a valuesFile that is a list", args = { "bundle", "-r", "r.yaml", "-o", "out" }, files = { ["r.yaml"] = recipe_with("- {name: cert-manager, type: Helm, source: https://x.io, version: v1, namespace: a, chart: c, valuesFile: [a]}\n") }, code = 2, bad = "got a list", msg = "valuesFile must be a path" },
   { name = "a list as the recipe document", args = { "bundle", "-r", "list.yaml", "-o", "out" }, files = { ["list.yaml"] = "- a\n- b\n" }, code = 2, bad = "list.yaml", msg = "not a RecipeResult document" },
@@ -185,19 +185,19 @@ local ROWS = {
 
   -- --data: broken files are errors, symlinks stay inside, only regular files
   { name = "a malformed overlay in --data", args = { "recipe", "--data", "lib", "--service", "eks" },
-    files = { ["lib/overlays/broken.yaml"] = "kind: RecipeMetadata\nmetadata: [\n" }, code = 2, bad = "lib/overlays/broken.yaml", msg = "YAML parse error" },
+    files = { ["lib/registry.yaml"] = EMPTY_REG, ["lib/overlays/broken.yaml"] = "kind: RecipeMetadata\nmetadata: [\n" }, code = 2, bad = "lib/overlays/broken.yaml", msg = "YAML parse error" },
   { name = "an overlay in --data that is a list", args = { "query", "--data", "lib", "--data-mode", "replace", "--service", "eks", "--selector", "criteria" },
     files = { ["lib/registry.yaml"] = "kind: ComponentRegistry\ncomponents: []\n", ["lib/overlays/base.yaml"] = overlay("base", "  componentRefs: []\n"), ["lib/overlays/l.yaml"] = "- a\n" },
     code = 2, bad = "lib/overlays/l.yaml", msg = "not a RecipeMetadata document" },
   { name = "--data overlay symlinked to a file outside", args = { "recipe", "--data", "lib", "--service", "eks" },
-    files = { ["outside.yaml"] = overlay("o", "  criteria: {service: eks}\n"), ["lib/overlays/o.yaml"] = { link = "../../outside.yaml" } },
+    files = { ["lib/registry.yaml"] = EMPTY_REG, ["outside.yaml"] = overlay("o", "  criteria: {service: eks}\n"), ["lib/overlays/o.yaml"] = { link = "../../outside.yaml" } },
     code = 2, bad = '"overlays/o.yaml"', msg = "outside the directory" },
   { name = "--data directory symlinked outside", args = { "recipe", "--data", "lib", "--service", "eks" },
-    files = { ["lib/components"] = { link = "/etc" } }, code = 2, bad = '"/etc"', msg = "outside the directory", absent = PASSWD },
+    files = { ["lib/registry.yaml"] = EMPTY_REG, ["lib/components"] = { link = "/etc" } }, code = 2, bad = '"/etc"', msg = "outside the directory", absent = PASSWD },
   { name = "--data overlay that is a dangling symlink", args = { "recipe", "--data", "lib", "--service", "eks" },
-    files = { ["lib/overlays/x.yaml"] = { link = "nothing.yaml" } }, code = 2, bad = '"overlays/x.yaml"', msg = "cannot be followed" },
+    files = { ["lib/registry.yaml"] = EMPTY_REG, ["lib/overlays/x.yaml"] = { link = "nothing.yaml" } }, code = 2, bad = '"overlays/x.yaml"', msg = "cannot be followed" },
   { name = "--data file that is a FIFO", args = { "recipe", "--data", "lib", "--service", "eks" },
-    files = { ["lib/overlays/p.yaml"] = { fifo = true } }, code = 2, bad = '"overlays/p.yaml"', msg = "is a FIFO, not a regular file" },
+    files = { ["lib/registry.yaml"] = EMPTY_REG, ["lib/overlays/p.yaml"] = { fifo = true } }, code = 2, bad = '"overlays/p.yaml"', msg = "is a FIFO, not a regular file" },
 
   -- path traversal in file names from data
   { name = "--data overlay valuesFile ../../etc/passwd", args = { "query", "--data", "lib", "--service", "eks", "--selector", "components.gpu-operator.values" },
