@@ -32,7 +32,7 @@ end
 
 -- the commands and their arguments that write a document to stdout
 local STDOUT = {
-  { "recipe", "--service", "eks", "--gpu", "h100" },
+  { "recipe", "--service", "eks", "--gpu", "h100", "--intent", "training", "--os", "ubuntu" },
   { "snapshot", "--only", "OS", "--sysroot", SYSROOT },
   { "query", "--service", "eks", "--selector", "components" },
   { "validate", "-s", "SNAP", "-c", "OS.release.ID ubuntu" },
@@ -124,7 +124,7 @@ describe("output", function()
     local cases = {
       { "snapshot -o", "snapshot --only OS --sysroot " .. q(SYSROOT) .. " -o $T/s.yaml" },
       { "snapshot > file", "snapshot --only OS --sysroot " .. q(SYSROOT) .. " > $T/s.yaml", "s.yaml" },
-      { "recipe -o", "recipe --service eks --gpu h100 -o $T/r.json -t json" },
+      { "recipe -o", "recipe --service eks --gpu h100 --intent training --os ubuntu -o $T/r.json -t json" },
       { "validate junit -o", "validate -s " .. q(snap) .. " -c 'OS.release.ID ubuntu' -t junit -o $T/v.xml" },
       { "bundle into a directory", "bundle -r " .. q(dir .. "/r.yaml") .. " -o $T/b" },
       { "bundle into an archive", "bundle -r " .. q(dir .. "/r.yaml") .. " -o $T/b.zip" },
