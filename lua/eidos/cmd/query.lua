@@ -3,7 +3,7 @@
 local docio = require("eidos.docio")
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
-local rcli = require("eidos.recipe.cli")
+local rcli = require("eidos.cli.recipe")
 
 local spec = {}
 for _, f in ipairs(rcli.flags) do spec[#spec + 1] = f end
