@@ -413,7 +413,7 @@ function M.build(recipe, opts)
   if not ok then invalid("unknown deployer %q (accepted: %s)", deployer, table.concat(M.deployers, ", ")) end
   model.Deployer = deployer
   model.Repo = opts.repo or {}
-  local files, notes = require("eidos.bundle." .. deployer).files(model)
+  local files, notes = require("eidos.bundle.deployer." .. deployer).files(model)
   notes = notes or {}
   for i, n in ipairs(model.notes) do table.insert(notes, i, n) end
   local text = doc.encode(M.canonical_recipe(recipe), "yaml")
