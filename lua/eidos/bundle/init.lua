@@ -19,16 +19,6 @@ local NULL = emit.null
 
 local function invalid(fmt, ...) errors.raise("invalid", string.format(fmt, ...)) end
 
--- key orders of the RecipeResult (recipe.yaml is re-emitted canonically)
-local RECIPE_ORDER = { "kind", "apiVersion", "metadata", "criteria", "constraints", "componentRefs",
-                       "deploymentOrder", "validation" }
-local META_ORDER = { "version", "appliedOverlays", "excludedOverlays", "constraintWarnings" }
-local CRIT_KEYS = { "service", "accelerator", "intent", "os", "platform", "nodes" }
-local REF_ORDER = { "name", "namespace", "chart", "type", "source", "version", "tag", "valuesFile", "overrides",
-                    "patches", "dependencyRefs", "manifestFiles", "path", "cleanup", "expectedResources",
-                    "healthCheckAsserts" }
-local CONSTRAINT_ORDER = { "name", "value", "severity", "remediation", "unit" }
-
 -- DNS-1123 label: component names and namespaces become release names,
 -- object names and path components
 local function dns_label(s)
@@ -46,23 +36,9 @@ local function str(v)
   return v
 end
 
--- canonical recipe document (input order of keys fixed, content unchanged)
+-- canonical recipe document (keys in schema order, content unchanged)
 function M.canonical_recipe(r)
-  local c = merge.copy(r)
-  doc.ordered(c, RECIPE_ORDER)
-  if type(c.metadata) == "table" then doc.ordered(c.metadata, META_ORDER) end
-  if type(c.criteria) == "table" then doc.ordered(c.criteria, CRIT_KEYS) end
-  for _, x in ipairs(type(c.constraints) == "table" and c.constraints or {}) do
-    if type(x) == "table" then doc.ordered(x, CONSTRAINT_ORDER) end
-  end
-  for _, x in ipairs(type(c.componentRefs) == "table" and c.componentRefs or {}) do
-    if type(x) == "table" then doc.ordered(x, REF_ORDER) end
-  end
-  -- validation phases in the recipe's own order (eidos.recipe.merge)
-  if type(c.validation) == "table" and not doc.islist(c.validation) and next(c.validation) then
-    c.validation = require("eidos.recipe.merge").validation_doc(c.validation)
-  end
-  return c
+  return require("eidos.recipe.schema").order(merge.copy(r))
 end
 
 -- chart name from the criteria: eidos-<service>-<accelerator>-<os>-<intent>-<platform>
