@@ -63,7 +63,7 @@ local PASSWD = "root:x:0:0"   -- /etc/passwd's first line: never printed
 local ROWS = {
   -- commands, flags and values
   { name = "unknown command", args = { "frobnicate" }, code = 2, bad = '"frobnicate"', msg = "unknown command" },
-  { name = "unknown flag", args = { "recipe", "--servce", "eks" }, code = 2, bad = '"--servce"', msg = "accepted: --service" },
+  { name = "unknown flag", args = { "recipe", "--servce", "eks" }, code = 2, bad = '"--servce"', msg = 'did you mean "--service"?' },
   { name = "flag without its value", args = { "recipe", "--service" }, code = 2, bad = "--service", msg = "needs a value" },
   { name = "unknown subcommand word", args = { "recipe", "--service", "eks", "lnt" }, code = 2, bad = '"lnt"', msg = "accepted: list, lint" },
   { name = "recipe with no criteria at all", args = { "recipe", "-o", "r.yaml" }, code = 2, bad = "--service", msg = "no criteria provided" },
@@ -84,7 +84,7 @@ local ROWS = {
   { name = "recipe --format junk", args = { "recipe", "--service", "eks", "-t", "junk", "-o", "r.yaml" }, code = 2, bad = '"junk"', msg = "accepted: yaml, json, table" },
   { name = "validate --format xml", args = { "validate", "-s", "{snap}", "-c", "OS.release.ID ubuntu", "-t", "xml", "-o", "v.xml" }, code = 2, bad = '"xml"', msg = "junit" },
   { name = "verify --format junk", args = { "verify", "{bundle}", "-t", "junk" }, code = 2, bad = '"junk"', msg = "accepted: text, json, yaml" },
-  { name = "snapshot --timeout not a duration", args = { "snapshot", "--timeout", "banana", "-o", "s.yaml" }, code = 2, bad = '"banana"', msg = "500ms, 10s, 1m30s" },
+  { name = "snapshot --timeout not a duration", args = { "snapshot", "--timeout", "banana", "-o", "s.yaml" }, code = 2, bad = '"banana"', msg = "500ms, 30s, 1m30s" },
   { name = "snapshot --only unknown type", args = { "snapshot", "--only", "GPU,Bogus", "-o", "s.yaml" }, code = 2, bad = '"Bogus"', msg = "K8s, GPU, OS, SystemD, NodeTopology" },
   { name = "snapshot --timestamp not a time", args = { "snapshot", "--timestamp", "yesterday", "-o", "s.yaml" }, code = 2, bad = '"yesterday"', msg = "RFC 3339" },
   { name = "snapshot --sysroot not a directory", args = { "snapshot", "--sysroot", "nothere", "-o", "s.yaml" }, code = 2, bad = '"nothere"', msg = "not a directory" },
