@@ -1,9 +1,9 @@
 -- eidos.bundle: turns a RecipeResult into the files of a deployment bundle.
 -- prepare() builds the component model (enable filter, hydrated values,
 -- overrides in command-line order, scheduling, rendered manifests, the
--- deployment order); build() hands it to a deployer (eidos.bundle.helm,
--- .argocd, .flux, .helm-components: each returns a list of files) and adds
--- recipe.yaml;
+-- deployment order); build() hands it to a deployer (eidos.bundle.deployer.
+-- helm, .argocd, .flux, .helm-components, or any module dropped in there:
+-- each returns a list of files) and adds recipe.yaml;
 -- eidos.bundle.output then writes, checksums and signs. Nothing here
 -- touches the file system except through the library reader.
 local errors = require("eidos.errors")
@@ -12,8 +12,6 @@ local merge = require("eidos.core.merge")
 local emit = require("eidos.core.emit")
 
 local M = {}
-
-M.deployers = { "helm", "argocd", "flux", "helm-components" }
 
 local NULL = emit.null
 
@@ -383,10 +381,8 @@ end
 -- revision=, path=}.
 function M.build(recipe, opts)
   local model = M.prepare(recipe, opts)
-  local deployer = opts.deployer or "helm"
-  local ok = false
-  for _, d in ipairs(M.deployers) do if d == deployer then ok = true end end
-  if not ok then invalid("unknown deployer %q (accepted: %s)", deployer, table.concat(M.deployers, ", ")) end
+  local options = require("eidos.bundle.options")
+  local deployer = options.deployer(opts.deployer or options.DEFAULT_DEPLOYER)
   model.Deployer = deployer
   model.Repo = opts.repo or {}
   local files, notes = require("eidos.bundle.deployer." .. deployer).files(model)
