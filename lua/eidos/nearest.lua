@@ -8,8 +8,9 @@
 --     O(max * min(#a, #b)) instead of O(#a * #b).
 --   near(word, candidates, opts) -> the closest candidates (ties kept, in
 --     candidate order): a candidate that starts with the word (3 bytes or
---     more) counts as distance 0; otherwise within opts.max edits (default:
---     a third of the word's length, at least 1, at most 3).
+--     more) counts as distance 0, one the word starts with ("warning" for
+--     "warn") as 1; otherwise within opts.max edits (default: a third of
+--     the word's length, at least 1, at most 3).
 --   hint(word, candidates, opts) -> 'did you mean "x"?' or "".
 local M = {}
 
@@ -60,7 +61,9 @@ function M.near(word, candidates, opts)
   for _, c in ipairs(candidates) do
     local lc = lower(c)
     local d
-    if #w >= 3 and lc:sub(1, #w) == w then d = 0 else d = M.distance(w, lc, limit) end
+    if #w >= 3 and lc:sub(1, #w) == w then d = 0
+    elseif #lc >= 3 and w:sub(1, #lc) == lc then d = 1
+    else d = M.distance(w, lc, limit) end
     if d < best then best, out = d, { c }
     elseif d == best and d <= limit then out[#out + 1] = c end
   end
