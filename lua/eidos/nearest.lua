@@ -1,8 +1,9 @@
 -- eidos.nearest: "did you mean" for every message that refuses a word --
 -- unknown commands, flags, enum values, criteria values and snapshot paths
 -- (eidos.snapshot.suggest) all use this one edit distance.
---   distance(a, b, max) -> Levenshtein distance of a and b (bytes,
---     case-insensitive), or max + 1 as soon as it is known to exceed max:
+--   distance(a, b, max) -> edit distance of a and b (bytes, case-insensitive;
+--     insertions, deletions, substitutions and swaps of two neighbouring
+--     bytes count one each), or max + 1 as soon as it is known to exceed max:
 --     only the diagonal band of width 2*max+1 is computed, and a row whose
 --     band minimum is above max stops the computation, so the cost is
 --     O(max * min(#a, #b)) instead of O(#a * #b).
@@ -23,10 +24,11 @@ function M.distance(a, b, max)
   max = max or lb
   if lb - la > max then return max + 1 end
   if la == 0 then return lb end
-  local prev, cur = {}, {}
+  local prev2, prev, cur = {}, {}, {}
   local big = max + 1
   for j = 0, min(lb, max) do prev[j] = j end
   for j = min(lb, max) + 1, lb do prev[j] = big end
+  local pa -- the previous byte of a
   for i = 1, la do
     local lo, hi = i - max, i + max
     if lo < 1 then lo = 1 end
@@ -35,19 +37,28 @@ function M.distance(a, b, max)
     if lo > 1 then cur[lo - 1] = big end
     local ca = byte(a, i)
     local best = cur[0]
+    local pb = lo > 1 and byte(b, lo - 1) or nil -- the previous byte of b
     for j = lo, hi do
-      local v = prev[j - 1] + (ca == byte(b, j) and 0 or 1)
+      local cb = byte(b, j)
+      local v = prev[j - 1] + (ca == cb and 0 or 1)
       local d = prev[j] + 1
       if d < v then v = d end
       d = cur[j - 1] + 1
       if d < v then v = d end
+      -- two neighbouring bytes swapped count as one edit
+      if pa and j > 1 and ca == pb and pa == cb then
+        d = prev2[j - 2] + 1
+        if d < v then v = d end
+      end
       if v > big then v = big end
       cur[j] = v
       if v < best then best = v end
+      pb = cb
     end
     if hi < lb then cur[hi + 1] = big end
     if best > max then return big end
-    prev, cur = cur, prev
+    prev2, prev, cur = prev, cur, prev2
+    pa = ca
   end
   local d = prev[lb]
   return d > max and big or d
