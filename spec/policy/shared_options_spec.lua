@@ -5,16 +5,9 @@
 -- present (a dropped-in deployer works), the criteria alias rule (gpu), and
 -- the RecipeResult key order.
 local options = require("eidos.bundle.options")
-local errors = require("eidos.errors")
 local support = require("support")
 
-local function fails(f, ...)
-  local ok, e = pcall(f, ...)
-  assert.is_false(ok, "no error")
-  assert.is_true(errors.is(e), tostring(e))
-  assert.are.equal("invalid", e.code)
-  return e.msg
-end
+local function fails(f, ...) return support.raises("invalid", f, ...) end
 
 describe("bundle options", function()
   it("the API's query parameters are the shared flags of eidos bundle", function()

@@ -5,15 +5,9 @@
 -- flags), so a flag added later is covered without editing this spec.
 local units = require("eidos.units")
 local flags = require("eidos.cli.flags")
-local errors = require("eidos.errors")
+local support = require("support")
 
-local function fails(f, ...)
-  local ok, e = pcall(f, ...)
-  assert.is_false(ok, "no error")
-  assert.is_true(errors.is(e), tostring(e))
-  assert.are.equal("invalid", e.code)
-  return e.msg
-end
+local function fails(f, ...) return support.raises("invalid", f, ...) end
 
 describe("eidos.units", function()
   it("reads sizes: K/M/G powers of 1000, Ki/Mi/Gi powers of 1024, bare numbers in the flag's unit", function()
