@@ -163,3 +163,51 @@ describe("every size and duration flag and environment variable", function()
     assert.is_true(durations >= 7, durations .. " duration flags") -- --timeout, --gpu-timeout, --hook-timeout, eidosd's
   end)
 end)
+
+-- the environment variables that are no flag's: each reads a duration
+-- (a bare number is seconds) through eidos.units, and refuses garbage
+describe("duration environment variables", function()
+  local real = os.getenv
+  local function with_env(name, value, f)
+    os.getenv = function(n) if n == name then return value end return real(n) end
+    local ok, a, b = pcall(f)
+    os.getenv = real
+    if not ok then error(a, 0) end
+    return a, b
+  end
+  local dir, kc
+  setup(function()
+    dir = support.tmpdir()
+    kc = dir .. "/kubeconfig"
+    support.write(kc, "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n" ..
+      "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/true}}}]\n" ..
+      "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n")
+  end)
+  teardown(function() os.execute("rm -rf " .. support.q(dir)) end)
+
+  local function fresh(mod)
+    package.loaded[mod] = nil
+    return require(mod)
+  end
+
+  local vars = {
+    EIDOS_AGENT_POLL = function() return fresh("eidos.k8s.agent").POLL end,
+    EIDOS_HTTP_TIMEOUT = function() return require("eidos.fetch").get("http://127.0.0.1:1/x") end,
+    EIDOS_K8S_TIMEOUT = function() return fresh("eidos.k8s.client").connect({ kubeconfig = kc }) end,
+    EIDOS_EXEC_TIMEOUT = function()
+      local _, err = fresh("eidos.k8s.client").connect({ kubeconfig = kc }):get("/api/v1/namespaces")
+      if err and err.code == "invalid" then require("eidos.errors").raise(err.code, err.msg) end
+    end,
+  }
+  for _, name in ipairs({ "EIDOS_AGENT_POLL", "EIDOS_HTTP_TIMEOUT", "EIDOS_K8S_TIMEOUT", "EIDOS_EXEC_TIMEOUT" }) do
+    local use = vars[name]
+    it(name .. " reads 1m30s and refuses banana naming itself", function()
+      local ok, e = pcall(with_env, name, "1m30s", use)
+      if not ok then -- the value is read; what follows may fail (nothing listens there)
+        assert.are_not.equal("invalid", type(e) == "table" and e.code, name .. ": " .. tostring(type(e) == "table" and e.msg or e))
+      end
+      local msg = fails(with_env, name, "banana", use)
+      assert.truthy(msg:find('"banana" for ' .. name, 1, true), msg)
+    end)
+  end
+end)
