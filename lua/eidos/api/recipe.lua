@@ -60,12 +60,12 @@ local function raw_criteria(t, where)
         table.concat(M.FIELDS, ", ")), { field = tostring(k) })
     end
   end
-  bad:raise("invalid")
   -- the alias rule of the command line (eidos.recipe.criteria.fold_aliases)
   local folded = {}
   for _, f in ipairs(M.FIELDS) do folded[f] = t[f] end
   for _, a in ipairs(crit.FIELD_ALIASES) do folded[a.alias] = t[a.alias] end
-  crit.fold_aliases(folded)
+  crit.fold_aliases(folded, nil, bad)
+  bad:raise("invalid")
   for _, f in ipairs(M.FIELDS) do
     local v = folded[f]
     if v ~= nil and v ~= "" then c[f] = v end

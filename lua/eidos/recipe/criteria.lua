@@ -96,11 +96,12 @@ function M.enum(field)
          function() return M.catalog().fields[field].alias_to end
 end
 
--- fold_aliases(t, show) -> t: each alias field (gpu) folded into its field
--- (accelerator). Both given: they must name the same value (after
--- normalising), else an "invalid" error; show(name) writes a field's name
--- as the user wrote it (--gpu on the command line, gpu in a query).
-function M.fold_aliases(t, show)
+-- fold_aliases(t, show, bad) -> t: each alias field (gpu) folded into its
+-- field (accelerator). Both given: they must name the same value (after
+-- normalising), else an "invalid" error (added to the problems collector
+-- bad when given); show(name) writes a field's name as the user wrote it
+-- (--gpu on the command line, gpu in a query).
+function M.fold_aliases(t, show, bad)
   show = show or function(n) return n end
   for _, a in ipairs(M.FIELD_ALIASES) do
     local av, fv = t[a.alias], t[a.field]
@@ -108,9 +109,10 @@ function M.fold_aliases(t, show)
       if fv ~= nil and fv ~= av then
         local na, nf = M.normalize(a.field, av), M.normalize(a.field, fv)
         if not na or na ~= nf then
-          errors.raise("invalid", string.format("%s %q and %s %q disagree (%s is an alias of %s; give one)",
-            show(a.field), tostring(fv), show(a.alias), tostring(av), show(a.alias), show(a.field)),
-            { field = a.alias })
+          local msg = string.format("%s %q and %s %q disagree (%s is an alias of %s; give one)",
+            show(a.field), tostring(fv), show(a.alias), tostring(av), show(a.alias), show(a.field))
+          if not bad then errors.raise("invalid", msg, { field = a.alias }) end
+          bad:add(a.alias, msg, { field = a.alias })
         end
       end
       t[a.field], t[a.alias] = fv ~= nil and fv or av, nil
