@@ -188,11 +188,13 @@ local function store(s, value, text, opts, raw)
   end
 end
 
+local BOOL = { ["true"] = true, ["1"] = true, yes = true, on = true,
+               ["false"] = false, ["0"] = false, no = false, off = false }
+
 local function boolean(text, what)
-  local l = text:lower()
-  if l == "true" or l == "1" then return true end
-  if l == "false" or l == "0" then return false end
-  invalid("invalid value %q for %s (accepted: true, false)", text, what)
+  local b = BOOL[text:lower()]
+  if b == nil then invalid("invalid value %q for %s (accepted: true, false)", text, what) end
+  return b
 end
 
 -- constraints between flags given on the command line, and -o naming a format
@@ -209,7 +211,7 @@ local function check(specs, bylong, opts, given, cmdname)
       end
     end
   end
-  local out, fmt = bylong.output, bylong.format
+  local fmt = bylong.format
   if given.output and fmt and type(opts._raw.output) == "string" then
     for _, f in ipairs(M.values(fmt)) do
       if opts._raw.output == f then
@@ -218,7 +220,6 @@ local function check(specs, bylong, opts, given, cmdname)
       end
     end
   end
-  return out
 end
 
 -- parse(argv, specs, cmdname, passthrough) -> opts, positional
