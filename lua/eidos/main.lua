@@ -68,11 +68,12 @@ local function report(e)
   return errors.exit.internal
 end
 
--- split(args) -> command name (or nil), the other words; global flags
--- that take a value keep it (the set is derived from the flag model)
+-- split(args) -> command name (or nil), the other words, the index of
+-- the name in args; global flags that take a value keep it (the set is
+-- derived from the flag model)
 local function split(args)
   local takes = global.takes_value()
-  local name, rest = nil, {}
+  local name, rest, at = nil, {}, nil
   local i = 1
   while i <= #args do
     local a = args[i]
@@ -80,19 +81,19 @@ local function split(args)
       for j = i, #args do rest[#rest + 1] = args[j] end
       break
     end
-    if not name and a:sub(1, 1) ~= "-" then name = a
+    if not name and a:sub(1, 1) ~= "-" then name, at = a, i
     else
       rest[#rest + 1] = a
       if not name and takes[a] and args[i + 1] then i = i + 1; rest[#rest + 1] = args[i] end
     end
     i = i + 1
   end
-  return name, rest
+  return name, rest, at
 end
 
 local function check_args(cmd, pos)
-  local sub = cmd.subcommands
-  if sub and pos[1] then
+  local sub = flags.subcommands(cmd)
+  if #sub > 0 and pos[1] then
     local names = {}
     for _, s in ipairs(sub) do names[#names + 1] = s.name end
     local known = false
@@ -143,16 +144,23 @@ function M.main(argv0, args)
     if args[1] == "__complete" then
       return require("eidos.cli.complete").main({ table.unpack(args, 2) })
     end
-    local name, rest = split(args)
+    local name, rest, at = split(args)
     if not name then return nocommand(argv0, rest) end
     if name == "help" then
       -- eidos help [COMMAND]
       local words = {}
       for _, a in ipairs(rest) do if a:sub(1, 1) ~= "-" then words[#words + 1] = a end end
-      io.stdout:write(words[1] and flags.help(M.find(words[1])) or M.usage())
+      local cmd = words[1] and M.find(words[1])
+      cmd = cmd and words[2] and flags.subcommand(cmd, words[2]) or cmd
+      io.stdout:write(cmd and flags.help(cmd) or M.usage())
       return 0
     end
     local cmd = M.find(name)
+    local sub = args[at + 1] and flags.subcommand(cmd, args[at + 1])
+    if sub then
+      cmd = sub
+      table.remove(rest, at) -- rest is args without the command name
+    end
     local specs = {}
     for _, s in ipairs(cmd.flags or {}) do specs[#specs + 1] = s end
     for _, s in ipairs(flags.global) do specs[#specs + 1] = s end

@@ -142,3 +142,45 @@ describe("the program's help and version", function()
     assert.truthy(r.out:find("[default 4Mi] [env EIDOS_BODY_LIMIT]", 1, true), r.out)
   end)
 end)
+
+describe("subcommands that are commands of their own", function()
+  -- a command may name modules as subcommands (eidos bundle pull): they
+  -- parse their own flags, have their own help and complete like commands
+  local home
+  setup(function()
+    home = support.tmpdir()
+    os.execute("mkdir -p " .. home .. "/lua/eidos/cmd/demo")
+    support.write(home .. "/lua/eidos/cmd/demo.lua", [[
+return { name = "demo", summary = "a demo", subcommands = { hello = "eidos.cmd.demo.hello" },
+         run = function() io.write("demo\n") return 0 end }
+]])
+    support.write(home .. "/lua/eidos/cmd/demo/hello.lua", [[
+return { summary = "say hello", flags = { { name = "who", arg = "NAME", choices = { "world", "moon" } } },
+         run = function(ctx) io.write("hello " .. (ctx.opts.who or "?") .. "\n") return 0 end }
+]])
+  end)
+  teardown(function() os.execute("rm -rf " .. support.q(home)) end)
+
+  it("run, help, hints and completion", function()
+    local env = { EIDOS_HOME = home }
+    local r = support.run({ "--debug", "demo", "hello", "--who", "moon" }, { env = env })
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("hello moon\n", r.out)
+    r = support.run({ "demo" }, { env = env })
+    assert.are.equal("demo\n", r.out)
+    r = support.run({ "help", "demo" }, { env = env })
+    assert.truthy(r.out:find("hello   say hello", 1, true), r.out)
+    r = support.run({ "demo", "hello", "--help" }, { env = env })
+    assert.truthy(r.out:find("Usage: eidos demo hello [flags]", 1, true), r.out)
+    r = support.run({ "demo", "helo" }, { env = env })
+    assert.are.equal(2, r.code)
+    assert.truthy(r.err:find('did you mean "hello"?', 1, true), r.err)
+    r = support.run({ "demo", "hello", "--who", "mon" }, { env = env })
+    assert.are.equal(2, r.code)
+    assert.truthy(r.err:find('did you mean "moon"?', 1, true), r.err)
+    r = support.run({ "__complete", "demo", "" }, { env = env })
+    assert.truthy(r.out:find("\nhello\tsay hello", 1, true), r.out)
+    r = support.run({ "__complete", "demo", "hello", "--who", "" }, { env = env })
+    assert.truthy(r.out:find("\nworld\nmoon\n", 1, true), r.out)
+  end)
+end)

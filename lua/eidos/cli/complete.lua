@@ -70,8 +70,8 @@ end
 -- positional words of a command: subcommands, or args.type (file, dir,
 -- enum with args.choices)
 local function positional(r, cmd, pos, cur)
-  if cmd.subcommands and #pos == 0 then
-    for _, s in ipairs(cmd.subcommands) do add(r, s.name, s.summary, cur) end
+  if #pos == 0 then
+    for _, s in ipairs(flags.subcommands(cmd)) do add(r, s.name, s.summary, cur) end
   end
   local a = cmd.args
   if a and (a.max == nil or #pos < a.max) then
@@ -89,7 +89,7 @@ function M.complete(words)
   local cur = words[n] or ""
   local specs = flags.global
   local bylong, byshort = flags.index(specs)
-  local cmd, cmdname, expect, dashdash = nil, nil, nil, false
+  local cmd, cmdname, cmdat, expect, dashdash = nil, nil, nil, nil, false
   local pos, given, opts = {}, {}, {}
   for i = 1, n - 1 do
     local w = words[i]
@@ -105,7 +105,7 @@ function M.complete(words)
         if flags.takes_value(s) and value == nil then expect = s else opts[s.name] = value end
       end
     elseif not cmdname then
-      cmdname = w
+      cmdname, cmdat = w, i
       cmd = w ~= "help" and w:match("^[%w%-_]+$") and main.load(w) or nil
       if cmd then
         specs = {}
@@ -113,6 +113,12 @@ function M.complete(words)
         for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
         bylong, byshort = flags.index(specs)
       end
+    elseif cmd and i == cmdat + 1 and flags.subcommand(cmd, w) then
+      cmd = flags.subcommand(cmd, w)
+      specs = {}
+      for _, s in ipairs(cmd.flags or {}) do specs[#specs + 1] = s end
+      for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
+      bylong, byshort = flags.index(specs)
     else
       pos[#pos + 1] = w
     end

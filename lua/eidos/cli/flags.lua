@@ -289,6 +289,37 @@ function M.parse(argv, specs, cmdname, passthrough)
   return opts, pos
 end
 
+-- subcommands(cmd) -> list of {name=, summary=, module=}. A command lists
+-- its subcommands as {name=, summary=} entries it handles itself (eidos
+-- recipe lint), entries with module= naming a module that is a command of
+-- its own, or a map name -> module name; module subcommands are the word
+-- right after the command (eidos bundle pull ...)
+function M.subcommands(cmd)
+  local s = type(cmd) == "table" and cmd.subcommands
+  if type(s) ~= "table" then return {} end
+  if s[1] then return s end
+  local names = {}
+  for k in pairs(s) do names[#names + 1] = k end
+  table.sort(names)
+  local out = {}
+  for _, n in ipairs(names) do
+    local ok, m = pcall(require, s[n])
+    out[#out + 1] = { name = n, module = s[n], summary = ok and type(m) == "table" and m.summary or nil }
+  end
+  return out
+end
+
+-- subcommand(cmd, word) -> the module subcommand named word, or nil
+function M.subcommand(cmd, word)
+  for _, s in ipairs(M.subcommands(cmd)) do
+    if s.name == word and s.module then
+      local m = require(s.module)
+      m.name = m.name or (cmd.name .. " " .. word)
+      return m
+    end
+  end
+end
+
 -- help text of a command module (eidos.cli.help)
 function M.help(cmd) return require("eidos.cli.help").command(cmd) end
 

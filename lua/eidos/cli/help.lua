@@ -65,9 +65,10 @@ function M.command(cmd)
   b[#b + 1] = "Usage: " .. (cmd.usage or ("eidos " .. cmd.name .. " [flags]"))
   b[#b + 1] = ""
   b[#b + 1] = cmd.description or cmd.summary or ""
-  if cmd.subcommands and #cmd.subcommands > 0 then
+  local subs = flags.subcommands(cmd)
+  if #subs > 0 then
     local rows = {}
-    for _, s in ipairs(cmd.subcommands) do rows[#rows + 1] = { s.name, s.summary or "" } end
+    for _, s in ipairs(subs) do rows[#rows + 1] = { s.name, s.summary or "" } end
     b[#b + 1] = ""
     b[#b + 1] = "Subcommands:"
     b[#b + 1] = table2(rows)
