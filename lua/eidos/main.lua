@@ -122,7 +122,9 @@ local function nocommand(argv0, rest)
   local specs = { { name = "version", help = "print the version" } }
   for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
   local opts, pos = flags.parse(rest, specs, "")
-  if #pos > 0 then errors.raise("invalid", string.format("unexpected argument %q (usage: eidos COMMAND [flags])", pos[1])) end
+  if #pos > 0 then
+    errors.raise("invalid", string.format("unexpected argument %q (usage: eidos COMMAND [flags])", pos[1]))
+  end
   global.apply(opts)
   if opts.version then
     local cmd = M.find("version")

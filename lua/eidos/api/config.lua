@@ -28,7 +28,8 @@ M.flags = {
   { name = "shutdown-timeout", arg = "DURATION", type = "duration", unit = "s", default = "30s",
     env = "EIDOS_SHUTDOWN_TIMEOUT",
     help = "after SIGTERM/SIGINT, how long requests in flight may take before the server exits" },
-  { name = "shutdown-delay", arg = "DURATION", type = "duration", unit = "s", default = "0s", env = "EIDOS_SHUTDOWN_DELAY",
+  { name = "shutdown-delay", arg = "DURATION", type = "duration", unit = "s", default = "0s",
+    env = "EIDOS_SHUTDOWN_DELAY",
     help = "after SIGTERM/SIGINT, keep serving (with /ready at 503) this long before closing the listeners" },
   { name = "data", arg = "DIR", type = "dir", env = "EIDOS_DATA",
     help = "external recipe data layered over the built-in library" },
@@ -141,7 +142,9 @@ function M.normalize(opts)
   cfg.threads = opts.threads or 0
   cfg.rate = opts.rate or 100
   cfg.burst = opts.burst or 200
-  if cfg.rate > 0 and cfg.burst < 1 then bad("burst", opts._raw and opts._raw.burst or cfg.burst, "a number >= 1 when --rate is not 0") end
+  if cfg.rate > 0 and cfg.burst < 1 then
+    bad("burst", opts._raw and opts._raw.burst or cfg.burst, "a number >= 1 when --rate is not 0")
+  end
   cfg.body_limit = opts["body-limit"] or 4 * 1024 * 1024
   cfg.request_timeout = (opts["request-timeout"] or 30000) / 1000
   cfg.shutdown_timeout = (opts["shutdown-timeout"] or 30000) / 1000

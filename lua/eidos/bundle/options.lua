@@ -57,7 +57,8 @@ M.flags = {
     help = "taint held on nodes until their tuning is done (Skyhook)" },
   { name = "nodes", arg = "N", type = "int", api = true,
     help = "expected number of GPU nodes, for components that size by it (0: unset)" },
-  { name = "repo", arg = "URL", type = "uri", api = true, help = "Git repository the bundle is pushed to (argocd, flux)" },
+  { name = "repo", arg = "URL", type = "uri", api = true,
+    help = "Git repository the bundle is pushed to (argocd, flux)" },
   { name = "revision", arg = "REV", api = true, help = "Git revision to track (default HEAD for argocd, main for flux)" },
   { name = "path", arg = "DIR", api = true, help = "directory of the bundle inside the Git repository (default .)" },
 }

@@ -71,7 +71,8 @@ local function run_exec(conn)
   for _, a in ipairs(e.args) do argv[#argv + 1] = a end
   local out, msg, code = require("eidos.core.proc").run(argv, {
     env = env, what = "exec credential plugin",
-    timeout = require("eidos.units").env("EIDOS_EXEC_TIMEOUT", "duration", { unit = "s", min = 1, default = 60000 }) / 1000 })
+    timeout = require("eidos.units").env("EIDOS_EXEC_TIMEOUT", "duration",
+      { unit = "s", min = 1, default = 60000 }) / 1000 })
   if not out then
     if code == "unavailable" and e.install_hint then msg = msg .. "\n" .. e.install_hint end
     errors.raise(code == "timeout" and "timeout" or "unauthorized", msg)
