@@ -224,7 +224,7 @@ describe("the generated zsh script, under tmux with real TAB presses", function(
       -- (tmux drops the space completion adds at the end of the line)
       s = await("eidos --debug recipe\n")
       assert.truthy(s:find("eidos --debug recipe\n", 1, true), s)
-      tmux("send-keys C-u 'eidos recipe l' Tab")
+      tmux("send-keys C-u 'eidos recipe lin' Tab")
       s = await("eidos recipe lint")
       assert.truthy(s:find("eidos recipe lint", 1, true), s)
       tmux("send-keys C-u 'eidos recipe --os a' Tab")
