@@ -90,6 +90,16 @@ function M.entries(dir)
   return out
 end
 
+-- raises(code, f, ...) -> message: f(...) must raise a structured error
+-- (eidos.errors) with that code
+function M.raises(code, f, ...)
+  local ok, e = pcall(f, ...)
+  assert(not ok, "no error raised")
+  assert(type(e) == "table" and e.code, "not a structured error: " .. tostring(e))
+  assert(e.code == code, string.format("error code %s, expected %s: %s", tostring(e.code), code, tostring(e.msg)))
+  return e.msg
+end
+
 -- the shared fixtures beside the project, or nil (specs then skip)
 function M.shared()
   for _, p in ipairs({ M.root .. "/../shared", M.root .. "/../../shared" }) do

@@ -11,7 +11,7 @@ local dir = assert(arg[1], "usage: eidos lua deploy/agent/generate.lua DIR")
 local ns = "eidos"
 local p = {
   namespace = ns, cm_name = agent.DEFAULT_CM, image = "ghcr.io/nvidia/eidos:latest",
-  timeout = 300, tolerations = agent.parse_tolerations({}), node_selector = {},
+  timeout = 300, tolerations = agent.TOLERATE_ALL, node_selector = {},
 }
 
 local function yaml(objs, header)

@@ -44,22 +44,10 @@ local function handler(loc, what)
   return h
 end
 
--- the --max-input-size limit, when given, for every input (files, stdin,
--- URLs); without it files and stdin allow 64 MiB and URLs 16 MiB
+-- the --max-input-size limit in bytes (parsed by eidos.units), when given,
+-- for every input (files, stdin, URLs); without it files and stdin allow
+-- 64 MiB and URLs 16 MiB
 M.max_input = nil
-
--- parse_size("16MiB") -> bytes: a number with an optional K, M, G suffix
--- (KiB, MiB, GiB; powers of 1024)
-function M.parse_size(v, flag)
-  local n, unit = tostring(v):match("^(%d+)%s*([KkMmGg]?)[Ii]?[Bb]?$")
-  n = tonumber(n)
-  if not n or n <= 0 then
-    errors.raise("invalid", string.format("invalid value %q for --%s (accepted: a size in bytes, or with K, M or G: 512K, 16M, 1G)",
-      tostring(v), flag or "max-input-size"))
-  end
-  local mult = ({ [""] = 1, k = 1024, m = 1024 ^ 2, g = 1024 ^ 3 })[unit:lower()]
-  return math.tointeger(n * mult)
-end
 
 -- check_file(path, what): raise unless path is, or leads by symlinks to, a
 -- regular file. Messages give the real type and the OS's reason: "not

@@ -4,6 +4,7 @@
 -- with the global ones, runs it, and maps structured errors to exit codes.
 local errors = require("eidos.errors")
 local flags = require("eidos.cli.flags")
+local global = require("eidos.cli.global")
 local log = require("eidos.log")
 
 local M = {}
@@ -30,26 +31,25 @@ function M.load(name)
   return mod
 end
 
-local function usage()
-  local b = { "eidos -- capture, recipe, validate and bundle GPU Kubernetes configuration", "",
-              "Usage: eidos COMMAND [flags]", "", "Commands:" }
-  local width = 0
+local function visible()
   local cmds = {}
   for _, n in ipairs(M.commands()) do
     local c = M.load(n)
-    if c and not c.hidden then
-      cmds[#cmds + 1] = c
-      if #n > width then width = #n end
-    end
+    if c and not c.hidden then cmds[#cmds + 1] = c end
   end
-  for _, c in ipairs(cmds) do
-    b[#b + 1] = "  " .. c.name .. string.rep(" ", width - #c.name + 3) .. (c.summary or "")
-  end
-  b[#b + 1] = ""
-  b[#b + 1] = "Run 'eidos COMMAND --help' for a command's flags. Documentation: docs/cli.md"
-  return table.concat(b, "\n") .. "\n"
+  return cmds
 end
-M.usage = usage
+
+function M.usage() return require("eidos.cli.help").program(visible()) end
+
+-- find(name) -> the command module, or raises naming the nearest command
+function M.find(name)
+  local cmd = name:match("^[%w%-_]+$") and M.load(name)
+  if cmd then return cmd end
+  local names = M.commands()
+  errors.raise("invalid", string.format("unknown command %q%s (accepted: %s)", name,
+    flags.hint(name, names), table.concat(names, ", ")))
+end
 
 local function report(e)
   if errors.is(e) then
@@ -68,80 +68,100 @@ local function report(e)
   return errors.exit.internal
 end
 
-local function positive(opts, name)
-  local v = opts[name]
-  if v == nil then return nil end
-  local n = math.tointeger(tonumber(v))
-  if not n or n <= 0 then
-    errors.raise("invalid", string.format("invalid value %q for --%s (accepted: a positive integer)", v, name))
+-- split(args) -> command name (or nil), the other words, the index of
+-- the name in args; global flags that take a value keep it (the set is
+-- derived from the flag model)
+local function split(args)
+  local takes = global.takes_value()
+  local name, rest, at = nil, {}, nil
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    if a == "--" then
+      for j = i, #args do rest[#rest + 1] = args[j] end
+      break
+    end
+    if not name and a:sub(1, 1) ~= "-" then name, at = a, i
+    else
+      rest[#rest + 1] = a
+      if not name and takes[a] and args[i + 1] then i = i + 1; rest[#rest + 1] = args[i] end
+    end
+    i = i + 1
   end
-  return n
+  return name, rest, at
 end
 
--- hooks are loaded lazily, on the first hook point a command reaches
-function M.configure_hooks(opts)
-  if not opts.hooks and not os.getenv("EIDOS_HOOKS") then return end
-  local mb = positive(opts, "hook-memory")
-  require("eidos.hooks").configure({
-    dirs = opts.hooks, lenient = opts["hooks-lenient"],
-    time_ms = positive(opts, "hook-timeout"), memory = mb and mb * 1024 * 1024,
-  })
+local function check_args(cmd, pos)
+  local sub = flags.subcommands(cmd)
+  if #sub > 0 and pos[1] then
+    local names = {}
+    for _, s in ipairs(sub) do names[#names + 1] = s.name end
+    local known = false
+    for _, n in ipairs(names) do if n == pos[1] then known = true end end
+    if not known then
+      errors.raise("invalid", string.format("unknown 'eidos %s' subcommand %q%s (accepted: %s)", cmd.name, pos[1],
+        flags.hint(pos[1], names), table.concat(names, ", ")))
+    end
+  end
+  if cmd.args then
+    local min, max = cmd.args.min or 0, cmd.args.max
+    if #pos < min or (max and #pos > max) then
+      errors.raise("invalid", string.format("'eidos %s' takes %s, got %d argument(s)%s (usage: %s)",
+        cmd.name, cmd.args.text or "no arguments", #pos, #pos > 0 and (": " .. table.concat(pos, " ")) or "",
+        cmd.usage or ("eidos " .. cmd.name)))
+    end
+  elseif #pos > 0 then
+    errors.raise("invalid", string.format("unexpected argument %q for 'eidos %s' (it takes flags only)",
+      pos[1], cmd.name))
+  end
+end
+
+-- no command: bare `eidos` and `eidos --help` print the short help (exit
+-- 0), `eidos --version` the version; other words are checked as flags
+local function nocommand(argv0, rest)
+  local specs = { { name = "version", help = "print the version" } }
+  for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
+  local opts, pos = flags.parse(rest, specs, "")
+  if #pos > 0 then
+    errors.raise("invalid", string.format("unexpected argument %q (usage: eidos COMMAND [flags])", pos[1]))
+  end
+  global.apply(opts)
+  if opts.version then
+    local cmd = M.find("version")
+    return cmd.run({ opts = { format = "table" }, args = {}, argv0 = argv0, cmd = cmd }) or 0
+  end
+  require("eidos.docio").write(nil, M.usage())
+  return 0
 end
 
 -- main(argv0, args) -> exit code
 function M.main(argv0, args)
-  -- pre-scan global logging flags so that errors during parsing are shown right
-  local pre = {}
-  for _, a in ipairs(args) do
-    if a == "--" then break end
-    if a == "--debug" then pre.debug = true end
-    if a == "--log-json" then pre.json = true end
-  end
-  for i, a in ipairs(args) do
-    if a == "--log-level" then pre.level = args[i + 1] end
-    local l = a:match("^%-%-log%-level=(.*)$")
-    if l then pre.level = l end
-  end
-  log.setup(pre)
+  -- logging flags first, so that errors during parsing are shown right
+  log.setup(global.prescan(args))
   local trace = function(e)
     if errors.is(e) then return e end
     return debug.traceback(tostring(e), 2)
   end
   local ok, code = xpcall(function()
-    local name
-    local rest = {}
-    local takes = { ["--lua-path"] = true, ["--data-dir"] = true, ["--log-level"] = true,
-                    ["--hooks"] = true, ["--hook-timeout"] = true, ["--hook-memory"] = true,
-                    ["--kubeconfig"] = true, ["--context"] = true, ["--max-input-size"] = true,
-                    ["--max-expanded-size"] = true }
-    local i = 1
-    while i <= #args do
-      local a = args[i]
-      if a == "--" then
-        for j = i, #args do rest[#rest + 1] = args[j] end
-        break
-      end
-      if not name and a:sub(1, 1) ~= "-" then name = a
-      else
-        rest[#rest + 1] = a
-        if not name and takes[a] and args[i + 1] then i = i + 1; rest[#rest + 1] = args[i] end
-      end
-      i = i + 1
+    if args[1] == "__complete" then
+      return require("eidos.cli.complete").main({ table.unpack(args, 2) })
     end
-    if not name then
-      for _, a in ipairs(rest) do
-        if a == "--help" or a == "-h" then require("eidos.docio").write(nil, usage()); return 0 end
-        if a == "--version" then name = "version" end
-      end
-      if not name then
-        io.stderr:write(usage())
-        errors.raise("invalid", "no command given (accepted: " .. table.concat(M.commands(), ", ") .. ")")
-      end
+    local name, rest, at = split(args)
+    if not name then return nocommand(argv0, rest) end
+    if name == "help" then
+      -- eidos help [COMMAND]
+      local words = {}
+      for _, a in ipairs(rest) do if a:sub(1, 1) ~= "-" then words[#words + 1] = a end end
+      local cmd = words[1] and M.find(words[1])
+      cmd = cmd and words[2] and flags.subcommand(cmd, words[2]) or cmd
+      require("eidos.docio").write(nil, cmd and flags.help(cmd) or M.usage())
+      return 0
     end
-    local cmd = name:match("^[%w%-_]+$") and M.load(name)
-    if not cmd then
-      errors.raise("invalid", string.format("unknown command %q (accepted: %s)", name,
-        table.concat(M.commands(), ", ")))
+    local cmd = M.find(name)
+    local sub = args[at + 1] and flags.subcommand(cmd, args[at + 1])
+    if sub then
+      cmd = sub
+      table.remove(rest, at) -- rest is args without the command name
     end
     local specs = {}
     for _, s in ipairs(cmd.flags or {}) do specs[#specs + 1] = s end
@@ -151,30 +171,8 @@ function M.main(argv0, args)
       if a == "--help" or a == "-h" then require("eidos.docio").write(nil, flags.help(cmd)); return 0 end
     end
     local opts, pos = flags.parse(rest, specs, cmd.name, cmd.passthrough)
-    log.setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"] })
-    M.configure_hooks(opts)
-    if opts["max-input-size"] then
-      local docio = require("eidos.docio")
-      docio.max_input = docio.parse_size(opts["max-input-size"])
-    end
-    if opts["max-expanded-size"] then
-      require("eidos.doc").limits.max_expanded =
-        require("eidos.docio").parse_size(opts["max-expanded-size"], "max-expanded-size")
-    end
-    if opts.kubeconfig or opts.context then
-      require("eidos.k8s.client").set_defaults({ kubeconfig = opts.kubeconfig, context = opts.context })
-    end
-    if cmd.args then
-      local min, max = cmd.args.min or 0, cmd.args.max
-      if #pos < min or (max and #pos > max) then
-        errors.raise("invalid", string.format("'eidos %s' takes %s, got %d argument(s)%s (usage: %s)",
-          cmd.name, cmd.args.text or "no arguments", #pos, #pos > 0 and (": " .. table.concat(pos, " ")) or "",
-          cmd.usage or ("eidos " .. cmd.name)))
-      end
-    elseif #pos > 0 then
-      errors.raise("invalid", string.format("unexpected argument %q for 'eidos %s' (it takes flags only)",
-        pos[1], cmd.name))
-    end
+    global.apply(opts)
+    check_args(cmd, pos)
     return cmd.run({ opts = opts, args = pos, argv0 = argv0, cmd = cmd }) or 0
   end, trace)
   if ok then return code end

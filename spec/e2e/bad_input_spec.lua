@@ -78,7 +78,7 @@ local PASSWD = "root:x:0:0"   -- /etc/passwd's first line: never printed
 local ROWS = {
   -- commands, flags and values
   { name = "unknown command", args = { "frobnicate" }, code = 2, bad = '"frobnicate"', msg = "unknown command" },
-  { name = "unknown flag", args = { "recipe", "--servce", "eks" }, code = 2, bad = '"--servce"', msg = "accepted: --service" },
+  { name = "unknown flag", args = { "recipe", "--servce", "eks" }, code = 2, bad = '"--servce"', msg = 'did you mean "--service"?' },
   { name = "flag without its value", args = { "recipe", "--service" }, code = 2, bad = "--service", msg = "needs a value" },
   { name = "unknown subcommand word", args = { "recipe", "--service", "eks", "lnt" }, code = 2, bad = '"lnt"', msg = "accepted: list, lint" },
   { name = "recipe with no criteria at all", args = { "recipe", "-o", "r.yaml" }, code = 2, bad = "--service", msg = "no criteria provided" },
@@ -99,7 +99,7 @@ local ROWS = {
   { name = "recipe --format junk", args = { "recipe", "--service", "eks", "-t", "junk", "-o", "r.yaml" }, code = 2, bad = '"junk"', msg = "accepted: yaml, json, table" },
   { name = "validate --format xml", args = { "validate", "-s", "{snap}", "-c", "OS.release.ID ubuntu", "-t", "xml", "-o", "v.xml" }, code = 2, bad = '"xml"', msg = "junit" },
   { name = "verify --format junk", args = { "verify", "{bundle}", "-t", "junk" }, code = 2, bad = '"junk"', msg = "accepted: text, json, yaml" },
-  { name = "snapshot --timeout not a duration", args = { "snapshot", "--timeout", "banana", "-o", "s.yaml" }, code = 2, bad = '"banana"', msg = "500ms, 10s, 1m30s" },
+  { name = "snapshot --timeout not a duration", args = { "snapshot", "--timeout", "banana", "-o", "s.yaml" }, code = 2, bad = '"banana"', msg = "500ms, 30s, 1m30s" },
   { name = "snapshot --only unknown type", args = { "snapshot", "--only", "GPU,Bogus", "-o", "s.yaml" }, code = 2, bad = '"Bogus"', msg = "K8s, GPU, OS, SystemD, NodeTopology" },
   { name = "snapshot --timestamp not a time", args = { "snapshot", "--timestamp", "yesterday", "-o", "s.yaml" }, code = 2, bad = '"yesterday"', msg = "RFC 3339" },
   { name = "snapshot --sysroot not a directory", args = { "snapshot", "--sysroot", "nothere", "-o", "s.yaml" }, code = 2, bad = '"nothere"', msg = "not a directory" },
@@ -124,10 +124,10 @@ local ROWS = {
     files = { ["alias.yaml"] = repeated(RECIPE_HEAD, MiB, 1000) }, code = 2, bad = "alias.yaml", msg = "expands to more than 67108864 bytes" },
   { name = "aliases past the limit on stdin", args = { "validate", "-s", "-", "-c", "OS.release.ID ubuntu" },
     stdin = repeated(SNAP_HEAD, 64 * 1024, 1100), code = 2, bad = "stdin", msg = "expands to more than 67108864 bytes" },
-  { name = "aliases past --max-expanded-size", args = { "recipe", "--criteria", "c.yaml", "--max-expanded-size", "64K" },
+  { name = "aliases past --max-expanded-size", args = { "recipe", "--criteria", "c.yaml", "--max-expanded-size", "64Ki" },
     files = { ["c.yaml"] = repeated("kind: RecipeCriteria\n", 1000, 80) }, code = 2, bad = "c.yaml", msg = "more than 65536 bytes" },
   { name = "aliases past EIDOS_MAX_EXPANDED_SIZE", args = { "bundle", "-r", "{recipe}", "-o", "out", "-f", "v.yaml" },
-    env = { EIDOS_MAX_EXPANDED_SIZE = "10K" }, files = { ["v.yaml"] = repeated("", 1000, 20) }, code = 2, bad = "v.yaml", msg = "more than 10240 bytes" },
+    env = { EIDOS_MAX_EXPANDED_SIZE = "10Ki" }, files = { ["v.yaml"] = repeated("", 1000, 20) }, code = 2, bad = "v.yaml", msg = "more than 10240 bytes" },
   { name = "--max-expanded-size not a size", args = { "recipe", "--service", "eks", "--max-expanded-size", "lots" }, code = 2, bad = '"lots"', msg = "--max-expanded-size" },
   { name = "a URL document expanding past the limit", args = { "bundle", "-r", "{url}/alias-bomb", "-o", "out" }, code = 2, bad = "/alias-bomb", msg = "expands to more than", needs = "http" },
 

@@ -101,28 +101,6 @@ describe("snapshot flag parsing", function()
     assert.are.equal("invalid", e.code)
     assert.truthy(e.msg:find('"Bogus"', 1, true) and e.msg:find("NodeTopology", 1, true), e.msg)
   end)
-
-  it("parses durations", function()
-    assert.are.equal(500, collect.parse_duration("500ms"))
-    assert.are.equal(10000, collect.parse_duration("10s"))
-    assert.are.equal(90000, collect.parse_duration("1m30s"))
-    assert.are.equal(2500, collect.parse_duration("2.5"))
-    for _, bad in ipairs({ "", "10x", "-1s", "0", "s" }) do
-      local ok, e = pcall(collect.parse_duration, bad)
-      assert.is_false(ok, bad)
-      assert.are.equal("invalid", e.code)
-    end
-  end)
-
-  it("parses timestamps to UTC RFC 3339", function()
-    assert.are.equal("2026-01-02T15:04:05Z", collect.parse_timestamp("2026-01-02T15:04:05Z"))
-    assert.are.equal("2026-01-02T13:04:05Z", collect.parse_timestamp("2026-01-02T15:04:05.123+02:00"))
-    assert.are.equal("1970-01-01T00:00:00Z", collect.parse_timestamp("0"))
-    assert.are.equal("2023-11-14T22:13:20Z", collect.parse_timestamp("1700000000"))
-    for _, bad in ipairs({ "yesterday", "2026-13-01T00:00:00Z", "2026-01-02T15:04:05", "-5" }) do
-      assert.is_false((pcall(collect.parse_timestamp, bad)), bad)
-    end
-  end)
 end)
 
 describe("eidos.core.collect", function()

@@ -12,24 +12,16 @@ local recipe_api = require("eidos.api.recipe")
 
 local M = {}
 
--- query parameters: true = once, "list" = repeatable; the flags of
--- `eidos bundle` that do not name server files (no --values, --sign-key,
--- --data: the server's own --data applies)
-M.PARAMS = {
-  deployer = true, set = "list", ["set-json"] = "list",
-  ["system-node-selector"] = "list", ["system-node-toleration"] = "list",
-  ["accelerated-node-selector"] = "list", ["accelerated-node-toleration"] = "list",
-  ["workload-selector"] = "list", ["workload-gate"] = true, nodes = true,
-  repo = true, revision = true, path = true,
-  -- upstream's clients send bundlers=...; upstream ignores it, and so do
-  -- we, saying so in a Warning header
-  bundlers = "list",
-}
+-- query parameters: the bundle options the CLI shares (eidos.bundle.options:
+-- true = once, "list" = repeatable); not --values, --sign-key or --data,
+-- which name server files (the server's own --data applies)
+M.PARAMS = require("eidos.bundle.options").params()
+-- upstream's clients send bundlers=...; upstream ignores it, and so do we,
+-- saying so in a Warning header
+M.PARAMS.bundlers = "list"
 
-local DEPLOYERS = { helm = true, argocd = true, flux = true, ["helm-components"] = true }
 local BUNDLERS_IGNORED = "the bundlers parameter is ignored: the bundle holds every enabled component of the recipe" ..
   " (leave one out with set=COMPONENT:enabled=false)"
-local PLACEHOLDER = "EIDOS-GIT-REPOSITORY-URL-NOT-SET"
 
 local function server()
   local ok, s = pcall(require, "eidos.server")
@@ -47,48 +39,27 @@ local function bundler()
   return b
 end
 
--- the Git repository options of the argocd and flux deployers
-local function repo_opts(o, deployer)
-  local url, rev = o.repo, o.revision
-  if url ~= nil and (not (url:match("^https?://[%w.-]+") or url:match("^ssh://[%w@.-]+") or url:match("^git@[%w.-]+:"))
-      or url:find("[%s\"'`$\\]")) then
-    errors.raise("invalid", string.format("invalid repo %q (accepted: an https://, ssh:// or git@host: Git URL)", url))
-  end
-  if rev ~= nil and (rev == "" or rev:find("[%s\"'`$\\]")) then
-    errors.raise("invalid", string.format("invalid revision %q (accepted: a branch, tag or commit)", rev))
-  end
-  local path = (o.path or ""):gsub("/+$", "")
-  if path == "." then path = "" end
-  if path ~= "" and (path:sub(1, 1) == "/" or path:find("%.%.") or not path:match("^[%w._/-]+$")) then
-    errors.raise("invalid", string.format("invalid path %q (accepted: a relative directory of letters, digits, '.', '_', '-', '/')", path))
-  end
-  return { Set = url ~= nil, URL = url or PLACEHOLDER, Placeholder = PLACEHOLDER,
-           Revision = rev or (deployer == "flux" and "main" or "HEAD"), Path = path }
-end
-
 -- the files of the bundle: eidos.bundle.files(recipe, opts) when the
 -- bundler offers it, else build + finish with the options parsed here
 local function bundle_files(d, opts, seq, ctx)
   local b = bundler()
   if type(b.files) == "function" then return b.files(d, opts) end
-  local overrides = require("eidos.bundle.overrides")
-  local deployer = opts.deployer or "helm"
-  if not DEPLOYERS[deployer] then
-    errors.raise("invalid", string.format("invalid deployer %q (accepted: helm, argocd, flux, helm-components)", deployer))
-  end
-  local sched = overrides.parse_scheduling(opts)
-  local ops = {}
-  for _, e in ipairs(seq) do ops[#ops + 1] = overrides.parse_set(e.value, e.name) end
+  local options = require("eidos.bundle.options")
+  local deployer = options.deployer(opts.deployer or options.DEFAULT_DEPLOYER, "deployer")
+  local sched = options.scheduling(opts)
+  local ops = options.ops(seq)
   if not ctx.bundle_library then
     ctx.bundle_library = require("eidos.bundle.library").open({
       library_opts = ctx.cfg.data and { data = ctx.cfg.data } or nil })
   end
   local built = b.build(d, { ops = ops, scheduling = sched, origin = "in the request body", deployer = deployer,
-                             repo = repo_opts(opts, deployer), library = ctx.bundle_library })
+                             repo = options.repo(opts, deployer, function(n) return n end),
+                             library = ctx.bundle_library })
   return require("eidos.bundle.output").finish(built, {}), built.notes
 end
 
--- set and set-json in the order they appear in the query
+-- set and set-json in the order they appear in the query (the CLI's
+-- command-line order, eidos.bundle.options.ops)
 local function set_sequence(query)
   local seq = {}
   for pair in (query or ""):gmatch("[^&]+") do

@@ -1,31 +1,37 @@
 -- eidos.api.config: the flags of `eidos serve` / eidosd (each with its
 -- EIDOS_ environment variable) and their translation into the plain
 -- configuration table the C server reads: numbers in seconds and bytes,
--- the listen address split into host and port, allowlists as sets.
--- Every bad value is an "invalid" error that names the flag, the value
--- and what is accepted.
+-- the listen address split into host and port, allowlists as sets. Sizes,
+-- durations and counts are parsed by the flag model (eidos.cli.flags, with
+-- eidos.units) like every other flag; normalize() takes its result. Every
+-- bad value is an "invalid" error that names the flag, the value and what
+-- is accepted.
 local errors = require("eidos.errors")
+local flags = require("eidos.cli.flags")
 
 local M = {}
 
 M.flags = {
   { name = "listen", arg = "HOST:PORT", default = ":8080", env = "EIDOS_LISTEN",
     help = "address to listen on (':8080' every interface, '127.0.0.1:0' a free loopback port)" },
-  { name = "threads", arg = "N", default = "0", env = "EIDOS_THREADS",
+  { name = "threads", arg = "N", type = "int", max = 256, default = "0", env = "EIDOS_THREADS",
     help = "worker threads, each with its own event loop and Lua state (0: one per CPU)" },
-  { name = "rate", arg = "RPS", default = "100", env = "EIDOS_RATE",
+  { name = "rate", arg = "RPS", type = "number", default = "100", env = "EIDOS_RATE",
     help = "requests per second allowed per client address (0 turns the rate limit off)" },
-  { name = "burst", arg = "N", default = "200", env = "EIDOS_BURST",
+  { name = "burst", arg = "N", type = "number", default = "200", env = "EIDOS_BURST",
     help = "requests a client may make at once before --rate applies" },
-  { name = "body-limit", arg = "SIZE", default = "4MiB", env = "EIDOS_BODY_LIMIT",
-    help = "largest request body accepted (bytes, or with KiB, MiB, KB, MB); larger ones get 413" },
-  { name = "request-timeout", arg = "DURATION", default = "30s", env = "EIDOS_REQUEST_TIMEOUT",
-    help = "deadline to receive a request and to answer it (e.g. 500ms, 30s, 1m); past it: 504" },
-  { name = "shutdown-timeout", arg = "DURATION", default = "30s", env = "EIDOS_SHUTDOWN_TIMEOUT",
+  { name = "body-limit", arg = "SIZE", type = "size", unit = "B", default = "4Mi", env = "EIDOS_BODY_LIMIT",
+    help = "largest request body accepted (4Mi = 4 MiB, 4M = 4 MB; a bare number is bytes); larger ones get 413" },
+  { name = "request-timeout", arg = "DURATION", type = "duration", unit = "s", min = 1, default = "30s",
+    env = "EIDOS_REQUEST_TIMEOUT",
+    help = "deadline to receive a request and to answer it (e.g. 500ms, 30s, 1m30s); past it: 504" },
+  { name = "shutdown-timeout", arg = "DURATION", type = "duration", unit = "s", default = "30s",
+    env = "EIDOS_SHUTDOWN_TIMEOUT",
     help = "after SIGTERM/SIGINT, how long requests in flight may take before the server exits" },
-  { name = "shutdown-delay", arg = "DURATION", default = "0s", env = "EIDOS_SHUTDOWN_DELAY",
+  { name = "shutdown-delay", arg = "DURATION", type = "duration", unit = "s", default = "0s",
+    env = "EIDOS_SHUTDOWN_DELAY",
     help = "after SIGTERM/SIGINT, keep serving (with /ready at 503) this long before closing the listeners" },
-  { name = "data", arg = "DIR", env = "EIDOS_DATA",
+  { name = "data", arg = "DIR", type = "dir", env = "EIDOS_DATA",
     help = "external recipe data layered over the built-in library" },
   { name = "allow-services", arg = "LIST", env = "EIDOS_ALLOWED_SERVICES",
     help = "comma-separated services this server offers (default: all)" },
@@ -37,12 +43,12 @@ M.flags = {
     help = "comma-separated operating systems this server offers (default: all)" },
   { name = "allow-platforms", arg = "LIST", env = "EIDOS_ALLOWED_PLATFORMS",
     help = "comma-separated platforms this server offers (default: all)" },
-  { name = "tls-cert", arg = "FILE", env = "EIDOS_TLS_CERT",
+  { name = "tls-cert", arg = "FILE", type = "file", env = "EIDOS_TLS_CERT",
     help = "PEM certificate chain: serve HTTPS (and HTTP/2) instead of HTTP" },
-  { name = "tls-key", arg = "FILE", env = "EIDOS_TLS_KEY", help = "PEM private key of --tls-cert" },
+  { name = "tls-key", arg = "FILE", type = "file", env = "EIDOS_TLS_KEY", help = "PEM private key of --tls-cert" },
   { name = "trusted-proxies", arg = "LIST", env = "EIDOS_TRUSTED_PROXIES",
     help = "comma-separated CIDRs of proxies whose X-Forwarded-For names the client (rate limit, access log)" },
-  { name = "cache-entries", arg = "N", default = "1024", env = "EIDOS_CACHE_ENTRIES",
+  { name = "cache-entries", arg = "N", type = "int", max = 1000000, default = "1024", env = "EIDOS_CACHE_ENTRIES",
     help = "responses kept ready per worker for repeated identical requests (0 turns the cache off)" },
   { name = "access-log", default = true, env = "EIDOS_ACCESS_LOG",
     help = "one JSON line on stderr per request (--access-log=false to turn it off)" },
@@ -92,37 +98,6 @@ local function bad(flag, value, accepted)
   errors.raise("invalid", string.format("invalid value %q for --%s (accepted: %s)", value, flag, accepted))
 end
 
--- duration("1.5s") -> seconds
-function M.duration(s, flag)
-  local n, unit = tostring(s):match("^%s*(%d+%.?%d*)%s*(%a*)%s*$")
-  local scale = ({ [""] = 1, s = 1, ms = 0.001, m = 60, h = 3600 })[unit or ""]
-  if not n or not scale then bad(flag, s, "a number with unit ms, s, m or h, e.g. 500ms, 30s, 2m") end
-  return tonumber(n) * scale
-end
-
--- size("4MiB") -> bytes
-function M.size(s, flag)
-  local n, unit = tostring(s):match("^%s*(%d+%.?%d*)%s*(%a*)%s*$")
-  local scale = ({ [""] = 1, b = 1, k = 1024, kb = 1000, kib = 1024, m = 1048576, mb = 1000000,
-                   mib = 1048576, g = 1073741824, gb = 1000000000, gib = 1073741824 })[(unit or ""):lower()]
-  if not n or not scale then bad(flag, s, "bytes, or a number with KiB, MiB, GiB, KB, MB or GB, e.g. 4MiB") end
-  return math.floor(tonumber(n) * scale)
-end
-
-local function count(s, flag, min, max)
-  local n = tonumber(s)
-  if not n or n ~= math.floor(n) or n < min or (max and n > max) then
-    bad(flag, s, string.format("an integer from %d%s", min, max and (" to " .. max) or " up"))
-  end
-  return math.floor(n)
-end
-
-local function number(s, flag)
-  local n = tonumber(s)
-  if not n or n < 0 or n ~= n or n == math.huge then bad(flag, s, "a number >= 0") end
-  return n
-end
-
 -- listen("HOST:PORT") -> host, port ("" host: every interface)
 function M.listen(s)
   local host, port = s:match("^%[([^%]]*)%]:(%d+)$")          -- [::1]:8080
@@ -146,22 +121,35 @@ local function list(s)
 end
 M.list = list
 
+-- parse(args) -> opts: eidosd's command line (its flags and the global
+-- ones), each value parsed by the flag model
+function M.parse(args)
+  local specs = {}
+  for _, f in ipairs(M.flags) do specs[#specs + 1] = f end
+  for _, f in ipairs(flags.global) do specs[#specs + 1] = f end
+  local opts, pos = flags.parse(args, specs, "serve")
+  if #pos > 0 then
+    errors.raise("invalid", string.format("unexpected argument %q for eidosd (it takes flags only)", pos[1]))
+  end
+  return opts
+end
+
 -- normalize(opts) -> cfg: the table C reads (see src/server/main.c) plus
--- what the Lua API needs (data, allow)
+-- what the Lua API needs (data, allow); opts as parse() returns them
 function M.normalize(opts)
   local cfg = {}
   cfg.host, cfg.port = M.listen(opts.listen or ":8080")
-  cfg.threads = count(opts.threads or "0", "threads", 0, 256)
-  cfg.rate = number(opts.rate or "100", "rate")
-  cfg.burst = number(opts.burst or "200", "burst")
-  if cfg.rate > 0 and cfg.burst < 1 then bad("burst", opts.burst, "a number >= 1 when --rate is not 0") end
-  cfg.body_limit = M.size(opts["body-limit"] or "4MiB", "body-limit")
-  if cfg.body_limit < 1 then bad("body-limit", opts["body-limit"], "a size of at least 1 byte") end
-  cfg.request_timeout = M.duration(opts["request-timeout"] or "30s", "request-timeout")
-  if cfg.request_timeout <= 0 then bad("request-timeout", opts["request-timeout"], "a duration above 0") end
-  cfg.shutdown_timeout = M.duration(opts["shutdown-timeout"] or "30s", "shutdown-timeout")
-  cfg.shutdown_delay = M.duration(opts["shutdown-delay"] or "0s", "shutdown-delay")
-  cfg.cache_entries = count(opts["cache-entries"] or "1024", "cache-entries", 0, 1000000)
+  cfg.threads = opts.threads or 0
+  cfg.rate = opts.rate or 100
+  cfg.burst = opts.burst or 200
+  if cfg.rate > 0 and cfg.burst < 1 then
+    bad("burst", opts._raw and opts._raw.burst or cfg.burst, "a number >= 1 when --rate is not 0")
+  end
+  cfg.body_limit = opts["body-limit"] or 4 * 1024 * 1024
+  cfg.request_timeout = (opts["request-timeout"] or 30000) / 1000
+  cfg.shutdown_timeout = (opts["shutdown-timeout"] or 30000) / 1000
+  cfg.shutdown_delay = (opts["shutdown-delay"] or 0) / 1000
+  cfg.cache_entries = opts["cache-entries"] or 1024
   cfg.access_log = opts["access-log"] ~= false
   cfg.data = opts.data
   if (opts["tls-cert"] == nil) ~= (opts["tls-key"] == nil) then
@@ -184,15 +172,18 @@ function M.normalize(opts)
   return cfg
 end
 
--- the flags again, as arguments (for `eidos serve` to hand them to eidosd)
+-- the flags again, as arguments (for `eidos serve` to hand them to eidosd):
+-- of parsed options (flags.parse) only what was given, as it was written
+-- (eidosd applies the defaults and reads the environment itself)
 function M.to_args(opts, specs)
   local args = {}
   for _, s in ipairs(specs) do
     local v = opts[s.name]
+    if opts._raw then v = opts._raw[s.name] or (opts._given[s.name] and v) or nil end
     if v ~= nil and s.name ~= "help" then
       if s.repeatable and type(v) == "table" then
         for _, x in ipairs(v) do args[#args + 1] = "--" .. s.name .. "=" .. x end
-      elseif s.arg then
+      elseif flags.takes_value(s) then
         args[#args + 1] = "--" .. s.name .. "=" .. tostring(v)
       else
         args[#args + 1] = "--" .. s.name .. "=" .. (v and "true" or "false")

@@ -8,13 +8,17 @@
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 local http = require("eidos.api.http")
+local crit = require("eidos.recipe.criteria")
 
 local M = {}
 
--- the criteria fields, in output order, and the query parameters
-M.FIELDS = { "service", "accelerator", "intent", "os", "platform", "nodes" }
-local RECIPE_PARAMS = { service = true, accelerator = true, gpu = true, intent = true, os = true,
-                        platform = true, nodes = true, format = true, ["allow-partial"] = true }
+-- the criteria fields, in output order, and the query parameters: the
+-- fields, their aliases (gpu), format and allow-partial, as on the command line
+M.FIELDS = { table.unpack(crit.FIELDS) }
+M.FIELDS[#M.FIELDS + 1] = "nodes"
+local RECIPE_PARAMS = { format = true, ["allow-partial"] = true }
+for _, f in ipairs(M.FIELDS) do RECIPE_PARAMS[f] = true end
+for _, a in ipairs(crit.FIELD_ALIASES) do RECIPE_PARAMS[a.alias] = true end
 local QUERY_PARAMS = { selector = true }
 for k, v in pairs(RECIPE_PARAMS) do QUERY_PARAMS[k] = v end
 
@@ -56,13 +60,14 @@ local function raw_criteria(t, where)
         table.concat(M.FIELDS, ", ")), { field = errors.show(k) })
     end
   end
-  if t.gpu ~= nil and t.accelerator ~= nil then
-    bad:add("gpu", "give accelerator or its alias gpu, not both", { field = "gpu" })
-  end
+  -- the alias rule of the command line (eidos.recipe.criteria.fold_aliases)
+  local folded = {}
+  for _, f in ipairs(M.FIELDS) do folded[f] = t[f] end
+  for _, a in ipairs(crit.FIELD_ALIASES) do folded[a.alias] = t[a.alias] end
+  crit.fold_aliases(folded, nil, bad)
   bad:raise("invalid")
   for _, f in ipairs(M.FIELDS) do
-    local v = t[f]
-    if f == "accelerator" and v == nil then v = t.gpu end
+    local v = folded[f]
     if v ~= nil and v ~= "" then c[f] = v end
   end
   return c

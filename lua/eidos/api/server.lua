@@ -12,27 +12,16 @@ local config = require("eidos.api.config")
 
 local M = {}
 
-local function specs()
-  local s = {}
-  for _, f in ipairs(config.flags) do s[#s + 1] = f end
-  for _, f in ipairs(flags.global) do s[#s + 1] = f end
-  return s
-end
-
 -- parse(args, main): main is true in the main thread (configure), which
 -- alone logs the warnings of the configuration
 local function parse(args, main)
-  local opts, pos = flags.parse(args, specs(), "serve")
-  if #pos > 0 then
-    errors.raise("invalid", string.format("unexpected argument %q for eidosd (it takes flags only)", pos[1]))
-  end
+  local opts = config.parse(args)
   local level = opts["log-level"] or (opts.debug and "debug") or "info"
   log.setup({ json = true, level = level })
   config.apply_env_aliases(opts, main and function(msg) log.warn(msg) end or nil)
   local cfg = config.normalize(opts)
   -- user hooks (--hooks DIR, EIDOS_HOOKS) apply to the server's recipes and bundles too
-  local main = require("eidos.main")
-  if main.configure_hooks then main.configure_hooks(opts) end
+  require("eidos.cli.global").configure_hooks(opts)
   -- load every hook file now, in each worker's state, so that a broken hook
   -- stops the server at start rather than failing requests later
   local hooks = package.loaded["eidos.hooks"]

@@ -1,9 +1,9 @@
 -- eidos.bundle: turns a RecipeResult into the files of a deployment bundle.
 -- prepare() builds the component model (enable filter, hydrated values,
 -- overrides in command-line order, scheduling, rendered manifests, the
--- deployment order); build() hands it to a deployer (eidos.bundle.helm,
--- .argocd, .flux, .helm-components: each returns a list of files) and adds
--- recipe.yaml;
+-- deployment order); build() hands it to a deployer (eidos.bundle.deployer.
+-- helm, .argocd, .flux, .helm-components, or any module dropped in there:
+-- each returns a list of files) and adds recipe.yaml;
 -- eidos.bundle.output then writes, checksums and signs. Nothing here
 -- touches the file system except through the library reader.
 local errors = require("eidos.errors")
@@ -13,21 +13,9 @@ local emit = require("eidos.core.emit")
 
 local M = {}
 
-M.deployers = { "helm", "argocd", "flux", "helm-components" }
-
 local NULL = emit.null
 
 local function invalid(fmt, ...) errors.raise("invalid", string.format(fmt, ...)) end
-
--- key orders of the RecipeResult (recipe.yaml is re-emitted canonically)
-local RECIPE_ORDER = { "kind", "apiVersion", "metadata", "criteria", "constraints", "componentRefs",
-                       "deploymentOrder", "validation" }
-local META_ORDER = { "version", "appliedOverlays", "excludedOverlays", "constraintWarnings" }
-local CRIT_KEYS = { "service", "accelerator", "intent", "os", "platform", "nodes" }
-local REF_ORDER = { "name", "namespace", "chart", "type", "source", "version", "tag", "valuesFile", "overrides",
-                    "patches", "dependencyRefs", "manifestFiles", "path", "cleanup", "expectedResources",
-                    "healthCheckAsserts" }
-local CONSTRAINT_ORDER = { "name", "value", "severity", "remediation", "unit" }
 
 -- DNS-1123 label: component names and namespaces become release names,
 -- object names and path components
@@ -46,23 +34,9 @@ local function str(v)
   return v
 end
 
--- canonical recipe document (input order of keys fixed, content unchanged)
+-- canonical recipe document (keys in schema order, content unchanged)
 function M.canonical_recipe(r)
-  local c = merge.copy(r)
-  doc.ordered(c, RECIPE_ORDER)
-  if type(c.metadata) == "table" then doc.ordered(c.metadata, META_ORDER) end
-  if type(c.criteria) == "table" then doc.ordered(c.criteria, CRIT_KEYS) end
-  for _, x in ipairs(type(c.constraints) == "table" and c.constraints or {}) do
-    if type(x) == "table" then doc.ordered(x, CONSTRAINT_ORDER) end
-  end
-  for _, x in ipairs(type(c.componentRefs) == "table" and c.componentRefs or {}) do
-    if type(x) == "table" then doc.ordered(x, REF_ORDER) end
-  end
-  -- validation phases in the recipe's own order (eidos.recipe.merge)
-  if type(c.validation) == "table" and not doc.islist(c.validation) and next(c.validation) then
-    c.validation = require("eidos.recipe.merge").validation_doc(c.validation)
-  end
-  return c
+  return require("eidos.recipe.schema").order(merge.copy(r))
 end
 
 -- chart name from the criteria: eidos-<service>-<accelerator>-<os>-<intent>-<platform>
@@ -405,13 +379,11 @@ end
 -- revision=, path=}.
 function M.build(recipe, opts)
   local model = M.prepare(recipe, opts)
-  local deployer = opts.deployer or "helm"
-  local ok = false
-  for _, d in ipairs(M.deployers) do if d == deployer then ok = true end end
-  if not ok then invalid("unknown deployer %q (accepted: %s)", deployer, table.concat(M.deployers, ", ")) end
+  local options = require("eidos.bundle.options")
+  local deployer = options.deployer(opts.deployer or options.DEFAULT_DEPLOYER)
   model.Deployer = deployer
   model.Repo = opts.repo or {}
-  local files, notes = require("eidos.bundle." .. deployer).files(model)
+  local files, notes = require("eidos.bundle.deployer." .. deployer).files(model)
   notes = notes or {}
   for i, n in ipairs(model.notes) do table.insert(notes, i, n) end
   local text = doc.encode(M.canonical_recipe(recipe), "yaml")

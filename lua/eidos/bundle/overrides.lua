@@ -201,54 +201,10 @@ end
 ------------------------------------------------------------------------
 -- scheduling flags
 
-local EFFECTS = { NoSchedule = true, PreferNoSchedule = true, NoExecute = true }
-local TOL_SYNTAX = "KEY=VALUE:EFFECT or KEY:EFFECT, EFFECT one of NoSchedule, PreferNoSchedule, NoExecute"
-
--- alphanumeric at both ends, [A-Za-z0-9._/-] between (Lua patterns have
--- no optional groups, hence the two checks)
-local function label_like(s, extra)
-  local set = extra and "^[%w._/-]*$" or "^[%w._-]*$"
-  return s:match("^%w") ~= nil and s:match("%w$") ~= nil and s:match(set) ~= nil
-end
-
--- parse_selector("k=v", flag) -> key, value
-function M.parse_selector(text, flag)
-  local k, v = text:match("^([^=]*)=(.*)$")
-  if not k then invalid("invalid --%s %q (accepted: KEY=VALUE, e.g. nodeGroup=system)", flag, text) end
-  if k == "" or not label_like(k, true) or #k > 316 then
-    invalid("invalid --%s %q: bad label key %q (accepted: KEY=VALUE with a Kubernetes label key)", flag, text, k)
-  end
-  if #v > 63 or (v ~= "" and not label_like(v)) then
-    invalid("invalid --%s %q: bad label value %q (up to 63 of A-Z a-z 0-9 . _ -, alphanumeric at both ends)",
-      flag, text, v)
-  end
-  return k, v
-end
-
--- parse_toleration("k=v:Effect" | "k:Effect", flag) -> toleration table
-function M.parse_toleration(text, flag)
-  local body, effect = text:match("^(.*):([^:]*)$")
-  if not body then invalid("invalid --%s %q (accepted: %s)", flag, text, TOL_SYNTAX) end
-  if not EFFECTS[effect] then
-    invalid("invalid --%s %q: unknown effect %q (accepted: %s)", flag, text, effect, TOL_SYNTAX)
-  end
-  if body:find(":", 1, true) then invalid("invalid --%s %q: too many ':' (accepted: %s)", flag, text, TOL_SYNTAX) end
-  local k, v = body:match("^([^=]*)=(.*)$")
-  local t
-  if k then
-    t = { key = k, operator = "Equal", value = v, effect = effect }
-  else
-    k = body
-    t = { key = k, operator = "Exists", effect = effect }
-  end
-  if k == "" or not label_like(k, true) then
-    invalid("invalid --%s %q: bad taint key %q (accepted: %s)", flag, text, k, TOL_SYNTAX)
-  end
-  if v and v ~= "" and not label_like(v) then
-    invalid("invalid --%s %q: bad taint value %q (accepted: %s)", flag, text, v, TOL_SYNTAX)
-  end
-  return require("eidos.doc").ordered(t, { "key", "operator", "value", "effect" })
-end
+-- the grammar of selectors and tolerations: eidos.k8s.labels
+local labels = require("eidos.k8s.labels")
+M.parse_selector = labels.selector
+M.parse_toleration = labels.toleration
 
 -- taint_string(t) -> "key=value:Effect" or "key:Effect" (a toleration
 -- table of parse_toleration, written as Kubernetes writes a taint)
@@ -270,24 +226,12 @@ end
 -- workload={selector=}, gate="key=value:Effect", nodes=N} (nil members when
 -- the flag was not given; nodes 0 counts as not given)
 function M.parse_scheduling(o)
-  local doc = require("eidos.doc")
   local out = { system = {}, accelerated = {} }
   for _, kind in ipairs({ "system", "accelerated" }) do
     local sf = kind .. "-node-selector"
-    if o[sf] and #o[sf] > 0 then
-      local sel = {}
-      for _, s in ipairs(o[sf]) do
-        local k, v = M.parse_selector(s, sf)
-        sel[k] = v
-      end
-      out[kind].selector = sel
-    end
+    if o[sf] and #o[sf] > 0 then out[kind].selector = labels.selectors(o[sf], sf) end
     local tf = kind .. "-node-toleration"
-    if o[tf] and #o[tf] > 0 then
-      local tols = doc.list({})
-      for _, s in ipairs(o[tf]) do tols[#tols + 1] = M.parse_toleration(s, tf) end
-      out[kind].tolerations = tols
-    end
+    if o[tf] and #o[tf] > 0 then out[kind].tolerations = labels.tolerations(o[tf], tf) end
   end
   -- pods of running jobs Skyhook must not interrupt (podScheduling paths)
   local ws = o["workload-selector"]

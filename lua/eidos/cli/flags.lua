@@ -1,84 +1,239 @@
--- eidos.cli.flags: the command-line flag parser and help renderer shared by
--- every command. A flag spec: {name=, short=, arg="VALUE" (absent for a
--- boolean), help=, default=, choices={...}, repeatable=true, env="EIDOS_X"}.
--- Accepted forms: --name value, --name=value, -n value, -n=value, --bool,
--- --bool=false; "--" ends the flags. Errors are structured (exit 2) and name
--- the bad word and what is accepted.
+-- eidos.cli.flags: the flag model of eidos and eidosd. Parsing, --help
+-- (eidos.cli.help), shell completion (eidos.cli.complete) and the "did you
+-- mean" hints are all derived from the same flag specs:
+--   name, short       --name / -n
+--   arg               the value's placeholder in help ("SERVICE"); a spec
+--                     without arg and without type is a boolean
+--   type              string | int | number | duration | size | timestamp |
+--                     enum | file | dir | uri | bool (default: bool without
+--                     arg, enum with choices, else string). Values of int,
+--                     number, duration (ms), size (bytes) and timestamp flags
+--                     reach the command parsed by eidos.units; enum values
+--                     in their canonical spelling.
+--   unit, min, max    a bare number's unit ("s", "ms", "B", "MiB") and bounds
+--   choices, values   enum values: a list (choices), or a function returning
+--                     the list (values) for values read from the engine's data
+--   aliases           enum aliases: map (or function returning one) alias -> value
+--   open              enum whose values the command checks itself (help and
+--                     completion still offer them)
+--   separator         a list in one word ("GPU,OS"): completion offers values
+--                     after the last separator
+--   default, env      default value (text, parsed like the flag's value) and
+--                     the environment variable read when the flag is not given
+--   repeatable        may be given many times (a list, in order; opts._seq
+--                     keeps command-line order across repeatable flags)
+--   requires          flag name(s) that must also be given (exit 2 otherwise)
+--   conflicts         flag name(s) that must not be given with it
+--   help, hidden      one line of help; left out of help and completion
+-- Accepted forms: --name value, --name=value, -n value, -n=value, -nVALUE,
+-- --bool, --bool=false; "--" ends the flags. A single-value flag given twice,
+-- an unknown flag, a flag whose value is missing (or is the next flag), an
+-- enum value not offered, and -o naming a format are errors (exit 2) that
+-- name the bad word and, where one is near, the right one.
 local errors = require("eidos.errors")
 
 local M = {}
 
--- flags every command accepts (handled by eidos.main)
+-- flags every command accepts (handled by eidos.cli.global)
 M.global = {
   { name = "help", short = "h", help = "show help for the command" },
   { name = "debug", help = "debug logging (key=value lines) and tracebacks on internal errors" },
   { name = "log-json", help = "log as JSON lines on stderr" },
   { name = "log-level", arg = "LEVEL", choices = { "debug", "info", "warn", "error" },
     help = "least severe level logged (default warn)" },
-  { name = "lua-path", arg = "DIR", repeatable = true,
+  { name = "lua-path", arg = "DIR", type = "dir", repeatable = true,
     help = "directory searched first for lua/, recipes/, templates/, data/ overrides" },
-  { name = "data-dir", arg = "DIR", repeatable = true, help = "same as --lua-path" },
-  { name = "kubeconfig", arg = "PATH",
+  { name = "data-dir", arg = "DIR", type = "dir", repeatable = true, help = "same as --lua-path" },
+  { name = "kubeconfig", arg = "PATH", type = "file",
     help = "kubeconfig for cm:// and the agent (default: KUBECONFIG, ~/.kube/config, in-cluster)" },
   { name = "context", arg = "NAME", help = "kubeconfig context (default: its current-context)" },
-  { name = "max-input-size", arg = "SIZE",
-    help = "largest input accepted from a file, stdin or URL (e.g. 32M) [default 64M files, 16M URLs]" },
-  { name = "max-expanded-size", arg = "SIZE", env = "EIDOS_MAX_EXPANDED_SIZE",
+  { name = "max-input-size", arg = "SIZE", type = "size", unit = "B",
+    help = "largest input accepted from a file, stdin or URL (e.g. 32Mi) [default 64Mi files, 16Mi URLs]" },
+  { name = "max-expanded-size", arg = "SIZE", type = "size", unit = "B", env = "EIDOS_MAX_EXPANDED_SIZE",
     help = "largest size an input document may expand to as it is read, YAML aliases counted as what they " ..
-           "repeat (e.g. 256M) [default 16 x the input's size, at least 64M]" },
-  { name = "hooks", arg = "DIR", repeatable = true,
+           "repeat (e.g. 256Mi) [default 16 x the input's size, at least 64Mi]" },
+  { name = "hooks", arg = "DIR", type = "dir", repeatable = true,
     help = "load every *.lua hook file of DIR into a sandbox (also EIDOS_HOOKS=DIR:DIR)" },
   { name = "hooks-lenient", help = "log and skip a failing hook instead of stopping" },
-  { name = "hook-timeout", arg = "MS", help = "time limit of one hook call in milliseconds [default 100]" },
-  { name = "hook-memory", arg = "MB", help = "memory limit of one hook file in MiB [default 32]" },
+  { name = "hook-timeout", arg = "DURATION", type = "duration", unit = "ms", min = 1,
+    help = "time limit of one hook call (a bare number is milliseconds) [default 100ms]" },
+  { name = "hook-memory", arg = "SIZE", type = "size", unit = "MiB",
+    help = "memory limit of one hook file (a bare number is MiB) [default 32Mi]" },
 }
 
 -- the -o/-t pair every document-producing command shares
 function M.output(formats, default)
   return {
-    { name = "output", short = "o", arg = "PATH",
+    { name = "output", short = "o", arg = "PATH", type = "uri",
       help = "write to PATH (written atomically) instead of stdout" },
     { name = "format", short = "t", arg = "FORMAT", choices = formats, default = default or formats[1],
       help = "output format" },
   }
 end
 
-local function names(specs)
+-- ---- the model -------------------------------------------------------------
+
+function M.type_of(s)
+  if s.type then return s.type end
+  if not s.arg then return "bool" end
+  if s.choices or s.values then return "enum" end
+  return "string"
+end
+
+function M.takes_value(s) return M.type_of(s) ~= "bool" end
+
+local function resolve(v)
+  if type(v) == "function" then return v() end
+  return v
+end
+
+-- values(s) -> the enum values of a spec (a list, maybe empty)
+function M.values(s) return resolve(s.choices) or resolve(s.values) or {} end
+
+-- aliases(s) -> sorted list of {alias, value}
+function M.aliases(s)
+  local map = resolve(s.aliases) or {}
   local out = {}
-  for _, s in ipairs(specs) do out[#out + 1] = "--" .. s.name end
-  return table.concat(out, ", ")
+  for k, v in pairs(map) do out[#out + 1] = { tostring(k), tostring(v) } end
+  table.sort(out, function(a, b) return a[1] < b[1] end)
+  return out
 end
 
-local function coerce(spec, value, opts, cmd)
-  if spec.choices then
-    local ok = false
-    for _, c in ipairs(spec.choices) do if c == value then ok = true end end
-    if not ok then
-      errors.raise("invalid", string.format("invalid value %q for --%s (accepted: %s)",
-        value, spec.name, table.concat(spec.choices, ", ")))
-    end
-  end
-  if spec.repeatable then
-    opts[spec.name] = opts[spec.name] or {}
-    table.insert(opts[spec.name], value)
-    -- command-line order across repeatable flags (--set, --set-json, --values)
-    opts._seq = opts._seq or {}
-    opts._seq[#opts._seq + 1] = { name = spec.name, value = value }
-  else
-    opts[spec.name] = value
-  end
+local function list_of(v)
+  if v == nil then return {} end
+  if type(v) == "string" then return { v } end
+  return v
 end
 
--- parse(argv, specs, cmdname, passthrough) -> opts, positional
--- specs: list of flag specs (command flags and global flags together);
--- passthrough: the first positional argument ends the flags (eidos lua FILE ARGS)
-function M.parse(argv, specs, cmdname, passthrough)
+local function invalid(fmt, ...) errors.raise("invalid", string.format(fmt, ...)) end
+
+local function hint(word, candidates, show)
+  local h = require("eidos.nearest").hint(word, candidates, { show = show })
+  return h ~= "" and ("; " .. h) or ""
+end
+M.hint = hint
+
+local function enum(s, text, what)
+  local values = M.values(s)
+  local low = text:lower()
+  for _, v in ipairs(values) do if v == text or v:lower() == low then return v end end
+  for _, a in ipairs(M.aliases(s)) do if a[1]:lower() == low then return a[2] end end
+  local words = {}
+  for _, v in ipairs(values) do words[#words + 1] = v end
+  for _, a in ipairs(M.aliases(s)) do words[#words + 1] = a[1] end
+  invalid("invalid value %q for %s (accepted: %s)%s", text, what, table.concat(values, ", "), hint(text, words))
+end
+
+-- convert(s, text, what) -> the value of flag s written as text; what
+-- names the flag or variable in messages
+function M.convert(s, text, what)
+  local t = M.type_of(s)
+  local units = t ~= "string" and require("eidos.units")
+  local o = { what = what, unit = s.unit, min = s.min, max = s.max }
+  if t == "int" then return units.count(text, o)
+  elseif t == "number" then return units.number(text, o)
+  elseif t == "duration" then return units.duration(text, o)
+  elseif t == "size" then return units.size(text, o)
+  elseif t == "timestamp" then return units.timestamp(text, o)
+  elseif t == "enum" and not s.open then return enum(s, text, what)
+  end
+  return text
+end
+
+-- index(specs) -> by long name, by short letter
+function M.index(specs)
   local bylong, byshort = {}, {}
   for _, s in ipairs(specs) do
     bylong[s.name] = s
     if s.short then byshort[s.short] = s end
   end
-  local opts, pos = {}, {}
+  return bylong, byshort
+end
+
+-- lookup(word, bylong, byshort) -> spec, shown name, inline value (or
+-- nil when word is no flag); unknown flags give nil spec and the name
+function M.lookup(word, bylong, byshort)
+  if word:sub(1, 2) == "--" and #word > 2 then
+    local name, value = word:match("^%-%-([^=]+)=(.*)$")
+    name = name or word:sub(3)
+    return bylong[name], "--" .. name, value, true
+  elseif word:sub(1, 1) == "-" and #word > 1 then
+    local name, value = word:match("^%-(.)=(.*)$")
+    if not name then
+      name = word:sub(2, 2)
+      if #word > 2 then value = word:sub(3) end
+    end
+    return byshort[name], "-" .. name, value, true
+  end
+  return nil, nil, nil, false
+end
+
+local function prog(cmdname) return cmdname ~= "" and ("eidos " .. cmdname) or "eidos" end
+
+local function unknown(shown, specs, cmdname)
+  local names = {}
+  for _, s in ipairs(specs) do if not s.hidden then names[#names + 1] = "--" .. s.name end end
+  local h = shown:sub(1, 2) == "--" and hint(shown, names) or ""
+  invalid("unknown flag %q for '%s'%s (see '%s --help' for its flags)", shown, prog(cmdname), h, prog(cmdname))
+end
+
+local function placeholder(s) return s.arg or require("eidos.cli.help").placeholder(s) end
+
+local function store(s, value, text, opts, raw)
+  if s.repeatable then
+    opts[s.name] = opts[s.name] or {}
+    table.insert(opts[s.name], value)
+    raw[s.name] = raw[s.name] or {}
+    table.insert(raw[s.name], text)
+    opts._seq[#opts._seq + 1] = { name = s.name, value = text }
+  else
+    opts[s.name], raw[s.name] = value, text
+  end
+end
+
+local BOOL = { ["true"] = true, ["1"] = true, yes = true, on = true,
+               ["false"] = false, ["0"] = false, no = false, off = false }
+
+local function boolean(text, what)
+  local b = BOOL[text:lower()]
+  if b == nil then invalid("invalid value %q for %s (accepted: true, false)", text, what) end
+  return b
+end
+
+-- constraints between flags given on the command line, and -o naming a format
+local function check(specs, bylong, opts, given, cmdname)
+  for _, s in ipairs(specs) do
+    if given[s.name] then
+      for _, r in ipairs(list_of(s.requires)) do
+        if not opts[r] then
+          invalid("--%s only applies with --%s (add --%s, or leave --%s out)", s.name, r, r, s.name)
+        end
+      end
+      for _, c in ipairs(list_of(s.conflicts)) do
+        if given[c] then invalid("--%s and --%s cannot be used together in '%s'", s.name, c, prog(cmdname)) end
+      end
+    end
+  end
+  local fmt = bylong.format
+  if given.output and fmt and type(opts._raw.output) == "string" then
+    for _, f in ipairs(M.values(fmt)) do
+      if opts._raw.output == f then
+        invalid("-o %q names a format, not a file: -t picks the format (-t %s); " ..
+          "write -o ./%s for a file named %s", f, f, f, f)
+      end
+    end
+  end
+end
+
+-- parse(argv, specs, cmdname, passthrough) -> opts, positional
+-- specs: the command's flags and the global ones together; passthrough:
+-- the first positional argument ends the flags (eidos lua FILE ARGS).
+-- opts._raw holds each flag's text as given (for handing flags on),
+-- opts._given the flags given on the command line.
+function M.parse(argv, specs, cmdname, passthrough)
+  local bylong, byshort = M.index(specs)
+  local raw, given = {}, {}
+  local opts, pos = { _seq = {}, _raw = raw, _given = given }, {}
   local i = 1
   while i <= #argv do
     local a = argv[i]
@@ -86,92 +241,89 @@ function M.parse(argv, specs, cmdname, passthrough)
       for j = a == "--" and i + 1 or i, #argv do pos[#pos + 1] = argv[j] end
       break
     end
-    local name, value, spec
-    if a:sub(1, 2) == "--" and #a > 2 then
-      name, value = a:match("^%-%-([^=]+)=(.*)$")
-      if not name then name = a:sub(3) end
-      spec = bylong[name]
-    elseif a:sub(1, 1) == "-" and #a > 1 and a ~= "-" then
-      name, value = a:match("^%-(.)=(.*)$")
-      if not name then name = a:sub(2, 2); if #a > 2 then value = a:sub(3) end end
-      spec = byshort[name]
-    end
-    if name and not spec then
-      errors.raise("invalid", string.format("unknown flag %q for 'eidos %s' (accepted: %s)",
-        a, cmdname, names(specs)))
-    end
+    local spec, shown, value, isflag = M.lookup(a, bylong, byshort)
+    if isflag and not spec then unknown(shown, specs, cmdname) end
     if spec then
-      if spec.arg then
-        if value == nil then
-          i = i + 1
-          value = argv[i]
-          if value == nil then
-            errors.raise("invalid", string.format("flag --%s needs a value (%s)", spec.name, spec.arg))
-          end
+      shown = "--" .. spec.name
+      if M.takes_value(spec) and value == nil then
+        local nx = argv[i + 1]
+        local other, oshown = nil, nil
+        if nx then other, oshown = M.lookup(nx, bylong, byshort) end
+        if nx == nil or nx == "--" then
+          invalid("flag %s needs a value (%s)", shown, placeholder(spec))
+        elseif other then
+          invalid("flag %s needs a value (%s), but the next word is the flag %q; give %s %s", shown,
+            placeholder(spec), oshown, shown, placeholder(spec))
         end
-        coerce(spec, value, opts, cmdname)
-      else
-        if value == nil or value == "true" then opts[spec.name] = true
-        elseif value == "false" then opts[spec.name] = false
-        else
-          errors.raise("invalid", string.format("invalid value %q for --%s (accepted: true, false)", value, spec.name))
-        end
+        i = i + 1
+        value = nx
       end
+      if given[spec.name] and not spec.repeatable then
+        invalid("flag %s given twice%s; it takes one value", shown,
+          raw[spec.name] and string.format(" (%q, then %q)", raw[spec.name], value) or "")
+      end
+      if M.takes_value(spec) then
+        store(spec, M.convert(spec, value, shown), value, opts, raw)
+      else
+        opts[spec.name] = value == nil and true or boolean(value, shown)
+      end
+      given[spec.name] = true
     else
       pos[#pos + 1] = a
     end
     i = i + 1
   end
   for _, s in ipairs(specs) do
-    if opts[s.name] == nil and s.env and os.getenv(s.env) and os.getenv(s.env) ~= "" then
-      local v = os.getenv(s.env)
-      if s.arg then coerce(s, v, opts, cmdname) else opts[s.name] = (v ~= "0" and v ~= "false") end
+    local v = s.env and os.getenv(s.env)
+    if opts[s.name] == nil and v and v ~= "" then
+      if M.takes_value(s) then store(s, M.convert(s, v, s.env), v, opts, raw)
+      else opts[s.name] = boolean(v, s.env) end
     end
-    if opts[s.name] == nil and s.default ~= nil then opts[s.name] = s.default end
+    if opts[s.name] == nil and s.default ~= nil then
+      if M.takes_value(s) and type(s.default) == "string" then
+        opts[s.name] = M.convert(s, s.default, "the default of --" .. s.name)
+        if s.repeatable then opts[s.name] = { opts[s.name] } end
+      else
+        opts[s.name] = s.default
+      end
+    end
   end
+  check(specs, bylong, opts, given, cmdname)
   return opts, pos
 end
 
-local function flaglines(specs)
-  local rows, width = {}, 0
-  for _, s in ipairs(specs) do
-    local left = (s.short and ("-" .. s.short .. ", ") or "    ") .. "--" .. s.name
-    if s.arg then left = left .. " " .. s.arg end
-    local help = s.help or ""
-    if s.choices then help = help .. " (" .. table.concat(s.choices, "|") .. ")" end
-    if s.default ~= nil and s.default ~= false then help = help .. " [default " .. tostring(s.default) .. "]" end
-    if s.env then help = help .. " [env " .. s.env .. "]" end
-    if s.repeatable then help = help .. " (repeatable)" end
-    rows[#rows + 1] = { left, help }
-    if #left > width then width = #left end
-  end
+-- subcommands(cmd) -> list of {name=, summary=, module=}. A command lists
+-- its subcommands as {name=, summary=} entries it handles itself (eidos
+-- recipe lint), entries with module= naming a module that is a command of
+-- its own, or a map name -> module name; module subcommands are the word
+-- right after the command (eidos bundle pull ...)
+function M.subcommands(cmd)
+  local s = type(cmd) == "table" and cmd.subcommands
+  if type(s) ~= "table" then return {} end
+  if s[1] then return s end
+  local names = {}
+  for k in pairs(s) do names[#names + 1] = k end
+  table.sort(names)
   local out = {}
-  for _, r in ipairs(rows) do
-    out[#out + 1] = "  " .. r[1] .. string.rep(" ", width - #r[1] + 3) .. r[2]
+  for _, n in ipairs(names) do
+    local ok, m = pcall(require, s[n])
+    out[#out + 1] = { name = n, module = s[n], summary = ok and type(m) == "table" and m.summary or nil }
   end
-  return table.concat(out, "\n")
+  return out
 end
 
--- help text of a command module
-function M.help(cmd)
-  local b = {}
-  b[#b + 1] = "Usage: " .. (cmd.usage or ("eidos " .. cmd.name .. " [flags]"))
-  b[#b + 1] = ""
-  b[#b + 1] = cmd.description or cmd.summary or ""
-  if cmd.flags and #cmd.flags > 0 then
-    b[#b + 1] = ""
-    b[#b + 1] = "Flags:"
-    b[#b + 1] = flaglines(cmd.flags)
+-- subcommand(cmd, word) -> the module subcommand named word, or nil
+function M.subcommand(cmd, word)
+  for _, s in ipairs(M.subcommands(cmd)) do
+    if s.name == word and s.module then
+      local m = require(s.module)
+      m.name = m.name or (cmd.name .. " " .. word)
+      return m
+    end
   end
-  b[#b + 1] = ""
-  b[#b + 1] = "Global flags:"
-  b[#b + 1] = flaglines(M.global)
-  if cmd.examples and #cmd.examples > 0 then
-    b[#b + 1] = ""
-    b[#b + 1] = "Examples:"
-    for _, e in ipairs(cmd.examples) do b[#b + 1] = "  " .. e end
-  end
-  return table.concat(b, "\n") .. "\n"
 end
+
+-- help text of a command module (eidos.cli.help)
+function M.help(cmd) return require("eidos.cli.help").command(cmd) end
 
 return M

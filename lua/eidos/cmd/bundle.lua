@@ -2,78 +2,24 @@
 -- app-of-apps, or Flux HelmReleases) from a RecipeResult, with overrides,
 -- scheduling flags, checksums and an optional signature. The work is in
 -- eidos.bundle (model), eidos.bundle.<deployer> (files) and
--- eidos.bundle.output (checksums, signing, safe writing).
+-- eidos.bundle.output (checksums, signing, safe writing). The options the
+-- API shares (deployer, overrides, scheduling, repository) and their rules
+-- are eidos.bundle.options.
 local errors = require("eidos.errors")
+local options = require("eidos.bundle.options")
 
-local function ordered_ops(o)
-  local overrides = require("eidos.bundle.overrides")
-  local ops = {}
-  local function one(name, value)
-    if name == "set" or name == "set-json" then
-      ops[#ops + 1] = overrides.parse_set(value, name)
-    elseif name == "values" then
-      for _, op in ipairs(overrides.parse_values_file(value)) do ops[#ops + 1] = op end
-    end
-  end
-  local seq = o._seq
-  if type(seq) == "table" then
-    -- command-line order across --set, --set-json and --values
-    for _, e in ipairs(seq) do one(e.name, e.value) end
-  else
-    -- the flag parser keeps order within one flag only: files first, then
-    -- JSON, then --set (each in command-line order)
-    for _, name in ipairs({ "values", "set-json", "set" }) do
-      for _, v in ipairs(o[name] or {}) do one(name, v) end
-    end
-  end
-  return ops
-end
-
-local function clean_path(p, flag)
-  p = (p or "."):gsub("/+$", "")
-  if p == "" or p == "." then return "" end
-  if p:sub(1, 1) == "/" then errors.raise("invalid", string.format("--%s %q must be relative to the repository root", flag, p)) end
+-- the flags: the shared options (eidos.bundle.options, in their place
+-- "shared"), and those only the command line has (local files, the output)
+local function specs(list)
   local out = {}
-  for seg in p:gmatch("[^/]+") do
-    if seg == ".." then errors.raise("invalid", string.format("--%s %q must not contain '..'", flag, p)) end
-    if seg ~= "." then out[#out + 1] = seg end
-  end
-  for _, seg in ipairs(out) do
-    if not seg:match("^[%w._-]+$") then
-      errors.raise("invalid", string.format("--%s %q: use letters, digits, '.', '_', '-' and '/'", flag, p))
+  for _, s in ipairs(list) do
+    if s == "shared" then
+      for _, o in ipairs(options.flags) do out[#out + 1] = o end
+    else
+      out[#out + 1] = s
     end
   end
-  return table.concat(out, "/")
-end
-
-local PLACEHOLDER = "EIDOS-GIT-REPOSITORY-URL-NOT-SET"
-local SCHED_FLAGS = { "system-node-selector", "system-node-toleration", "accelerated-node-selector",
-                      "accelerated-node-toleration", "workload-selector", "workload-gate", "nodes" }
-
-local function repo_opts(o, deployer)
-  local url = o.repo
-  if url ~= nil then
-    if not (url:match("^https://[%w.-]+[:/%w]") or url:match("^http://[%w.-]+[:/%w]") or
-            url:match("^ssh://[%w@.-]+") or url:match("^git@[%w.-]+:") or url:match("^file://")) then
-      errors.raise("invalid", string.format("invalid --repo %q (accepted: an https://, ssh://, git@host: or " ..
-        "file:// Git URL)", url))
-    end
-    if url:find("[%s\"'`$\\]") then
-      errors.raise("invalid", string.format("invalid --repo %q: it contains spaces, quotes or '$'", url))
-    end
-  end
-  local rev = o.revision
-  if rev ~= nil and (rev == "" or rev:find("[%s\"'`$\\]")) then
-    errors.raise("invalid", string.format("invalid --revision %q (accepted: a branch, tag or commit)", rev))
-  end
-  if rev == nil then rev = deployer == "flux" and "main" or "HEAD" end
-  return {
-    Set = url ~= nil,
-    URL = url or PLACEHOLDER,
-    Placeholder = PLACEHOLDER,
-    Revision = rev,
-    Path = clean_path(o.path, "path"),
-  }
+  return out
 end
 
 return {
@@ -99,36 +45,21 @@ return {
     "selectors and tolerations, --workload-selector, --workload-gate and --nodes",
     "at the paths recipes/registry.yaml names for each component.",
   }, "\n"),
-  flags = {
-    { name = "recipe", short = "r", arg = "RECIPE", help = "RecipeResult: a file, - (stdin), http(s):// URL or cm://NS/NAME" },
-    { name = "output", short = "o", arg = "OUT", help = "output directory, or a .tar.gz/.tgz/.zip file" },
-    { name = "deployer", short = "d", arg = "NAME", choices = { "helm", "argocd", "flux", "helm-components" },
-      default = "helm", help = "bundle format" },
-    { name = "set", arg = "C:PATH=VALUE", repeatable = true, help = "override one value of component C" },
-    { name = "set-json", arg = "C:PATH=JSON", repeatable = true, help = "override one value with a JSON value" },
-    { name = "values", short = "f", arg = "FILE", repeatable = true,
+  flags = specs({
+    { name = "recipe", short = "r", arg = "RECIPE", type = "uri",
+      help = "RecipeResult: a file, - (stdin), http(s):// URL or cm://NS/NAME" },
+    { name = "output", short = "o", arg = "OUT", type = "file", help = "output directory, or a .tar.gz/.tgz/.zip file" },
+    "shared",
+    { name = "values", short = "f", arg = "FILE", type = "file", repeatable = true,
       help = "YAML/JSON map of component name to values, deep-merged" },
-    { name = "system-node-selector", arg = "KEY=VALUE", repeatable = true,
-      help = "node selector of system components" },
-    { name = "system-node-toleration", arg = "KEY[=VALUE]:EFFECT", repeatable = true,
-      help = "toleration of system components" },
-    { name = "accelerated-node-selector", arg = "KEY=VALUE", repeatable = true,
-      help = "node selector of GPU node components" },
-    { name = "accelerated-node-toleration", arg = "KEY[=VALUE]:EFFECT", repeatable = true,
-      help = "toleration of GPU node components" },
-    { name = "workload-selector", arg = "KEY=VALUE", repeatable = true,
-      help = "label of workload pods node tuning must not interrupt (Skyhook)" },
-    { name = "workload-gate", arg = "KEY[=VALUE]:EFFECT", help = "taint held on nodes until their tuning is done (Skyhook)" },
-    { name = "nodes", arg = "N", help = "expected number of GPU nodes, for components that size by it (0: unset)" },
-    { name = "repo", arg = "URL", help = "Git repository the bundle is pushed to (argocd, flux)" },
-    { name = "revision", arg = "REV", help = "Git revision to track (default HEAD for argocd, main for flux)" },
-    { name = "path", arg = "DIR", help = "directory of the bundle inside the Git repository (default .)" },
-    { name = "sign-key", arg = "KEY.pem", help = "Ed25519 or ECDSA P-256 private key (PEM) to sign checksums.txt" },
-    { name = "data", arg = "DIR", help = "recipe data directory layered over the built-in library (as for 'eidos recipe')" },
+    { name = "sign-key", arg = "KEY.pem", type = "file",
+      help = "Ed25519 or ECDSA P-256 private key (PEM) to sign checksums.txt" },
+    { name = "data", arg = "DIR", type = "dir",
+      help = "recipe data directory layered over the built-in library (as for 'eidos recipe')" },
     { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
       help = "overlay: DIR over the built-in library; replace: DIR alone" },
     { name = "force", help = "replace an existing non-empty output" },
-  },
+  }),
   examples = {
     "eidos bundle -r recipe.yaml -o ./bundle",
     "eidos bundle -r recipe.yaml -o bundle.tar.gz --set gpu-operator:driver.version=580.105.08",
@@ -148,12 +79,9 @@ return {
     local output = require("eidos.bundle.output")
     local docio = require("eidos.docio")
     -- flags first: a bad flag fails before anything is read
-    local sched, ops = nil, {}
-    for _, f in ipairs(SCHED_FLAGS) do
-      if o[f] then sched = require("eidos.bundle.overrides").parse_scheduling(o) break end
-    end
-    if o.set or o["set-json"] or o.values then ops = ordered_ops(o) end
-    local repo = repo_opts(o, o.deployer)
+    local sched = options.scheduling(o)
+    local ops = options.ops(o._seq)
+    local repo = options.repo(o, o.deployer)
     local key
     if o["sign-key"] then
       local fs = require("eidos.core.fs")

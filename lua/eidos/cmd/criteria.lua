@@ -70,10 +70,11 @@ local function table_view(d)
 end
 
 local spec = {
-  { name = "data", arg = "DIR", help = "count the curated recipes of this recipe data directory (as for eidos recipe)" },
+  { name = "data", arg = "DIR", type = "dir", help = "count the curated recipes of this recipe data directory (as for eidos recipe)" },
   { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
     help = "overlay: DIR over the built-in library; replace: DIR alone" },
-  { name = "output", short = "o", arg = "PATH", help = "write to PATH (written atomically) instead of stdout" },
+  { name = "output", short = "o", arg = "PATH", type = "file",
+    help = "write to PATH (written atomically) instead of stdout" },
   { name = "format", short = "t", arg = "FORMAT", choices = { "table", "yaml", "json" }, default = "table",
     help = "output format" },
   require("eidos.apiversion").flag,
@@ -92,7 +93,7 @@ return {
   examples = { "eidos criteria", "eidos criteria -t json" },
   run = function(ctx)
     local o = ctx.opts
-    local lib = require("eidos.recipe.cli").library(o)
+    local lib = require("eidos.cli.recipe").library(o)
     local d = document(lib)
     require("eidos.apiversion").rewrite(d, o["api-group"])
     docio.emit(d, { format = o.format or "table", output = o.output, table = table_view })

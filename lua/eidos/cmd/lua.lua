@@ -33,11 +33,11 @@ return {
     "embedded copy of the same relative path.",
   flags = {
     { name = "list", help = "print every module and data file with its origin" },
-    { name = "extract", arg = "DIR", help = "write the embedded tree into DIR (new or empty)" },
+    { name = "extract", arg = "DIR", type = "dir", help = "write the embedded tree into DIR (new or empty)" },
     { name = "format", short = "t", arg = "FORMAT", choices = { "table", "yaml", "json" }, default = "table",
       help = "format of --list" },
   },
-  args = { min = 0, text = "a script and its arguments" },
+  args = { min = 0, text = "a script and its arguments", type = "file" },
   passthrough = true, -- flags after FILE belong to the script
   examples = { "eidos lua --list", "eidos lua --extract ./my-eidos && EIDOS_HOME=./my-eidos eidos lua --list",
                "eidos lua script.lua arg1" },

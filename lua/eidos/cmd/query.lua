@@ -3,7 +3,7 @@
 local docio = require("eidos.docio")
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
-local rcli = require("eidos.recipe.cli")
+local rcli = require("eidos.cli.recipe")
 
 local spec = {}
 for _, f in ipairs(rcli.flags) do spec[#spec + 1] = f end
@@ -11,7 +11,7 @@ spec[#spec + 1] = { name = "selector", arg = "PATH",
   help = "dot path into the hydrated recipe, e.g. components.gpu-operator.values.driver.version ('' or . = all)" }
 spec[#spec + 1] = { name = "format", short = "t", arg = "FORMAT", choices = { "yaml", "json", "table" }, default = "yaml",
   help = "output format: yaml/table print strings and numbers bare, maps and lists as YAML; json prints JSON" }
-spec[#spec + 1] = { name = "output", short = "o", arg = "PATH", help = "write to PATH (written atomically) instead of stdout" }
+spec[#spec + 1] = { name = "output", short = "o", arg = "PATH", type = "file", help = "write to PATH (written atomically) instead of stdout" }
 
 local function render(v, format)
   local emit = require("eidos.core.emit")

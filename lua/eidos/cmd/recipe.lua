@@ -3,11 +3,11 @@
 local docio = require("eidos.docio")
 local log = require("eidos.log")
 local errors = require("eidos.errors")
-local rcli = require("eidos.recipe.cli")
+local rcli = require("eidos.cli.recipe")
 
 local spec = {}
 for _, f in ipairs(rcli.flags) do spec[#spec + 1] = f end
-spec[#spec + 1] = { name = "output", short = "o", arg = "PATH",
+spec[#spec + 1] = { name = "output", short = "o", arg = "PATH", type = "uri",
   help = "write to PATH or cm://NAMESPACE/NAME (files are written atomically) instead of stdout" }
 spec[#spec + 1] = { name = "format", short = "t", arg = "FORMAT", choices = { "yaml", "json", "table" },
   help = "output format (default yaml; table for 'lint' and 'list')" }
@@ -89,6 +89,10 @@ return {
     "file, component, constraint path and criteria combination of the library and lists every\n" ..
     "problem. See docs/recipe.md.",
   flags = spec,
+  subcommands = {
+    { name = "list", summary = "every criteria tuple that resolves to a curated recipe" },
+    { name = "lint", summary = "check every overlay, file, component and constraint path of a library" },
+  },
   args = { min = 0, max = 1, text = "no arguments, 'list' or 'lint'" },
   examples = {
     "eidos recipe --service eks --accelerator gb200 --os ubuntu --intent training",
@@ -103,11 +107,8 @@ return {
   },
   run = function(ctx)
     local o = ctx.opts
-    if ctx.args[1] then
-      if ctx.args[1] == "lint" then return lint(ctx) end
-      if ctx.args[1] == "list" then return list(ctx) end
-      errors.raise("invalid", string.format("unknown 'eidos recipe' subcommand %q (accepted: list, lint)", ctx.args[1]))
-    end
+    if ctx.args[1] == "lint" then return lint(ctx) end
+    if ctx.args[1] == "list" then return list(ctx) end
     local recipe = require("eidos.recipe")
     local lib = rcli.library(o)
     local q, model, stated = rcli.query(o)

@@ -5,44 +5,42 @@
 -- Collection and document building: eidos.snapshot.collect; redaction and
 -- filtering: eidos.snapshot.redact / .filter; table view: .view.
 --
--- The snapshot agent (--deploy-agent ...) lives in eidos.k8s.agent: when
--- that module exists, its `flags` are added here and its run(ctx) takes
--- over when ctx.opts["deploy-agent"] is set.
+-- The snapshot agent (--deploy-agent ...): its flags and command side are
+-- eidos.cli.agent, the Kubernetes side eidos.k8s.agent. The collectors'
+-- own flags cannot be used with --deploy-agent (the agent's node takes
+-- the snapshot with the defaults).
 local flags = require("eidos.cli.flags")
 local docio = require("eidos.docio")
 local errors = require("eidos.errors")
 local log = require("eidos.log")
 local collect = require("eidos.snapshot.collect")
+local agent = require("eidos.cli.agent")
 
-local agent
-do
-  local ok, mod = pcall(require, "eidos.k8s.agent")
-  if ok and type(mod) == "table" then agent = mod
-  elseif not ok and not tostring(mod):find("module 'eidos.k8s.agent' not found", 1, true) then
-    error(mod, 0)
-  end
-end
+local LOCAL = "deploy-agent" -- what the collectors' own flags conflict with
+local DAY = 24 * 3600 * 1000
 
 local specs = flags.output({ "yaml", "json", "table" })
 for _, s in ipairs({
-  { name = "only", arg = "TYPES", repeatable = true,
-    help = "collect only these measurement types, comma-separated (K8s, GPU, OS, SystemD, NodeTopology)" },
-  { name = "exclude", arg = "TYPES", repeatable = true, help = "skip these measurement types" },
-  { name = "timeout", arg = "DURATION",
-    help = "deadline of each collector, e.g. 500ms, 10s, 1m (default 10s; GPU 30s; K8s 60s)" },
-  { name = "gpu-timeout", arg = "DURATION", help = "deadline of the GPU collector (default --timeout, else 30s)" },
-  { name = "fail-fast", help = "fail when any measurement cannot be taken (exit 5 on a timeout, 6 unavailable)" },
-  { name = "require-gpu", help = "fail (exit 3) unless at least one GPU is found" },
-  { name = "sysroot", arg = "DIR", env = "EIDOS_SYSROOT",
+  { name = "only", arg = "TYPES", type = "enum", open = true, values = collect.types, separator = ",",
+    repeatable = true, conflicts = LOCAL, help = "collect only these measurement types, comma-separated" },
+  { name = "exclude", arg = "TYPES", type = "enum", open = true, values = collect.types, separator = ",",
+    repeatable = true, conflicts = LOCAL, help = "skip these measurement types" },
+  { name = "timeout", arg = "DURATION", type = "duration", unit = "s", min = 1, max = DAY,
+    help = "deadline of each collector, e.g. 500ms, 10s, 1m (default 10s; GPU 30s; K8s 60s; " ..
+      "with --deploy-agent: of the agent Job, default 5m)" },
+  { name = "gpu-timeout", arg = "DURATION", type = "duration", unit = "s", min = 1, max = DAY, conflicts = LOCAL,
+    help = "deadline of the GPU collector (default --timeout, else 30s)" },
+  { name = "fail-fast", conflicts = LOCAL,
+    help = "fail when any measurement cannot be taken (exit 5 on a timeout, 6 unavailable)" },
+  { name = "require-gpu", conflicts = LOCAL, help = "fail (exit 3) unless at least one GPU is found" },
+  { name = "sysroot", arg = "DIR", type = "dir", env = "EIDOS_SYSROOT", conflicts = LOCAL,
     help = "read every file the collectors read below DIR (a node's root mounted elsewhere, or a fixture)" },
-  { name = "unit", arg = "UNIT", repeatable = true,
+  { name = "unit", arg = "UNIT", repeatable = true, conflicts = LOCAL,
     help = "SystemD unit to describe (default containerd.service, docker.service, kubelet.service)" },
-  { name = "timestamp", arg = "TIME", env = "SOURCE_DATE_EPOCH",
+  { name = "timestamp", arg = "TIME", type = "timestamp", env = "SOURCE_DATE_EPOCH", conflicts = LOCAL,
     help = "pin metadata.timestamp: RFC 3339 (2026-01-02T15:04:05Z) or seconds since the epoch" },
 }) do specs[#specs + 1] = s end
-if agent and agent.flags then
-  for _, s in ipairs(agent.flags) do specs[#specs + 1] = s end
-end
+for _, s in ipairs(agent.flags) do specs[#specs + 1] = s end
 
 local function fail_code(status)
   if status == "timeout" then return "timeout" end
@@ -52,7 +50,7 @@ end
 
 local function run(ctx)
   local o = ctx.opts
-  if agent and o["deploy-agent"] then return agent.run(ctx) end
+  if o["deploy-agent"] then return agent.run(ctx) end
   local only = collect.parse_types(o.only, "only")
   local excl = collect.parse_types(o.exclude, "exclude") or {}
   local types = {}
@@ -68,15 +66,15 @@ local function run(ctx)
       errors.raise("invalid", string.format("--sysroot %q is not a directory", o.sysroot))
     end
   end
-  local timeout = o.timeout and collect.parse_duration(o.timeout, "timeout")
+  local timeout = o.timeout and math.ceil(o.timeout)
   local d, records = collect.collect({
     types = types,
     sysroot = o.sysroot,
     timeout_ms = timeout,
     k8s_timeout_ms = timeout,
-    gpu_timeout_ms = o["gpu-timeout"] and collect.parse_duration(o["gpu-timeout"], "gpu-timeout"),
+    gpu_timeout_ms = o["gpu-timeout"] and math.ceil(o["gpu-timeout"]),
     units = o.unit,
-    timestamp = o.timestamp and collect.parse_timestamp(o.timestamp, "timestamp"),
+    timestamp = o.timestamp,
   })
   local failures = collect.failures(records)
   for _, f in ipairs(failures) do

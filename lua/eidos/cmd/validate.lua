@@ -78,8 +78,8 @@ return {
     "3 a file not found.",
   flags = (function()
     local f = {
-      { name = "snapshot", short = "s", arg = "SOURCE", help = "the snapshot: a file, -, http(s):// URL or cm://NAMESPACE/NAME" },
-      { name = "recipe", short = "r", arg = "SOURCE", help = "a RecipeResult whose constraints are checked: file, -, URL or cm://" },
+      { name = "snapshot", short = "s", arg = "SOURCE", type = "uri", help = "the snapshot: a file, -, http(s):// URL or cm://NAMESPACE/NAME" },
+      { name = "recipe", short = "r", arg = "SOURCE", type = "uri", help = "a RecipeResult whose constraints are checked: file, -, URL or cm://" },
       { name = "constraint", short = "c", arg = "'PATH EXPR'", repeatable = true,
         help = "an extra constraint, e.g. 'K8s.server.version >= 1.32'" },
       { name = "strict", help = "count every skipped constraint (path not in the snapshot) as failed" },

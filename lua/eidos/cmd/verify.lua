@@ -22,11 +22,11 @@ return {
     "Exit status: 0 all checks pass, 9 a check failed, 2 invalid input.",
   }, "\n"),
   flags = {
-    { name = "key", short = "k", arg = "PUB.pem", help = "public key to check checksums.txt.sig with" },
+    { name = "key", short = "k", arg = "PUB.pem", type = "file", help = "public key to check checksums.txt.sig with" },
     { name = "format", short = "t", arg = "FORMAT", choices = { "text", "json", "yaml" }, default = "text",
       help = "report format" },
   },
-  args = { min = 1, max = 1, text = "one bundle directory" },
+  args = { min = 1, max = 1, text = "one bundle directory", type = "dir" },
   examples = { "eidos verify ./bundle", "eidos verify ./bundle --key signing-pub.pem",
                "eidos verify ./bundle -t json" },
   run = function(ctx)

@@ -1,4 +1,5 @@
--- eidos.k8s.agent: `eidos snapshot --deploy-agent`. Runs the snapshot on a
+-- eidos.k8s.agent: the Kubernetes side of `eidos snapshot --deploy-agent`
+-- (its flags and their parsing: eidos.cli.agent). Runs the snapshot on a
 -- cluster node as a Kubernetes Job and brings the result back:
 --   1. checks with SelfSubjectAccessReviews that the caller may create what
 --      follows (a missing permission: exit 4, listing every missing rule);
@@ -23,7 +24,7 @@
 --   6. returns the snapshot text read from the ConfigMap.
 -- Exit codes: 1 the Job failed (logs and events shown), 4 missing RBAC
 -- permission, 5 timeout (the pending reason shown), 6 the image cannot be
--- pulled or the API is unreachable, 2 bad flags.
+-- pulled or the API is unreachable.
 local errors = require("eidos.errors")
 local log = require("eidos.log")
 local client = require("eidos.k8s.client")
@@ -35,96 +36,14 @@ local M = {}
 M.NAME = "eidos-agent"
 M.DEFAULT_CM = "eidos-snapshot"
 M.DEFAULT_NAMESPACE = "default"
-M.POLL = tonumber(os.getenv("EIDOS_AGENT_POLL") or "") or 1
+M.DEFAULT_TIMEOUT = "5m"
+M.TOLERATE_ALL = { { operator = "Exists" } } -- the tolerations when none is given
+-- seconds between two looks at the Job (EIDOS_AGENT_POLL, a duration; a
+-- bare number is seconds)
+M.POLL = require("eidos.units").env("EIDOS_AGENT_POLL", "duration", { unit = "s", min = 1, default = 1000 }) / 1000
 
 local LABEL = { ["app.kubernetes.io/name"] = "eidos", ["app.kubernetes.io/component"] = "agent",
                 ["app.kubernetes.io/managed-by"] = "eidos" }
-
--- flag specs for the snapshot command
-M.flags = {
-  { name = "deploy-agent", help = "run the snapshot on a cluster node as a Kubernetes Job and fetch the result" },
-  { name = "namespace", short = "n", arg = "NS", help = "namespace of the agent Job (default " .. M.DEFAULT_NAMESPACE .. ")" },
-  { name = "image", arg = "IMAGE", help = "container image of the agent (default ghcr.io/nvidia/eidos:<version>)" },
-  { name = "node-selector", arg = "KEY=VALUE", repeatable = true, help = "schedule the agent on a node with this label" },
-  { name = "toleration", arg = "KEY[=VALUE]:EFFECT", repeatable = true,
-    help = "tolerate a taint (default: tolerate all); EFFECT is NoSchedule, PreferNoSchedule or NoExecute" },
-  { name = "runtime-class", arg = "NAME", help = "runtimeClassName of the agent pod (e.g. nvidia, to see the GPUs)" },
-  { name = "no-cleanup", help = "keep the Job, its RBAC objects and ConfigMap after the run" },
-}
--- With --deploy-agent, the snapshot command's --timeout is how long to wait
--- for the Job (default 5m).
-
--- ---------------------------------------------------------------------------
--- flag parsing
-
-function M.parse_duration(s)
-  if s == nil or s == "" then return 300 end
-  if type(s) == "number" then return s end
-  local total, rest = 0, s
-  if rest:match("^%d+%.?%d*$") then return tonumber(rest) end
-  local mult = { h = 3600, m = 60, s = 1, ms = 0.001 }
-  for num, unit in rest:gmatch("(%d+%.?%d*)(m?[hms])") do
-    total = total + tonumber(num) * mult[unit]
-  end
-  if total <= 0 or rest:gsub("%d+%.?%d*m?[hms]", "") ~= "" then
-    errors.raise("invalid", string.format("invalid --timeout %q (accepted: a duration like 90s, 5m, 1h30m, or seconds)", s))
-  end
-  return total
-end
-
-local function check_label_key(k, flag, word)
-  local prefix, name = k:match("^(.+)/(.+)$")
-  name = name or k
-  local good = #name <= 63 and name:match("^%w[%w%-_.]*$") and name:match("%w$")
-  if prefix and not (#prefix <= 253 and prefix:match("^[a-z0-9][-a-z0-9.]*$") and prefix:match("[a-z0-9]$")) then
-    good = false
-  end
-  if not good then
-    errors.raise("invalid", string.format("invalid %s %q: %q is not a valid label key", flag, word, k))
-  end
-end
-
-function M.parse_node_selectors(list)
-  local out, keys = {}, {}
-  for _, s in ipairs(list or {}) do
-    local k, v = s:match("^([^=]+)=(.*)$")
-    if not k or k == "" then
-      errors.raise("invalid", string.format("invalid --node-selector %q (accepted: KEY=VALUE)", s))
-    end
-    check_label_key(k, "--node-selector", s)
-    if out[k] == nil then keys[#keys + 1] = k end
-    out[k] = v
-  end
-  return out, keys
-end
-
-local EFFECTS = { NoSchedule = true, PreferNoSchedule = true, NoExecute = true }
-
-function M.parse_tolerations(list)
-  if not list or #list == 0 then return { { operator = "Exists" } } end
-  local out = {}
-  for _, s in ipairs(list) do
-    local kv, effect = s:match("^([^:]*):([^:]*)$")
-    if not kv then
-      errors.raise("invalid", string.format("invalid --toleration %q (accepted: KEY=VALUE:EFFECT or KEY:EFFECT)", s))
-    end
-    if not EFFECTS[effect] then
-      errors.raise("invalid", string.format("invalid effect %q in --toleration %q (accepted: NoSchedule, PreferNoSchedule, NoExecute)", effect, s))
-    end
-    local k, v = kv:match("^([^=]+)=(.*)$")
-    if k then
-      check_label_key(k, "--toleration", s)
-      out[#out + 1] = { key = k, operator = "Equal", value = v, effect = effect }
-    else
-      if kv == "" then
-        errors.raise("invalid", string.format("invalid --toleration %q: no key (accepted: KEY=VALUE:EFFECT or KEY:EFFECT)", s))
-      end
-      check_label_key(kv, "--toleration", s)
-      out[#out + 1] = { key = kv, operator = "Exists", effect = effect }
-    end
-  end
-  return out
-end
 
 -- ---------------------------------------------------------------------------
 -- objects
@@ -458,34 +377,20 @@ local function cleanup(c, p, objs)
   end
 end
 
--- deploy(opts) -> snapshot text (YAML), the ConfigMap location it came from.
--- opts (command-line names): namespace, image, node-selector, toleration,
--- runtime-class, timeout, no-cleanup, output, kubeconfig, context
-function M.deploy(opts)
-  if os.getenv("EIDOS_AGENT_MODE") == "true" then
-    errors.raise("invalid", "--deploy-agent inside the agent (EIDOS_AGENT_MODE=true): the agent does not deploy itself")
-  end
-  local b = require("eidos.core.build")
-  local version = tostring(b.version)
-  local p = {
-    namespace = opts.namespace or M.DEFAULT_NAMESPACE,
-    image = opts.image or ("ghcr.io/nvidia/eidos:" .. ((version:match("^%d+%.%d+%.%d+$") and "v" .. version) or "latest")),
-    timeout = M.parse_duration(opts.timeout),
-    tolerations = M.parse_tolerations(opts.toleration),
-    runtime_class = opts["runtime-class"],
-  }
-  p.node_selector = M.parse_node_selectors(opts["node-selector"])
-  cmstore.parse("cm://" .. p.namespace .. "/x")          -- validates the namespace
-  -- the Job writes into its own namespace only (its Role allows nothing else)
-  local out = opts.output
-  local uns, uname
-  if type(out) == "string" and out:match("^cm://") then uns, uname = cmstore.parse(out) end
-  if uns == p.namespace then
-    p.cm_name = uname
-  else
-    p.cm_name, p.cm_temporary = M.DEFAULT_CM, true
-  end
-  local c = client.shared({ kubeconfig = opts.kubeconfig, context = opts.context })
+-- default_image() -> the agent image of this build
+function M.default_image()
+  local version = tostring(require("eidos.core.build").version)
+  return "ghcr.io/nvidia/eidos:" .. ((version:match("^%d+%.%d+%.%d+$") and "v" .. version) or "latest")
+end
+
+-- deploy(p) -> snapshot text (YAML), the ConfigMap location it came from.
+-- p (eidos.cli.agent.params): namespace, image, timeout (seconds),
+-- node_selector (map), tolerations (nil: tolerate every taint),
+-- runtime_class, cm_name, cm_temporary, no_cleanup, kubeconfig, context
+function M.deploy(p)
+  p.tolerations = p.tolerations or M.TOLERATE_ALL
+  p.node_selector = p.node_selector or {}
+  local c = client.shared({ kubeconfig = p.kubeconfig, context = p.context })
   preflight(c, p.namespace)
   ensure_namespace(c, p.namespace)
   local objs = M.objects(p)
@@ -496,32 +401,15 @@ function M.deploy(opts)
     log.info(string.format("created agent Job %s/%s (image %s)", p.namespace, M.NAME, p.image))
     wait(c, p)
     return (cmstore.read("cm://" .. p.namespace .. "/" .. p.cm_name,
-      { what = "snapshot", kubeconfig = opts.kubeconfig, context = opts.context }))
+      { what = "snapshot", kubeconfig = p.kubeconfig, context = p.context }))
   end)
-  if opts["no-cleanup"] then
+  if p.no_cleanup then
     log.info(string.format("kept the agent Job, RBAC objects and ConfigMap in namespace %s (--no-cleanup)", p.namespace))
   else
     cleanup(c, p, objs)
   end
   if not ok then error(res, 0) end
   return res, "cm://" .. p.namespace .. "/" .. p.cm_name
-end
-
--- run(ctx) -> 0: `eidos snapshot --deploy-agent`; deploys, then writes the
--- snapshot to -o in --format (nothing more when -o is the ConfigMap the
--- agent wrote)
-function M.run(ctx)
-  local o = ctx.opts or ctx
-  local text, loc = M.deploy(o)
-  if o.output == loc then return 0 end
-  local doc = require("eidos.doc")
-  local d = doc.decode(text, loc)
-  require("eidos.docio").emit(d, {
-    format = o.format or "yaml", output = o.output, kind = "snapshot",
-    kubeconfig = o.kubeconfig, context = o.context,
-    table = function(v) return require("eidos.snapshot.view").render(v) end,
-  })
-  return 0
 end
 
 return M

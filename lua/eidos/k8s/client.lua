@@ -70,7 +70,9 @@ local function run_exec(conn)
   local argv = { e.command }
   for _, a in ipairs(e.args) do argv[#argv + 1] = a end
   local out, msg, code = require("eidos.core.proc").run(argv, {
-    env = env, timeout = tonumber(os.getenv("EIDOS_EXEC_TIMEOUT")) or 60, what = "exec credential plugin" })
+    env = env, what = "exec credential plugin",
+    timeout = require("eidos.units").env("EIDOS_EXEC_TIMEOUT", "duration",
+      { unit = "s", min = 1, default = 60000 }) / 1000 })
   if not out then
     if code == "unavailable" and e.install_hint then msg = msg .. "\n" .. e.install_hint end
     errors.raise(code == "timeout" and "timeout" or "unauthorized", msg)
@@ -149,11 +151,14 @@ end
 local default_opts
 
 -- connect(opts) -> client; opts {kubeconfig=, context=, timeout=, ...}.
--- EIDOS_K8S_TIMEOUT (seconds) sets the default per-attempt timeout.
+-- EIDOS_K8S_TIMEOUT (a duration; a bare number is seconds) sets the
+-- default per-attempt timeout.
 function M.connect(opts)
   opts = opts or {}
   local conn = require("eidos.k8s.config").resolve(opts)
-  default_opts = default_opts or { timeout = tonumber(os.getenv("EIDOS_K8S_TIMEOUT")) }
+  default_opts = default_opts or { timeout = require("eidos.units").env("EIDOS_K8S_TIMEOUT", "duration",
+    { unit = "s", min = 1, default = nil }) }
+  if default_opts.timeout then default_opts.timeout = default_opts.timeout / 1000 end
   local co = {}
   for k, v in pairs(default_opts) do co[k] = v end
   for _, k in ipairs({ "timeout", "connect_timeout", "max_attempts", "backoff", "max_wait" }) do

@@ -85,8 +85,7 @@ function M.sniff(text, format)
 end
 
 local function timestamp()
-  local pin = tonumber(os.getenv("SOURCE_DATE_EPOCH") or "")
-  return client.now_rfc3339(pin)
+  return require("eidos.units").env("SOURCE_DATE_EPOCH", "timestamp") or client.now_rfc3339()
 end
 
 local function conn_opts(opts)

@@ -21,15 +21,13 @@ local merge = require("eidos.recipe.merge")
 
 local M = {}
 
-M.KIND = "RecipeResult"
-M.API_VERSION = "eidos.nvidia.com/v1alpha1"
+-- the document's kind and key order: eidos.recipe.schema
+local schema = require("eidos.recipe.schema")
+M.KIND = schema.KIND
+M.API_VERSION = schema.API_VERSION
 -- kinds read as a recipe: ours, the lower-case spelling of the eidos/cnsctl
 -- era, and the `kind: Recipe` of upstream's API and CLI examples
 M.READ_KINDS = { "RecipeResult", "recipeResult", "Recipe" }
-M.ORDER = { "kind", "apiVersion", "metadata", "criteria", "constraints", "componentRefs", "deploymentOrder", "validation" }
-M.META_ORDER = { "version", "appliedOverlays", "excludedOverlays", "constraintWarnings", "warnings" }
-M.CRITERIA_ORDER = { "service", "accelerator", "intent", "os", "platform", "nodes" }
-M.WARN_ORDER = { "overlay", "constraint", "expected", "actual", "reason" }
 
 local function version_string()
   local ok, b = pcall(require, "eidos.core.build")
@@ -67,7 +65,7 @@ function M.criteria_doc(q)
   local o = {}
   for _, f in ipairs(crit.FIELDS) do o[f] = q[f] or "any" end
   if (q.nodes or 0) > 0 then o.nodes = q.nodes end
-  return doc.ordered(o, M.CRITERIA_ORDER)
+  return doc.ordered(o, schema.CRITERIA)
 end
 
 -- exclude(lib, matched, eval, out) -> the matched entries whose whole
@@ -94,7 +92,7 @@ function M.exclude(lib, matched, eval, out)
         if r.actual ~= nil and r.actual ~= "" then w.actual = merge.str(r.actual) end
         w.reason = r.reason or (r.actual ~= nil and string.format("expected %s, got %s", w.expected, merge.str(r.actual)))
           or "constraint did not pass"
-        out.warnings[#out.warnings + 1] = doc.ordered(w, M.WARN_ORDER)
+        out.warnings[#out.warnings + 1] = doc.ordered(w, schema.CONSTRAINT_WARNING)
         out.why[e.name] = out.why[e.name] or (c.name .. ": " .. w.reason)
       end
     end
@@ -217,14 +215,14 @@ function M.build(lib, q, opts)
 
   local result = {
     kind = M.KIND, apiVersion = M.API_VERSION,
-    metadata = doc.ordered(meta, M.META_ORDER),
+    metadata = doc.ordered(meta, schema.METADATA),
     criteria = M.criteria_doc(q),
     componentRefs = refs,
     deploymentOrder = order,
   }
   if #cons > 0 then result.constraints = cons end
   result.validation = merge.validation_doc(st.validation)
-  return doc.ordered(result, M.ORDER), { state = st, matched = matched, excluded = excluded, unknown = unknown,
+  return doc.ordered(result, schema.RESULT), { state = st, matched = matched, excluded = excluded, unknown = unknown,
                                          query = q }
 end
 
@@ -277,12 +275,12 @@ function M.reorder(r)
   if type(out.metadata) == "table" then
     local m = {}
     for k, v in pairs(out.metadata) do m[k] = v end
-    out.metadata = doc.ordered(m, M.META_ORDER)
+    out.metadata = doc.ordered(m, schema.METADATA)
   end
   if type(out.criteria) == "table" then
     local c = {}
     for k, v in pairs(out.criteria) do c[k] = v end
-    out.criteria = doc.ordered(c, M.CRITERIA_ORDER)
+    out.criteria = doc.ordered(c, schema.CRITERIA)
   end
   for _, k in ipairs({ "constraints", "componentRefs", "deploymentOrder" }) do
     if type(out[k]) == "table" then out[k] = doc.list(copy(out[k])) end
@@ -294,11 +292,11 @@ function M.reorder(r)
     if type(c) == "table" then
       local o = {}
       for k, v in pairs(c) do o[k] = v end
-      out.componentRefs[i] = doc.ordered(o, merge.REF_ORDER)
+      out.componentRefs[i] = doc.ordered(o, schema.COMPONENT_REF)
     end
   end
   if type(out.validation) == "table" then out.validation = merge.validation_doc(out.validation) end
-  return doc.ordered(out, M.ORDER)
+  return doc.ordered(out, schema.RESULT)
 end
 
 return M

@@ -17,6 +17,9 @@ local errors = require("eidos.errors")
 local M = {}
 
 M.FIELDS = { "service", "accelerator", "intent", "os", "platform" }
+-- input names of the fields, for the CLI's flags and the API's parameters
+-- alike: the value of an alias counts as its field's
+M.FIELD_ALIASES = { { alias = "gpu", field = "accelerator" } }
 M.CRITERIA_KINDS = { "RecipeCriteria", "recipeCriteria" }
 M.API_VERSIONS = {}
 for i, g in ipairs(require("eidos.apiversion").GROUPS) do M.API_VERSIONS[i] = g .. "/v1alpha1" end
@@ -76,9 +79,46 @@ function M.normalize(field, value)
   if v then return v end
   v = f.canon[value:lower():gsub("^%s+", ""):gsub("%s+$", "")]
   if not v then
-    return nil, string.format("invalid %s %q (accepted: %s)", field, value, M.accepted(field))
+    local words = {}
+    for _, x in ipairs(f.values) do words[#words + 1] = x end
+    for _, x in ipairs(f.aliases) do words[#words + 1] = x end
+    local h = require("eidos.nearest").hint(value, words)
+    return nil, string.format("invalid %s %q (accepted: %s)%s", field, value, M.accepted(field),
+      h ~= "" and ("; " .. h) or "")
   end
   return v
+end
+
+-- enum(field) -> values, aliases: functions for the flag model (eidos.cli.flags)
+-- that read the catalog when help or completion asks
+function M.enum(field)
+  return function() return M.catalog().fields[field].values end,
+         function() return M.catalog().fields[field].alias_to end
+end
+
+-- fold_aliases(t, show, bad) -> t: each alias field (gpu) folded into its
+-- field (accelerator). Both given: they must name the same value (after
+-- normalising), else an "invalid" error (added to the problems collector
+-- bad when given); show(name) writes a field's name as the user wrote it
+-- (--gpu on the command line, gpu in a query).
+function M.fold_aliases(t, show, bad)
+  show = show or function(n) return n end
+  for _, a in ipairs(M.FIELD_ALIASES) do
+    local av, fv = t[a.alias], t[a.field]
+    if av ~= nil then
+      if fv ~= nil and fv ~= av then
+        local na, nf = M.normalize(a.field, av), M.normalize(a.field, fv)
+        if not na or na ~= nf then
+          local msg = string.format("%s %q and %s %q disagree (%s is an alias of %s; give one)",
+            show(a.field), tostring(fv), show(a.alias), tostring(av), show(a.alias), show(a.field))
+          if not bad then errors.raise("invalid", msg, { field = a.alias }) end
+          bad:add(a.alias, msg, { field = a.alias })
+        end
+      end
+      t[a.field], t[a.alias] = fv ~= nil and fv or av, nil
+    end
+  end
+  return t
 end
 
 -- nodes(value) -> integer >= 0 | nil, message

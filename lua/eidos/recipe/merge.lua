@@ -20,12 +20,12 @@ local copy = require("eidos.core.merge").copy
 
 local M = {}
 
-M.REF_ORDER = { "name", "namespace", "chart", "type", "source", "version", "tag", "valuesFile", "overrides",
-                "patches", "dependencyRefs", "manifestFiles", "path", "cleanup", "expectedResources",
-                "healthCheckAsserts" }
+-- the fields of a component ref and of a constraint, in document order
+-- (eidos.recipe.schema)
+M.REF_ORDER = require("eidos.recipe.schema").COMPONENT_REF
 M.SCALARS = { "namespace", "chart", "type", "source", "version", "tag", "valuesFile", "path", "healthCheckAsserts" }
 M.LISTS = { "patches", "dependencyRefs", "expectedResources" }
-M.CONSTRAINT_ORDER = { "name", "value", "severity", "remediation", "unit" }
+M.CONSTRAINT_ORDER = require("eidos.recipe.schema").CONSTRAINT
 M.PHASES = { "readiness", "deployment", "performance", "conformance" }
 
 local null = doc.null

@@ -58,45 +58,6 @@ function M.parse_types(words, flag)
   return set
 end
 
--- parse_duration("500ms" | "10s" | "1m30s" | "2" (seconds)) -> milliseconds
-function M.parse_duration(s, flag)
-  local bad = function()
-    errors.raise("invalid", string.format("invalid duration %q for --%s (accepted: e.g. 500ms, 10s, 1m30s, or seconds)",
-      tostring(s), flag or "timeout"))
-  end
-  if type(s) ~= "string" or s == "" then bad() end
-  local n = tonumber(s)
-  local ms = 0
-  if n then
-    ms = n * 1000
-  else
-    local rest = s
-    local units = { ms = 1, s = 1000, m = 60000, h = 3600000 }
-    while rest ~= "" do
-      local num, unit, tail = rest:match("^(%d+%.?%d*)(%a+)(.*)$")
-      if not num or not units[unit] then bad() end
-      ms = ms + tonumber(num) * units[unit]
-      rest = tail
-    end
-  end
-  ms = math.floor(ms + 0.5)
-  if ms <= 0 or ms > 24 * 3600 * 1000 then bad() end
-  return ms
-end
-
--- parse_timestamp(RFC 3339 | seconds since the epoch) -> "YYYY-MM-DDTHH:MM:SSZ"
-function M.parse_timestamp(s, flag)
-  local bad = function()
-    errors.raise("invalid", string.format("invalid timestamp %q for --%s (accepted: RFC 3339 like " ..
-      "2026-01-02T15:04:05Z, or seconds since the epoch)", tostring(s), flag or "timestamp"))
-  end
-  if type(s) ~= "string" then bad() end
-  local secs
-  if s:match("^%d+$") then secs = tonumber(s) else secs = require("eidos.timeutil").parse(s) end
-  if not secs or secs < 0 or secs > 253402300799 then bad() end
-  return os.date("!%Y-%m-%dT%H:%M:%SZ", secs)
-end
-
 -- node_name(sysroot) -> name or nil: $NODE_NAME, $KUBERNETES_NODE_NAME,
 -- $HOSTNAME (upstream's order), then the kernel's hostname below sysroot
 function M.node_name(sysroot)

@@ -45,32 +45,9 @@ function M.paths(m)
   return out
 end
 
--- Levenshtein distance, case-insensitive, giving up above `limit`
-local function distance(a, b, limit)
-  a, b = a:lower(), b:lower()
-  local la, lb = #a, #b
-  if math.abs(la - lb) > limit then return limit + 1 end
-  local prev, cur = {}, {}
-  for j = 0, lb do prev[j] = j end
-  for i = 1, la do
-    cur[0] = i
-    local ca = a:byte(i)
-    local best = i
-    for j = 1, lb do
-      local cost = (ca == b:byte(j)) and 0 or 1
-      local v = prev[j - 1] + cost
-      local d = prev[j] + 1
-      if d < v then v = d end
-      d = cur[j - 1] + 1
-      if d < v then v = d end
-      cur[j] = v
-      if v < best then best = v end
-    end
-    if best > limit then return limit + 1 end
-    prev, cur = cur, prev
-  end
-  return prev[lb]
-end
+-- the one edit distance (eidos.nearest): case-insensitive, banded, gives
+-- up above its limit
+local distance = require("eidos.nearest").distance
 M.distance = distance
 
 local function last_word(p)

@@ -26,15 +26,9 @@ local RESULT_ORDER = { "name", "expression", "status", "actual", "reason", "seve
 
 local SEVERITIES = { error = true, warning = true }
 
--- timestamp() -> RFC 3339 UTC from SOURCE_DATE_EPOCH, or nil (omitted)
+-- timestamp() -> RFC 3339 UTC from SOURCE_DATE_EPOCH (eidos.units), or nil (omitted)
 function M.timestamp()
-  local e = os.getenv("SOURCE_DATE_EPOCH")
-  if not e or e == "" then return nil end
-  local n = e:match("^%d+$") and math.tointeger(tonumber(e))
-  if not n then
-    errors.raise("invalid", string.format("SOURCE_DATE_EPOCH %q is not a number of seconds since 1970", e))
-  end
-  return os.date("!%Y-%m-%dT%H:%M:%SZ", n)
+  return require("eidos.units").env("SOURCE_DATE_EPOCH", "timestamp")
 end
 
 -- check_all(list): raise one "invalid" error naming every malformed constraint

@@ -1,25 +1,34 @@
--- eidos.recipe.cli: what `eidos recipe` and `eidos query` share -- the
--- criteria flags, turning flags + --criteria file + --snapshot into one
--- validated query (snapshot-derived values < criteria file < flags), the
--- library options, and the table view of a RecipeResult.
+-- eidos.cli.recipe: what `eidos recipe` and `eidos query` share -- the
+-- criteria flags (their values and aliases read from data/criteria.yaml
+-- through the engine), turning flags + --criteria file + --snapshot into
+-- one validated query (snapshot-derived values < criteria file < flags),
+-- the library options, and the table view of a RecipeResult.
 local errors = require("eidos.errors")
 local log = require("eidos.log")
+local crit = require("eidos.recipe.criteria")
 
 local M = {}
 
+-- a criteria flag: an enum whose values the engine checks (a criteria hook
+-- may still rewrite them), offered from the catalog in help and completion
+local function criterion(name, arg, help, field)
+  local values, aliases = crit.enum(field or name)
+  return { name = name, arg = arg, type = "enum", open = true, values = values, aliases = aliases, help = help }
+end
+
 M.flags = {
-  { name = "service", arg = "SERVICE", help = "Kubernetes service: eks, gke, aks, oke, kind (self-managed = any)" },
-  { name = "accelerator", arg = "GPU", help = "GPU: h100, h200, gb200, b200, a100, l40" },
-  { name = "gpu", arg = "GPU", help = "alias of --accelerator" },
-  { name = "intent", arg = "INTENT", help = "workload intent: training, inference" },
-  { name = "os", arg = "OS", help = "node OS: ubuntu, rhel, cos, amazonlinux (al2, al2023, amzn)" },
-  { name = "platform", arg = "PLATFORM", help = "platform: kubeflow, dynamo" },
-  { name = "nodes", arg = "N", help = "GPU node count (0 = any)" },
-  { name = "criteria", short = "c", arg = "FILE|URL|cm://NS/NAME",
+  criterion("service", "SERVICE", "Kubernetes service (self-managed = any)"),
+  criterion("accelerator", "GPU", "GPU"),
+  criterion("gpu", "GPU", "alias of --accelerator", "accelerator"),
+  criterion("intent", "INTENT", "workload intent"),
+  criterion("os", "OS", "node OS"),
+  criterion("platform", "PLATFORM", "platform"),
+  { name = "nodes", arg = "N", type = "int", help = "GPU node count (0 = any)" },
+  { name = "criteria", short = "c", arg = "FILE|URL|cm://NS/NAME", type = "uri",
     help = "RecipeCriteria document; flags override its values" },
-  { name = "snapshot", short = "s", arg = "FILE|URL|cm://NS/NAME",
+  { name = "snapshot", short = "s", arg = "FILE|URL|cm://NS/NAME", type = "uri",
     help = "derive service, accelerator and OS from a snapshot and drop overlays whose constraints fail on it" },
-  { name = "data", arg = "DIR",
+  { name = "data", arg = "DIR", type = "dir",
     help = "recipe data directory (upstream layout) layered over the built-in library" },
   { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
     help = "overlay: DIR over the built-in library; replace: DIR alone" },
@@ -45,7 +54,6 @@ end
 -- snapshot): those fail closed (eidos.recipe.build)
 function M.query(opts)
   local recipe = require("eidos.recipe")
-  local crit = require("eidos.recipe.criteria")
   local docio = require("eidos.docio")
   local raw, given = {}, {}
   local model
@@ -64,15 +72,9 @@ function M.query(opts)
     recipe.criteria(fromfile, "criteria " .. origin) -- validate the file's own values
     for k, v in pairs(fromfile) do raw[k] = v; given[k] = true end
   end
-  local acc = opts.accelerator
-  if opts.gpu then
-    if acc and acc ~= opts.gpu then
-      errors.raise("invalid", string.format("--accelerator %q and --gpu %q disagree (--gpu is an alias; give one)", acc, opts.gpu))
-    end
-    acc = opts.gpu
-  end
-  local flagged = { service = opts.service, accelerator = acc, intent = opts.intent, os = opts.os,
-                    platform = opts.platform, nodes = opts.nodes }
+  local flagged = { service = opts.service, accelerator = opts.accelerator, gpu = opts.gpu, intent = opts.intent,
+                    os = opts.os, platform = opts.platform, nodes = opts.nodes }
+  crit.fold_aliases(flagged, function(n) return "--" .. n end)
   -- flag values are checked here (for messages naming the flag) unless a
   -- criteria hook may still rewrite them
   local h = package.loaded["eidos.hooks"]
@@ -140,7 +142,6 @@ end
 -- table view of a RecipeResult
 function M.table(r)
   local text = require("eidos.recipe.explain").table_text
-  local crit = require("eidos.recipe.criteria")
   local b = {}
   b[#b + 1] = "criteria:  " .. crit.string(r.criteria)
   b[#b + 1] = "overlays:  " .. ellipsis(r.metadata.appliedOverlays)

@@ -1,0 +1,59 @@
+-- eidos.cli.global: what the global flags (eidos.cli.flags.global) do, in
+-- one place for the CLI (eidos.main) and eidosd (eidos.api.server): logging,
+-- hooks, the input size and expansion limits and the Kubernetes connection. Also the
+-- pre-scan main needs before the command is known: which global flags
+-- take a value (derived from the flag model) and the logging flags.
+local flags = require("eidos.cli.flags")
+
+local M = {}
+
+-- takes_value() -> set of "--name" and "-x" of global flags that take a value
+function M.takes_value()
+  local set = {}
+  for _, s in ipairs(flags.global) do
+    if flags.takes_value(s) then
+      set["--" .. s.name] = true
+      if s.short then set["-" .. s.short] = true end
+    end
+  end
+  return set
+end
+
+-- prescan(args) -> {debug=, json=, level=}: the logging flags, read before
+-- parsing so that errors during parsing are shown as asked
+function M.prescan(args)
+  local pre = {}
+  for i, a in ipairs(args) do
+    if a == "--" then break end
+    if a == "--debug" then pre.debug = true end
+    if a == "--log-json" then pre.json = true end
+    if a == "--log-level" then pre.level = args[i + 1] end
+    local l = a:match("^%-%-log%-level=(.*)$")
+    if l then pre.level = l end
+  end
+  return pre
+end
+
+-- configure_hooks(opts): hooks are loaded lazily, on the first hook point
+-- a command reaches
+function M.configure_hooks(opts)
+  if not opts.hooks and not os.getenv("EIDOS_HOOKS") then return end
+  local ms = opts["hook-timeout"]
+  require("eidos.hooks").configure({
+    dirs = opts.hooks, lenient = opts["hooks-lenient"],
+    time_ms = ms and math.ceil(ms), memory = opts["hook-memory"],
+  })
+end
+
+-- apply(opts): every global flag of a parsed command line
+function M.apply(opts)
+  require("eidos.log").setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"] })
+  M.configure_hooks(opts)
+  if opts["max-input-size"] then require("eidos.docio").max_input = opts["max-input-size"] end
+  if opts["max-expanded-size"] then require("eidos.doc").limits.max_expanded = opts["max-expanded-size"] end
+  if opts.kubeconfig or opts.context then
+    require("eidos.k8s.client").set_defaults({ kubeconfig = opts.kubeconfig, context = opts.context })
+  end
+end
+
+return M

@@ -1,0 +1,112 @@
+-- eidos.k8s.labels: the one home of the Kubernetes label, node selector,
+-- taint and toleration grammar, used by the snapshot agent's flags
+-- (--node-selector, --toleration) and the bundle's scheduling flags
+-- (--system-node-selector, --accelerated-node-toleration, ...).
+--   label key    [PREFIX/]NAME: PREFIX a DNS subdomain (lower-case letters,
+--                digits, '-' and '.', at most 253), NAME at most 63 of
+--                letters, digits, '-', '_', '.', alphanumeric at both ends
+--   label value  empty, or like NAME
+--   selector     KEY=VALUE
+--   toleration   KEY=VALUE:EFFECT (operator Equal) or KEY:EFFECT (Exists),
+--                EFFECT one of NoSchedule, PreferNoSchedule, NoExecute
+-- Every malformed word raises an "invalid" error (exit 2, HTTP 400) naming
+-- the flag, the word, the part that is wrong and the accepted syntax.
+local errors = require("eidos.errors")
+
+local M = {}
+
+M.EFFECTS = { "NoSchedule", "PreferNoSchedule", "NoExecute" }
+local EFFECT = {}
+for _, e in ipairs(M.EFFECTS) do EFFECT[e] = true end
+
+local SELECTOR_SYNTAX = "KEY=VALUE, e.g. nodeGroup=system"
+local TOL_SYNTAX = "KEY=VALUE:EFFECT or KEY:EFFECT, EFFECT one of NoSchedule, PreferNoSchedule, NoExecute"
+
+local function invalid(fmt, ...) errors.raise("invalid", string.format(fmt, ...)) end
+
+-- alphanumeric at both ends, [A-Za-z0-9._-] between
+local function name_like(s)
+  return #s <= 63 and s:match("^%w") ~= nil and s:match("%w$") ~= nil and s:match("^[%w._-]*$") ~= nil
+end
+
+-- key_ok(k) -> true | nil, why
+function M.key_ok(k)
+  local prefix, name = k:match("^(.*)/(.*)$")
+  name = name or k
+  if prefix then
+    if prefix == "" or #prefix > 253 or not prefix:match("^[a-z0-9][-a-z0-9.]*$") or not prefix:match("[a-z0-9]$") then
+      return nil, "its prefix must be a DNS subdomain (lower-case letters, digits, '-', '.', at most 253)"
+    end
+  end
+  if name == "" or not name_like(name) then
+    return nil, "its name must be at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends"
+  end
+  return true
+end
+
+-- value_ok(v) -> true | nil, why
+function M.value_ok(v)
+  if v == "" or name_like(v) then return true end
+  return nil, "up to 63 of A-Z a-z 0-9 . _ -, alphanumeric at both ends"
+end
+
+-- selector("k=v", flag) -> key, value
+function M.selector(text, flag)
+  local k, v = text:match("^([^=]*)=(.*)$")
+  if not k then invalid("invalid --%s %q (accepted: %s)", flag, text, SELECTOR_SYNTAX) end
+  local ok, why = M.key_ok(k)
+  if not ok then invalid("invalid --%s %q: bad label key %q: %s (accepted: %s)", flag, text, k, why, SELECTOR_SYNTAX) end
+  ok, why = M.value_ok(v)
+  if not ok then invalid("invalid --%s %q: bad label value %q (%s)", flag, text, v, why) end
+  return k, v
+end
+
+-- selectors(list, flag) -> map key -> value, keys in first-given order
+-- (a key given again takes the later value)
+function M.selectors(list, flag)
+  local out, keys = {}, {}
+  for _, s in ipairs(list or {}) do
+    local k, v = M.selector(s, flag)
+    if out[k] == nil then keys[#keys + 1] = k end
+    out[k] = v
+  end
+  return out, keys
+end
+
+-- toleration("k=v:Effect" | "k:Effect", flag) -> {key, operator, value, effect}
+-- in Kubernetes' key order
+function M.toleration(text, flag)
+  local body, effect = text:match("^(.*):([^:]*)$")
+  if not body then invalid("invalid --%s %q (accepted: %s)", flag, text, TOL_SYNTAX) end
+  if not EFFECT[effect] then
+    local h = require("eidos.nearest").hint(effect, M.EFFECTS)
+    invalid("invalid --%s %q: unknown effect %q%s (accepted: %s)", flag, text, effect, h ~= "" and ("; " .. h) or "",
+      TOL_SYNTAX)
+  end
+  if body:find(":", 1, true) then invalid("invalid --%s %q: too many ':' (accepted: %s)", flag, text, TOL_SYNTAX) end
+  local k, v = body:match("^([^=]*)=(.*)$")
+  local t
+  if k then
+    t = { key = k, operator = "Equal", value = v, effect = effect }
+  else
+    k = body
+    t = { key = k, operator = "Exists", effect = effect }
+  end
+  local ok, why = M.key_ok(k)
+  if not ok then invalid("invalid --%s %q: bad taint key %q: %s (accepted: %s)", flag, text, k, why, TOL_SYNTAX) end
+  if v then
+    ok, why = M.value_ok(v)
+    if not ok then invalid("invalid --%s %q: bad taint value %q (%s)", flag, text, v, why) end
+  end
+  return require("eidos.doc").ordered(t, { "key", "operator", "value", "effect" })
+end
+
+-- tolerations(list, flag) -> a list of tolerations
+function M.tolerations(list, flag)
+  local doc = require("eidos.doc")
+  local out = doc.list({})
+  for _, s in ipairs(list or {}) do out[#out + 1] = M.toleration(s, flag) end
+  return out
+end
+
+return M
