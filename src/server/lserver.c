@@ -1,10 +1,10 @@
 /*
- * lserver.c -- the Lua module eidos.server, present only in eidosd's
- * worker states: how the Lua API reports what it measured to the C
- * metrics, and what it may ask the server (the worker id, a monotonic
- * clock, the OpenAPI document compiled into the binary). Lua code that
- * runs outside eidosd (specs, the CLI) finds no such module and carries on
- * without metrics.
+ * lserver.c -- the Lua module eidos.server, present only in the states of
+ * eidosd's Lua threads: how the Lua API reports what it measured to the C
+ * metrics, reuses an answer of the shared response cache, and what it may
+ * ask the server (its thread id and pool, a monotonic clock, the OpenAPI
+ * document compiled into the binary). Lua code that runs outside eidosd
+ * (specs, the CLI) finds no such module and carries on without it.
  */
 #include <string.h>
 #include <time.h>
@@ -14,6 +14,7 @@
 static struct srv_metrics *metrics(lua_State *L) {
   return lua_touserdata(L, lua_upvalueindex(1));
 }
+
 
 /* server.observe(name, value): name one of recipe_build_seconds,
  * bundle_build_seconds, bundle_size_bytes; raises on an unknown name. */
@@ -62,26 +63,55 @@ static int l_draining(lua_State *L) {
   return 1;
 }
 
+const char srv_cached_sentinel = 0;
+
+/* server.answer_cached(key) -> true when the response cache holds an
+ * answer stored under key (the alias a handler returned); the handler
+ * then returns server.CACHED [, nil, nil, cache] and C sends that answer.
+ * false when there is none (or no cache, or no request running). */
+static int l_answer_cached(lua_State *L) {
+  size_t len;
+  const char *key = luaL_checklstring(L, 1, &len);
+  struct srv_job *j = srv_exec_job();
+  struct srv_resp *r = NULL;
+  char k[SRV_CACHE_MAXKEY + 1];
+  if (j && G.cache && len < SRV_CACHE_MAXKEY) {
+    k[0] = 1; /* the prefix of alias keys (job.c) */
+    memcpy(k + 1, key, len);
+    r = srv_cache_get(G.cache, k, len + 1, srv_hash(k, len + 1, 0));
+  }
+  if (r) srv_job_reuse(j, r);
+  lua_pushboolean(L, r != NULL);
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
   {"observe", l_observe}, {"count", l_count}, {"clock", l_clock}, {"time", l_time},
-  {"openapi", l_openapi}, {"draining", l_draining}, {NULL, NULL}
+  {"openapi", l_openapi}, {"draining", l_draining}, {"answer_cached", l_answer_cached}, {NULL, NULL}
 };
 
 static int open_server(lua_State *L) {
   luaL_newlibtable(L, funcs);
   lua_pushvalue(L, lua_upvalueindex(1));
   luaL_setfuncs(L, funcs, 1);
-  lua_pushinteger(L, srv_self ? srv_self->id : 0);
-  lua_setfield(L, -2, "worker");
-  lua_pushinteger(L, G.nworkers);
-  lua_setfield(L, -2, "workers");
+  lua_pushlightuserdata(L, (void *)&srv_cached_sentinel);
+  lua_setfield(L, -2, "CACHED");
+  lua_pushstring(L, srv_pool_name((int)lua_tointeger(L, lua_upvalueindex(2))));
+  lua_setfield(L, -2, "pool");
+  lua_pushinteger(L, G.pools[POOL_API] ? srv_pool_size(G.pools[POOL_API]) : 0);
+  lua_setfield(L, -2, "handlers");
+  lua_pushinteger(L, G.pools[POOL_BUNDLE] ? srv_pool_size(G.pools[POOL_BUNDLE]) : 0);
+  lua_setfield(L, -2, "bundlers");
+  lua_pushboolean(L, G.cache != NULL);
+  lua_setfield(L, -2, "cache");
   return 1;
 }
 
-void srv_lua_preload(lua_State *L, struct srv_metrics *m) {
+void srv_lua_preload(lua_State *L, struct srv_metrics *m, int pool) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushlightuserdata(L, m);
-  lua_pushcclosure(L, open_server, 1);
+  lua_pushinteger(L, pool);
+  lua_pushcclosure(L, open_server, 2);
   lua_setfield(L, -2, "eidos.server");
   lua_pop(L, 1);
 }

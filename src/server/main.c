@@ -2,14 +2,18 @@
  * main.c -- the eidosd executable (also what `eidos serve` runs). The
  * configuration is policy: Lua parses the flags and environment
  * (eidos.api.server.configure) and hands C a plain table. C then binds one
- * listening socket per worker on the same address (SO_REUSEPORT), sets up
- * TLS when asked, starts the workers (each loads its own Lua state) and
- * waits on SIGTERM/SIGINT in the main thread. Shutdown: /ready answers
- * 503 at once, requests are still served for --shutdown-delay (so load
- * balancers can notice), then the listeners close and the workers finish
- * what is in flight; the process exits 0 when everything finished within
- * --shutdown-timeout, 1 when the deadline cut requests, at once (1) on a
- * second signal.
+ * listening socket per I/O thread on the same address (SO_REUSEPORT), sets
+ * up TLS when asked, starts the pools of Lua threads (each loads its own
+ * state) and then the I/O threads, and waits on SIGTERM/SIGINT in the main
+ * thread. Shutdown: /ready answers 503 at once, requests are still served
+ * for --shutdown-delay (so load balancers can notice), then the listeners
+ * close and the I/O threads finish what is in flight. --shutdown-timeout
+ * (counted from the signal) is a real deadline: what is still waiting for
+ * a Lua thread then is answered 503 with Connection: close, connections
+ * still receiving or sending are closed, and a Lua thread still stuck in
+ * C is left behind. The process exits 0 when everything finished in time,
+ * 1 when the deadline cut something (within ~SRV_FLUSH_MS + the Lua
+ * threads' grace of the deadline), at once (1) on a second signal.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -99,6 +103,8 @@ static void get_routes(lua_State *L) {
     r->builtin = !strcmp(b, "health") ? BUILTIN_HEALTH : !strcmp(b, "ready") ? BUILTIN_READY
                : !strcmp(b, "metrics") ? BUILTIN_METRICS : BUILTIN_NONE;
     r->limited = get_bool(L, "limited");
+    get_str(L, "pool", b, sizeof b);
+    r->pool = !strcmp(b, "bundlers") ? POOL_BUNDLE : POOL_API;
     lua_pop(L, 1);
     if (r->path[0]) G.cfg.nroutes++;
   }
@@ -141,13 +147,17 @@ static int configure(int argc, char **argv) {
   get_str(L, "host", G.cfg.host, sizeof G.cfg.host);
   G.cfg.port = (int)get_num(L, "port", 8080);
   G.cfg.threads = (int)get_num(L, "threads", 0);
+  G.cfg.handlers = (int)get_num(L, "handlers", 0);
+  G.cfg.bundlers = (int)get_num(L, "bundlers", 0);
+  G.cfg.queue_limit = (long)get_num(L, "queue_limit", 256);
   G.cfg.rate = get_num(L, "rate", 0);
   G.cfg.burst = get_num(L, "burst", 1);
   G.cfg.body_limit = (size_t)get_num(L, "body_limit", 4 << 20);
   G.cfg.request_timeout_ms = (uint64_t)(get_num(L, "request_timeout", 30) * 1000);
   G.cfg.shutdown_timeout_ms = (uint64_t)(get_num(L, "shutdown_timeout", 30) * 1000);
   G.cfg.shutdown_delay_ms = (uint64_t)(get_num(L, "shutdown_delay", 0) * 1000);
-  G.cfg.cache_entries = (size_t)get_num(L, "cache_entries", 1024);
+  G.cfg.cache_entries = (size_t)get_num(L, "cache_entries", 65536);
+  G.cfg.cache_bytes = (size_t)get_num(L, "cache_size", 16 << 20);
   G.cfg.access_log = get_bool(L, "access_log");
   get_str(L, "log_level", level, sizeof level);
   G.cfg.log_level = !strcmp(level, "debug") ? 1 : !strcmp(level, "warn") ? 3 : !strcmp(level, "error") ? 4 : 2;
@@ -309,9 +319,30 @@ static void fail(const char *what, const char *err) {
   srv_log(4, what, extra);
 }
 
+/* the Lua threads' grace after the shutdown deadline: a thread that does
+ * not stop by then (stuck in C) is left behind */
+#define SRV_GRACE_MS 500
+
+static int start_pools(int cpus) {
+  int i, code, first = 0;
+  int sizes[POOL_N] = {G.cfg.handlers > 0 ? G.cfg.handlers : cpus, G.cfg.bundlers > 0 ? G.cfg.bundlers : cpus};
+  for (i = 0; i < POOL_N; i++) {
+    if (sizes[i] > SRV_MAXWORKERS) sizes[i] = SRV_MAXWORKERS;
+    if (!(G.pools[i] = srv_pool_start(i, sizes[i], G.cfg.queue_limit, first))) {
+      fail("cannot start a Lua thread", strerror(errno));
+      return 8;
+    }
+    first += sizes[i];
+  }
+  for (i = 0; i < POOL_N; i++)
+    if ((code = srv_pool_wait_ready(G.pools[i])) != 0) return code;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   sigset_t set;
-  int fds[SRV_MAXWORKERS], i, n, code, forced = 0, sig;
+  int fds[SRV_MAXWORKERS], i, n, code, forced = 0, sig, cpus, stuck = 0;
+  long cut = 0;
   char addr[300], err[1024], extra[1400];
   uint64_t t_signal = 0;
   struct timespec tick = {0, 100 * 1000000};
@@ -327,7 +358,8 @@ int main(int argc, char **argv) {
   eidos_host_roots(argc, argv);
   if ((code = configure(argc, argv)) >= 0) return code;
 
-  n = G.cfg.threads > 0 ? G.cfg.threads : cpu_count();
+  cpus = cpu_count();
+  n = G.cfg.threads > 0 ? G.cfg.threads : cpus;
   if (n > SRV_MAXWORKERS) n = SRV_MAXWORKERS;
   G.nworkers = n;
   if (open_listeners(fds, n, addr, sizeof addr, err, sizeof err) != 0) {
@@ -342,23 +374,24 @@ int main(int argc, char **argv) {
     fail("cannot start", "out of memory");
     return 8;
   }
+  G.cache = srv_cache_new(G.cfg.cache_entries, G.cfg.cache_bytes);
   srv_h2o_setup();
+  if ((code = start_pools(cpus)) != 0) {
+    srv_log(4, "a Lua thread could not load the API; exiting", NULL);
+    _exit(code);
+  }
   for (i = 0; i < n; i++) {
     if (!(G.workers[i] = srv_worker_new(i, fds[i])) || srv_worker_start(G.workers[i]) != 0) {
-      fail("cannot start a worker thread", strerror(errno));
+      fail("cannot start an I/O thread", strerror(errno));
       return 8;
     }
   }
-  for (i = 0; i < n; i++)
-    if ((code = srv_worker_wait_ready(G.workers[i])) != 0) {
-      srv_log(4, "a worker could not load the API; exiting", NULL);
-      _exit(code);
-    }
   atomic_store(&G.phase, PHASE_SERVING);
   snprintf(extra, sizeof extra,
-           ",\"address\":\"%s\",\"port\":%d,\"threads\":%d,\"tls\":%s,\"rateLimit\":%g,\"burst\":%g,\"bodyLimitBytes\":%zu,\"requestTimeoutMs\":%llu,\"pid\":%d",
-           addr, G.cfg.port, n, G.ssl ? "true" : "false", G.cfg.rate, G.cfg.burst, G.cfg.body_limit,
-           (unsigned long long)G.cfg.request_timeout_ms, (int)getpid());
+           ",\"address\":\"%s\",\"port\":%d,\"threads\":%d,\"handlers\":%d,\"bundlers\":%d,\"tls\":%s,\"rateLimit\":%g,\"burst\":%g,\"bodyLimitBytes\":%zu,\"requestTimeoutMs\":%llu,\"cacheBytes\":%zu,\"pid\":%d",
+           addr, G.cfg.port, n, srv_pool_size(G.pools[POOL_API]), srv_pool_size(G.pools[POOL_BUNDLE]),
+           G.ssl ? "true" : "false", G.cfg.rate, G.cfg.burst, G.cfg.body_limit,
+           (unsigned long long)G.cfg.request_timeout_ms, G.cache ? G.cfg.cache_bytes : 0, (int)getpid());
   srv_log(2, "listening", extra);
 
   for (;;) {
@@ -396,10 +429,17 @@ int main(int argc, char **argv) {
   for (i = 0; i < n; i++) {
     pthread_join(G.workers[i]->th, NULL);
     if (G.workers[i]->forced) forced += (int)G.workers[i]->nconns;
+    cut += G.workers[i]->cut;
   }
-  if (forced) {
-    snprintf(extra, sizeof extra, ",\"connectionsCut\":%d", forced);
-    srv_log(3, "stopped: the shutdown timeout cut connections", extra);
+  {
+    uint64_t until = srv_mono_ns() + SRV_GRACE_MS * 1000000u;
+    for (i = 0; i < POOL_N; i++) stuck += srv_pool_stop(G.pools[i], until);
+  }
+  if (forced || cut || stuck) {
+    snprintf(extra, sizeof extra, ",\"connectionsCut\":%d,\"requestsCut\":%ld,\"luaThreadsLeftBusy\":%d", forced,
+             cut, stuck);
+    srv_log(3, "stopped: the shutdown timeout cut requests", extra);
+    if (stuck) _exit(1); /* a Lua thread still runs: do not tear down under it */
     return 1;
   }
   srv_log(2, "stopped", NULL);

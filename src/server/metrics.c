@@ -49,7 +49,7 @@ struct srv_metrics {
   struct hist dur[SRV_MAXROUTES + 1][NMETHODS]; /* by route and method */
   struct hist obs[OBS_N];
   _Atomic uint64_t cnt[CNT_N];
-  _Atomic long gauge[2];
+  _Atomic long gauge[4];
   char pad[64];
 };
 
@@ -115,14 +115,14 @@ void srv_metrics_count(struct srv_metrics *m, int which, uint64_t n) {
 }
 
 void srv_metrics_gauge(struct srv_metrics *m, int which, long delta) {
-  if (which >= 0 && which < 2) BUMP(m->gauge[which], delta);
+  if (which >= 0 && which < 4) BUMP(m->gauge[which], delta);
 }
 
 static const char *const obs_names[OBS_N] = {"recipe_build_seconds", "bundle_build_seconds",
                                              "bundle_size_bytes"};
 static const char *const cnt_names[CNT_N] = {"rate_limit_rejects", "response_cache_hits",
   "response_cache_misses", "recipe_cache_hits", "recipe_cache_misses", "handler_errors",
-  "request_timeouts", "connections"};
+  "request_timeouts", "connections", "queue_rejects", "cancelled", "shutdown_cut"};
 
 int srv_metrics_obs_index(const char *name) {
   int i;
@@ -417,6 +417,14 @@ char *srv_metrics_render(size_t *len) {
           sum_cnt(CNT_LUA_ERRORS));
   counter(&b, "eidos_request_timeouts_total", "Requests answered 504 because they passed their deadline.",
           sum_cnt(CNT_TIMEOUTS));
+  counter(&b, "eidos_queue_rejects_total", "Requests answered 503 because their pool's queue was full (--queue-limit).",
+          sum_cnt(CNT_QUEUE_REJECTS));
+  counter(&b, "eidos_requests_cancelled_total", "Requests whose client went away before the answer.",
+          sum_cnt(CNT_CANCELLED));
+  counter(&b, "eidos_shutdown_cut_total", "Requests answered 503 because the shutdown deadline passed.",
+          sum_cnt(CNT_SHUTDOWN_CUT));
+  gauge(&b, "eidos_jobs_queued", "Requests waiting for a Lua thread.", sum_gauge(2));
+  gauge(&b, "eidos_jobs_running", "Requests a Lua thread is answering now.", sum_gauge(3));
   sb_add(&b, "# HELP eidos_recipe_build_duration_seconds Time to build a recipe (cache misses only).\n"
              "# TYPE eidos_recipe_build_duration_seconds histogram\n");
   hist_render(&b, "eidos_recipe_build_duration_seconds", "",
@@ -434,7 +442,18 @@ char *srv_metrics_render(size_t *len) {
   pthread_mutex_unlock(&reg_mu);
   gauge(&b, "eidos_ready", "1 when the server accepts traffic (not loading, not draining).",
         atomic_load(&G.phase) == PHASE_SERVING);
-  gauge(&b, "eidos_workers", "Worker threads, each with its own event loop and Lua state.", G.nworkers);
+  gauge(&b, "eidos_workers", "I/O threads, each with its own event loop.", G.nworkers);
+  gauge(&b, "eidos_handlers", "Lua threads answering recipes, queries and the index.", srv_pool_size(G.pools[POOL_API]));
+  gauge(&b, "eidos_bundlers", "Lua threads building bundles.", srv_pool_size(G.pools[POOL_BUNDLE]));
+  {
+    struct srv_cache_stats cs;
+    srv_cache_stats(G.cache, &cs);
+    gauge(&b, "eidos_response_cache_entries", "Keys in the response cache.", (long)cs.entries);
+    gauge(&b, "eidos_response_cache_bytes", "Bytes the response cache keeps alive (entries, responses, shared parts).",
+          (long)cs.bytes);
+    counter(&b, "eidos_response_cache_evictions_total", "Entries evicted from the response cache to stay within its bounds.",
+            cs.evictions);
+  }
   sb_add(&b, "# HELP eidos_build_info The version, commit and build date of this binary.\n"
              "# TYPE eidos_build_info gauge\n"
              "eidos_build_info{version=\"%s\",commit=\"%s\",date=\"%s\",lua=\"%s\"} 1\n",

@@ -155,7 +155,7 @@ h2o_iovec_t srv_req_header(h2o_req_t *req, const h2o_token_t *tok) {
 void srv_send_resp(h2o_req_t *req, struct rctx *x, struct srv_resp *r, int conditional) {
   size_t i;
   int status = r->status;
-  h2o_mem_link_shared(&req->pool, r);
+  srv_resp_link(req, r);
   if (conditional && status == 200 && r->etag.len) {
     h2o_iovec_t inm = srv_req_header(req, H2O_TOKEN_IF_NONE_MATCH);
     if (inm.len && etag_matches(inm, r->etag)) status = 304;
@@ -170,10 +170,14 @@ void srv_send_resp(h2o_req_t *req, struct rctx *x, struct srv_resp *r, int condi
     h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
     return;
   }
-  req->res.content_length = r->body.len;
+  req->res.content_length = r->bodylen;
   h2o_start_response(req, &plain_gen);
-  if (SRV_IS(req, "HEAD") || r->body.len == 0) h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
-  else h2o_send(req, &r->body, 1, H2O_SEND_STATE_FINAL);
+  if (SRV_IS(req, "HEAD") || r->bodylen == 0) h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+  else { /* the response is shared between threads: h2o gets its own vector */
+    h2o_iovec_t *v = h2o_mem_alloc_pool(&req->pool, sizeof *v * r->nparts);
+    memcpy(v, r->parts, sizeof *v * r->nparts);
+    h2o_send(req, v, r->nparts, H2O_SEND_STATE_FINAL);
+  }
 }
 
 /* ---- built-in routes ---- */

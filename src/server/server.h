@@ -1,18 +1,26 @@
 /*
  * server.h -- eidosd, the HTTP API server: what the parts of src/server
- * share. main.c reads the configuration (through Lua), binds the listening
- * sockets, starts the workers and runs the shutdown sequence; worker.c owns
- * one event loop, one Lua state and one response cache per thread;
- * ratelimit.c is the per-client token bucket table shared by all workers;
- * handler.c answers a request (rate limit, cache, the Lua call);
+ * share. The execution model: I/O threads (worker.c, --threads) each run
+ * one h2o event loop and never run Lua; they accept, parse, rate-limit,
+ * answer the probes, /metrics and cached responses, and hand every other
+ * request to a pool of Lua threads (pool.c: --handlers for the API,
+ * --bundlers for bundles), each thread with its own Lua state. A request
+ * handed to a pool is a job (job.c); its I/O thread keeps a deadline timer
+ * on it and answers 504 when the deadline passes whatever the Lua thread is
+ * doing (C work included), 503 when the shutdown deadline cuts it.
+ * main.c reads the configuration (through Lua), binds the listening
+ * sockets, starts the threads and runs the shutdown sequence;
+ * ratelimit.c is the per-client token bucket table shared by all threads;
+ * handler.c routes a request (rate limit, built-ins, cache, job);
  * respond.c writes answers and errors; hooks.c is eidosd's place in h2o's
  * pipeline (the error-body filter and the access logger); client.c tells
  * who the client is (trusted proxies); metrics.c holds the counters
- * (written by one worker each, summed when /metrics is read); cache.c the
- * per-worker response cache; util.c request ids, clocks, JSON strings and
- * the access-log buffer; lserver.c the Lua module eidos.server seen by the
- * worker states. Policy (routes, handlers,
- * error texts of the API) is Lua (lua/eidos/api/); C only moves bytes.
+ * (written by one thread each, summed when /metrics is read); cache.c the
+ * prepared responses and the response cache shared by every thread,
+ * bounded by bytes; util.c request ids, clocks, JSON strings and the
+ * access-log buffer; lserver.c the Lua module eidos.server seen by the
+ * pool states. Policy (routes, handlers, error texts of the API) is Lua
+ * (lua/eidos/api/); C only moves bytes.
  */
 #ifndef EIDOS_SERVER_H
 #define EIDOS_SERVER_H
@@ -30,10 +38,14 @@
 /* what C does itself for a route (everything else calls Lua) */
 enum { BUILTIN_NONE = 0, BUILTIN_HEALTH, BUILTIN_READY, BUILTIN_METRICS };
 
+/* the pools of Lua threads */
+enum { POOL_API = 0, POOL_BUNDLE, POOL_N };
+
 struct srv_route {
   char path[128];
   int builtin;      /* BUILTIN_* */
   int limited;      /* subject to the rate limit */
+  int pool;         /* POOL_*: which Lua threads answer it */
 };
 
 #define SRV_MAXTRUSTED 64
@@ -44,14 +56,17 @@ struct srv_cidr { int family; unsigned char addr[16]; int bits; };
 struct srv_config {
   char host[256];             /* "" = every interface */
   int port;
-  int threads;
+  int threads;                /* I/O threads (event loops) */
+  int handlers, bundlers;     /* Lua threads of each pool (0: one per CPU) */
+  long queue_limit;           /* jobs waiting per pool before 503 */
   double rate;                /* tokens per second per client, 0 = off */
   double burst;
   size_t body_limit;
   uint64_t request_timeout_ms;
   uint64_t shutdown_timeout_ms;
   uint64_t shutdown_delay_ms;
-  size_t cache_entries;       /* response cache entries per worker, 0 = off */
+  size_t cache_entries;       /* response cache entries, 0 = off */
+  size_t cache_bytes;         /* response cache bytes, 0 = off */
   int access_log;
   int log_level;              /* 1 debug .. 4 error */
   char tls_cert[1024], tls_key[1024];
@@ -74,6 +89,8 @@ struct srv_global {
   struct srv_ratelimit *rl;
   int nworkers;
   struct srv_worker *workers[SRV_MAXWORKERS];
+  struct srv_pool *pools[POOL_N];
+  struct srv_cache *cache;        /* NULL when off */
   h2o_globalconf_t h2o;
   SSL_CTX *ssl;
 };
@@ -113,7 +130,8 @@ size_t srv_rl_clients(struct srv_ratelimit *rl);
 /* ---- metrics.c ---- */
 enum { OBS_RECIPE_BUILD = 0, OBS_BUNDLE_BUILD, OBS_BUNDLE_SIZE, OBS_N };
 enum { CNT_RATE_REJECTS = 0, CNT_CACHE_HITS, CNT_CACHE_MISSES, CNT_RECIPE_CACHE_HITS,
-       CNT_RECIPE_CACHE_MISSES, CNT_LUA_ERRORS, CNT_TIMEOUTS, CNT_CONNECTIONS, CNT_N };
+       CNT_RECIPE_CACHE_MISSES, CNT_LUA_ERRORS, CNT_TIMEOUTS, CNT_CONNECTIONS, CNT_QUEUE_REJECTS,
+       CNT_CANCELLED, CNT_SHUTDOWN_CUT, CNT_N };
 struct srv_metrics;
 struct srv_metrics *srv_metrics_new(void);
 /* a finished request */
@@ -121,7 +139,8 @@ void srv_metrics_request(struct srv_metrics *m, int route, const char *method, s
                          int status, double seconds);
 void srv_metrics_observe(struct srv_metrics *m, int which, double v);
 void srv_metrics_count(struct srv_metrics *m, int which, uint64_t n);
-void srv_metrics_gauge(struct srv_metrics *m, int which, long delta); /* 0 in flight, 1 open connections */
+/* 0 in flight, 1 open connections, 2 jobs queued, 3 jobs running */
+void srv_metrics_gauge(struct srv_metrics *m, int which, long delta);
 /* the Prometheus text of every worker's metrics (malloc'd) */
 char *srv_metrics_render(size_t *len);
 /* which observation / counter a Lua name refers to, or -1 */
@@ -129,26 +148,49 @@ int srv_metrics_obs_index(const char *name);
 int srv_metrics_cnt_index(const char *name);
 
 /* ---- cache.c ---- */
-/* a complete response kept ready to send: one ref-counted h2o shared
- * allocation, so a response in flight keeps it alive after eviction */
+/* A complete response kept ready to send: status, headers and a body of up
+ * to SRV_MAXPARTS parts. Parts of cacheable responses that are large are
+ * interned (one copy shared by every response with the same bytes, e.g. the
+ * common tail of recipes that resolve to the same overlays). Reference
+ * counted (atomically): the cache, each request sending it and a job may
+ * hold it. */
+#define SRV_MAXPARTS 4
+#define SRV_BLOB_MIN 128           /* smaller parts are copied into the response */
+#define SRV_CACHE_MAXKEY 4096      /* longer keys are never cached */
+struct srv_blob;
 struct srv_resp {
-  uint64_t hash;
+  _Atomic long refs;
   int status;
-  size_t nheaders;
-  h2o_iovec_t key;
-  h2o_iovec_t body;
-  h2o_iovec_t etag;                 /* points into headers, or {NULL,0} */
+  int cached;                       /* cache entries naming it (cache lock) */
+  size_t nheaders, nparts, bodylen, bytes;
+  h2o_iovec_t etag;                 /* points into values, or {NULL,0} */
   h2o_iovec_t *names, *values;      /* nheaders each */
+  h2o_iovec_t parts[SRV_MAXPARTS];
+  struct srv_blob *blobs[SRV_MAXPARTS];
 };
 struct srv_cache;
-struct srv_cache *srv_cache_new(size_t entries);
-/* the response stored under key, or NULL (no reference taken) */
+struct srv_cache_stats { size_t entries, bytes, blobs; uint64_t evictions; };
+/* a cache bounded by entries and bytes (NULL when either is 0) */
+struct srv_cache *srv_cache_new(size_t entries, size_t bytes);
+/* the response stored under key with a reference taken, or NULL */
 struct srv_resp *srv_cache_get(struct srv_cache *c, const char *key, size_t keylen, uint64_t hash);
-/* store resp (the cache takes a reference); evicts the oldest when full */
-void srv_cache_put(struct srv_cache *c, struct srv_resp *resp);
+/* store resp under key (the cache takes its own reference); the least
+ * recently used entries go when a bound is passed */
+void srv_cache_put(struct srv_cache *c, const char *key, size_t keylen, uint64_t hash, struct srv_resp *resp);
+void srv_cache_stats(struct srv_cache *c, struct srv_cache_stats *out);
 uint64_t srv_hash(const void *p, size_t len, uint64_t seed);
-/* allocate a response with room for n headers, the key and bodylen bytes */
-struct srv_resp *srv_resp_alloc(size_t nheaders, size_t strbytes, size_t bodylen, char **strings);
+/* a response with room for nheaders (strbytes of names and values) and
+ * ownbytes of body parts; *strings and *own point at the free room */
+struct srv_resp *srv_resp_new(int status, size_t nheaders, size_t strbytes, size_t ownbytes, char **strings,
+                              char **own);
+/* append a body part: interned in c when c is not NULL and the part has
+ * at least SRV_BLOB_MIN bytes, else copied into *own (advanced); -1 when
+ * out of memory */
+int srv_resp_part(struct srv_resp *r, struct srv_cache *c, const char *p, size_t len, char **own);
+void srv_resp_addref(struct srv_resp *r);
+void srv_resp_release(struct srv_resp *r);
+/* keep r alive until req ends (one reference handed to req's pool) */
+void srv_resp_link(h2o_req_t *req, struct srv_resp *r);
 
 /* ---- worker.c ---- */
 /* one client connection (freed when the socket and its requests are gone) */
@@ -164,6 +206,9 @@ struct srv_conn {
   char peer[48];             /* the peer address as text */
 };
 
+struct srv_job;
+
+/* one I/O thread: an event loop, no Lua */
 struct srv_worker {
   int id, listen_fd;
   pthread_t th;
@@ -171,19 +216,16 @@ struct srv_worker {
   h2o_context_t ctx;
   h2o_accept_ctx_t actx;
   h2o_socket_t *listener;
-  lua_State *L;
-  int handler_ref;
-  struct srv_cache *cache;
   struct srv_metrics *m;
   struct srv_logbuf log;
   struct srv_rng rng;
   struct srv_conn conns;     /* list sentinel */
   long nconns;
-  uint64_t deadline_ns;      /* of the Lua call running now */
-  int deadline_hit;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int state;                 /* 0 starting, 1 ready, -code failed */
+  h2o_multithread_queue_t *mq;
+  h2o_multithread_receiver_t done_rx;  /* jobs coming back from the pools */
+  h2o_timeout_t deadline;    /* --request-timeout, for the jobs of this loop */
+  struct srv_job *jobs;      /* jobs of this loop not answered yet */
+  long cut;                  /* requests the shutdown deadline cut */
   int forced;                /* the shutdown timeout cut connections */
   atomic_int done;
 };
@@ -191,9 +233,81 @@ extern __thread struct srv_worker *srv_self;
 
 struct srv_worker *srv_worker_new(int id, int listen_fd);
 int srv_worker_start(struct srv_worker *w);
-/* wait for the worker's Lua state: 0 ready, else the exit code it failed with */
-int srv_worker_wait_ready(struct srv_worker *w);
 void srv_conn_release(struct srv_conn *c);
+
+/* ---- pool.c ---- */
+/* a pool of Lua threads, each with its own state, taking jobs in order */
+struct srv_pool;
+struct srv_exec;
+extern __thread struct srv_exec *srv_self_exec;
+/* start n threads named name (ids from first_id); NULL when out of memory */
+struct srv_pool *srv_pool_start(int kind, int n, long limit, int first_id);
+/* wait until every thread of p loaded its state: 0, or the exit code */
+int srv_pool_wait_ready(struct srv_pool *p);
+/* queue j (0), or -1 when limit jobs are waiting already */
+int srv_pool_submit(struct srv_pool *p, struct srv_job *j);
+/* tell the threads to leave once idle; returns how many are still busy
+ * after waiting until until_ns (those are not joined) */
+int srv_pool_stop(struct srv_pool *p, uint64_t until_ns);
+int srv_pool_size(struct srv_pool *p);
+const char *srv_pool_name(int kind);
+/* the job the calling Lua thread runs now (NULL outside a pool) */
+struct srv_job *srv_exec_job(void);
+struct srv_metrics *srv_exec_metrics(void);
+
+/* ---- job.c ---- */
+enum { JOB_QUEUED = 0, JOB_RUNNING, JOB_DONE, JOB_CANCELLED };
+enum { OUT_NONE = 0, OUT_RESP, OUT_FAILED, OUT_TIMEOUT };
+
+/* One request handed to a pool. The I/O thread owns req and everything of
+ * the answer; the pool thread reads the copies (in) and writes the outcome.
+ * state is the only field both touch at once (atomically). A job always
+ * comes back to its I/O thread (srv_job_return), which frees it once it
+ * is back and its request has been answered or has gone away. */
+struct srv_job {
+  h2o_multithread_message_t msg;   /* the way back to the I/O thread */
+  struct srv_job *qnext;           /* in the pool's queue */
+  struct srv_job *lnext, **lprev;  /* in the I/O thread's list of jobs */
+  struct srv_worker *w;
+  h2o_req_t *req;                  /* NULL once the request went away */
+  struct req_rec *rr;
+  struct rctx *x;                  /* in req's pool */
+  h2o_timeout_entry_t timer;
+  atomic_int state;                /* JOB_* */
+  int route, answered, returned;
+  uint64_t started_ns, deadline_ns;
+  /* copies for the Lua handler (one allocation with the job) */
+  h2o_iovec_t method, path, query, body, id, client, key;
+  int has_query, has_body;
+  uint64_t hash;
+  size_t nheaders;
+  h2o_iovec_t *hnames, *hvalues;
+  /* the outcome */
+  int outcome;                     /* OUT_* */
+  int cache;                       /* store resp under key */
+  struct srv_resp *resp;
+  char *err;                       /* OUT_FAILED: what to log (malloc'd) */
+};
+struct rctx;
+/* a job for the request (copies what the Lua handler reads); NULL when out
+ * of memory */
+struct srv_job *srv_job_new(h2o_req_t *req, struct rctx *x, int route, h2o_iovec_t key, uint64_t hash);
+/* run j in the calling pool thread's Lua state (handler at stack index
+ * href in the registry); fills its outcome */
+void srv_job_run(struct srv_job *j, lua_State *L, int href);
+/* give a finished (or skipped) job back to its I/O thread */
+void srv_job_return(struct srv_job *j);
+/* I/O thread: start tracking j (deadline timer, list); cut all at shutdown */
+void srv_job_track(struct srv_job *j);
+void srv_jobs_cut(struct srv_worker *w);
+/* h2o's multithread receiver callback of the I/O threads */
+void srv_jobs_back(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages);
+/* the request of j went away */
+void srv_job_orphan(struct srv_job *j);
+/* the state of a job, for the count hook of its Lua thread */
+int srv_job_should_stop(struct srv_job *j);
+/* Lua thread: answer j with resp (a reference is taken) */
+void srv_job_reuse(struct srv_job *j, struct srv_resp *resp);
 
 /* ---- client.c ---- */
 struct srv_client { unsigned char key[16]; size_t keylen; char text[48]; };
@@ -230,7 +344,8 @@ h2o_iovec_t srv_error_json(h2o_mem_pool_t *pool, const char *code, const char *m
 /* details: a JSON object text, or NULL for {} */
 void srv_send_error(h2o_req_t *req, struct rctx *x, int status, const char *code, const char *msg,
                     const char *details, int retryable);
-/* send a prepared response; conditional: 304 when If-None-Match matches its ETag */
+/* send a prepared response (a reference is linked to req); conditional:
+ * 304 when If-None-Match matches its ETag */
 void srv_send_resp(h2o_req_t *req, struct rctx *x, struct srv_resp *r, int conditional);
 void srv_builtin(h2o_req_t *req, struct rctx *x, int which, const char *path);
 
@@ -238,14 +353,19 @@ void srv_builtin(h2o_req_t *req, struct rctx *x, int which, const char *path);
 int srv_on_req(h2o_handler_t *self, h2o_req_t *req);
 struct srv_conn *srv_conn_of(h2o_req_t *req);
 void srv_request_id(h2o_req_t *req, struct srv_worker *w, h2o_iovec_t *id);
+/* the record a request keeps in its pool (its job, its connection) */
+struct req_rec { struct srv_worker *w; struct srv_conn *c; struct srv_job *job; };
 
 /* ---- hooks.c ---- */
 /* register the h2o host, handler, filter and logger on G.h2o */
 void srv_h2o_setup(void);
 
 /* ---- lserver.c ---- */
-/* preload eidos.server into a worker state (metrics sink m) */
-void srv_lua_preload(lua_State *L, struct srv_metrics *m);
+/* preload eidos.server into a pool thread's state (metrics sink m) */
+void srv_lua_preload(lua_State *L, struct srv_metrics *m, int pool);
+/* the light userdata a handler returns as its status after
+ * server.answer_cached(key) found an answer */
+extern const char srv_cached_sentinel;
 extern const char srv_openapi_yaml[];
 extern const size_t srv_openapi_yaml_len;
 

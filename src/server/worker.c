@@ -1,12 +1,15 @@
 /*
- * worker.c -- one eidosd worker thread: its own Lua state (loaded once
- * through eidos.api.server.worker, which returns the request handler), its
- * own h2o event loop and context, its own listening socket on the shared
- * port (SO_REUSEPORT), its response cache and metrics. It tracks its
- * client connections so that, when the process is closing, it can stop
- * accepting, shut idle keep-alive connections (shutdown(2) only: h2o sees
- * the end of stream and closes them itself) and leave once every request
- * in flight has finished or the shutdown deadline has passed.
+ * worker.c -- one eidosd I/O thread: its own h2o event loop and context,
+ * its own listening socket on the shared port (SO_REUSEPORT), its metrics,
+ * the queue on which the Lua pools give its jobs back, and the deadline
+ * timer of those jobs. It never runs Lua, so it always answers the probes,
+ * /metrics and cached responses at once. It tracks its client connections
+ * so that, when the process is closing, it can stop accepting, shut idle
+ * keep-alive connections (shutdown(2) only: h2o sees the end of stream and
+ * closes them itself) and leave once every request in flight has finished
+ * -- or, at the shutdown deadline, answer the requests still waiting for a
+ * Lua thread with 503 (Connection: close), give their answers a moment to
+ * be written (SRV_FLUSH_MS), and leave.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,9 +20,9 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <lauxlib.h>
-#include "../host/state.h"
 #include "server.h"
+
+#define SRV_FLUSH_MS 250
 
 __thread struct srv_worker *srv_self;
 
@@ -28,13 +31,9 @@ struct srv_worker *srv_worker_new(int id, int listen_fd) {
   if (!w) return NULL;
   w->id = id;
   w->listen_fd = listen_fd;
-  w->handler_ref = LUA_NOREF;
   w->conns.next = w->conns.prev = &w->conns;
-  pthread_mutex_init(&w->mu, NULL);
-  pthread_cond_init(&w->cv, NULL);
   srv_rng_seed(&w->rng);
   w->m = srv_metrics_new();
-  w->cache = srv_cache_new(G.cfg.cache_entries);
   return w->m ? w : NULL;
 }
 
@@ -127,77 +126,26 @@ static void shut_idle(struct srv_worker *w) {
   }
 }
 
-static void set_state(struct srv_worker *w, int state) {
-  pthread_mutex_lock(&w->mu);
-  w->state = state;
-  pthread_cond_broadcast(&w->cv);
-  pthread_mutex_unlock(&w->mu);
-}
-
-/* Lua: require("eidos.api.server").worker(args) -> handler | nil, exitcode */
-static int load_lua(struct srv_worker *w) {
-  lua_State *L = eidos_host_newstate();
-  int i, rc;
-  if (!L) {
-    srv_log(4, "cannot create a Lua state: out of memory", NULL);
-    return 8;
-  }
-  srv_lua_preload(L, w->m);
-  lua_pushcfunction(L, eidos_host_traceback);
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "eidos.api.server");
-  rc = lua_pcall(L, 1, 1, 1);
-  if (rc == LUA_OK) {
-    lua_getfield(L, -1, "worker");
-    lua_createtable(L, G.cfg.argc, 0);
-    for (i = 1; i < G.cfg.argc; i++) {
-      lua_pushstring(L, G.cfg.argv[i]);
-      lua_rawseti(L, -2, i);
-    }
-    lua_pushinteger(L, w->id);
-    rc = lua_pcall(L, 2, 2, 1);
-  }
-  if (rc != LUA_OK) {
-    char extra[1200];
-    const char *msg = lua_tostring(L, -1);
-    size_t n = (size_t)snprintf(extra, sizeof extra, ",\"error\":");
-    srv_json_str(extra + n, sizeof extra - n - 1, msg ? msg : "?", msg ? strlen(msg) : 1);
-    srv_log(4, "worker failed to load the Lua API", extra);
-    lua_close(L);
-    return 8;
-  }
-  if (!lua_isfunction(L, -2)) { /* nil, exit code: Lua has logged why */
-    int code = (int)luaL_optinteger(L, -1, 1);
-    lua_close(L);
-    return code ? code : 1;
-  }
-  lua_pop(L, 1);
-  w->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_settop(L, 0);
-  w->L = L;
-  return 0;
-}
-
 static void *worker_main(void *arg) {
   struct srv_worker *w = arg;
-  int code, closed = 0;
+  int closed = 0;
+  uint64_t flush_until = 0;
   srv_self = w;
-  if ((code = load_lua(w)) != 0) {
-    set_state(w, -code);
-    atomic_store(&w->done, 1);
-    return NULL;
-  }
+  /* everything of the loop is made on its own thread: h2o's buffers keep
+   * per-thread free lists. No job can come back before the loop accepts. */
   w->loop = h2o_evloop_create();
   h2o_context_init(&w->ctx, w->loop, &G.h2o);
   w->actx.ctx = &w->ctx;
   w->actx.hosts = G.h2o.hosts;
   w->actx.ssl_ctx = G.ssl;
+  w->mq = h2o_multithread_create_queue(w->loop);
+  h2o_multithread_register_receiver(w->mq, &w->done_rx, srv_jobs_back);
+  h2o_timeout_init(w->loop, &w->deadline, G.cfg.request_timeout_ms);
   w->listener = h2o_evloop_socket_create(w->loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
   w->listener->data = w;
   h2o_socket_read_start(w->listener, on_accept);
-  set_state(w, 1);
   for (;;) {
-    h2o_evloop_run(w->loop, 100);
+    h2o_evloop_run(w->loop, 50);
     if (w->log.len) srv_logbuf_flush(&w->log);
     if (atomic_load(&G.phase) < PHASE_CLOSING) continue;
     if (!closed) {
@@ -209,10 +157,13 @@ static void *worker_main(void *arg) {
     }
     shut_idle(w);
     if (w->nconns == 0) break;
-    if (srv_mono_ns() >= G.close_deadline_ns) {
+    if (!flush_until && srv_mono_ns() >= G.close_deadline_ns) {
+      /* the deadline: answer what still waits for Lua, then a moment to write */
       w->forced = 1;
-      break;
+      srv_jobs_cut(w);
+      flush_until = srv_mono_ns() + SRV_FLUSH_MS * 1000000u;
     }
+    if (flush_until && srv_mono_ns() >= flush_until) break;
   }
   if (w->log.len) srv_logbuf_flush(&w->log);
   atomic_store(&w->done, 1);
@@ -220,20 +171,5 @@ static void *worker_main(void *arg) {
 }
 
 int srv_worker_start(struct srv_worker *w) {
-  pthread_attr_t a;
-  int rc;
-  pthread_attr_init(&a);
-  pthread_attr_setstacksize(&a, 8u << 20); /* Lua and the emitters recurse */
-  rc = pthread_create(&w->th, &a, worker_main, w);
-  pthread_attr_destroy(&a);
-  return rc;
-}
-
-int srv_worker_wait_ready(struct srv_worker *w) {
-  int s;
-  pthread_mutex_lock(&w->mu);
-  while (w->state == 0) pthread_cond_wait(&w->cv, &w->mu);
-  s = w->state;
-  pthread_mutex_unlock(&w->mu);
-  return s == 1 ? 0 : -s;
+  return pthread_create(&w->th, NULL, worker_main, w);
 }

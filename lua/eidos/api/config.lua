@@ -15,7 +15,13 @@ M.flags = {
   { name = "listen", arg = "HOST:PORT", default = ":8080", env = "EIDOS_LISTEN",
     help = "address to listen on (':8080' every interface, '127.0.0.1:0' a free loopback port)" },
   { name = "threads", arg = "N", type = "int", max = 256, default = "0", env = "EIDOS_THREADS",
-    help = "worker threads, each with its own event loop and Lua state (0: one per CPU)" },
+    help = "I/O threads, each with its own event loop: connections, probes, cached answers (0: one per CPU)" },
+  { name = "handlers", arg = "N", type = "int", max = 256, default = "0", env = "EIDOS_HANDLERS",
+    help = "Lua threads answering recipes, queries and the index, each with its own Lua state (0: one per CPU)" },
+  { name = "bundlers", arg = "N", type = "int", max = 256, default = "0", env = "EIDOS_BUNDLERS",
+    help = "Lua threads building bundles, each with its own Lua state (0: one per CPU)" },
+  { name = "queue-limit", arg = "N", type = "int", min = 1, max = 1000000, default = "256", env = "EIDOS_QUEUE_LIMIT",
+    help = "requests that may wait for the handlers (and as many for the bundlers); more get 503" },
   { name = "rate", arg = "RPS", type = "number", default = "100", env = "EIDOS_RATE",
     help = "requests per second allowed per client address (0 turns the rate limit off)" },
   { name = "burst", arg = "N", type = "number", default = "200", env = "EIDOS_BURST",
@@ -48,8 +54,10 @@ M.flags = {
   { name = "tls-key", arg = "FILE", type = "file", env = "EIDOS_TLS_KEY", help = "PEM private key of --tls-cert" },
   { name = "trusted-proxies", arg = "LIST", env = "EIDOS_TRUSTED_PROXIES",
     help = "comma-separated CIDRs of proxies whose X-Forwarded-For names the client (rate limit, access log)" },
-  { name = "cache-entries", arg = "N", type = "int", max = 1000000, default = "1024", env = "EIDOS_CACHE_ENTRIES",
-    help = "responses kept ready per worker for repeated identical requests (0 turns the cache off)" },
+  { name = "cache-entries", arg = "N", type = "int", max = 100000000, default = "65536", env = "EIDOS_CACHE_ENTRIES",
+    help = "keys of the response cache shared by every thread (0 turns the cache off)" },
+  { name = "cache-size", arg = "SIZE", type = "size", unit = "B", default = "16Mi", env = "EIDOS_CACHE_SIZE",
+    help = "bytes the response cache may keep: keys, answers, shared parts (16Mi = 16 MiB; 0 turns the cache off)" },
   { name = "access-log", default = true, env = "EIDOS_ACCESS_LOG",
     help = "one JSON line on stderr per request (--access-log=false to turn it off)" },
 }
@@ -140,6 +148,9 @@ function M.normalize(opts)
   local cfg = {}
   cfg.host, cfg.port = M.listen(opts.listen or ":8080")
   cfg.threads = opts.threads or 0
+  cfg.handlers = opts.handlers or 0
+  cfg.bundlers = opts.bundlers or 0
+  cfg.queue_limit = opts["queue-limit"] or 256
   cfg.rate = opts.rate or 100
   cfg.burst = opts.burst or 200
   if cfg.rate > 0 and cfg.burst < 1 then
@@ -149,7 +160,8 @@ function M.normalize(opts)
   cfg.request_timeout = (opts["request-timeout"] or 30000) / 1000
   cfg.shutdown_timeout = (opts["shutdown-timeout"] or 30000) / 1000
   cfg.shutdown_delay = (opts["shutdown-delay"] or 0) / 1000
-  cfg.cache_entries = opts["cache-entries"] or 1024
+  cfg.cache_entries = opts["cache-entries"] or 65536
+  cfg.cache_size = opts["cache-size"] or 16 * 1024 * 1024
   cfg.access_log = opts["access-log"] ~= false
   cfg.data = opts.data
   if (opts["tls-cert"] == nil) ~= (opts["tls-key"] == nil) then

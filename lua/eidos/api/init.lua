@@ -2,7 +2,9 @@
 -- loads what the handlers share (the recipe library, read-only from then
 -- on) and returns an app whose handle(req) the C server calls for every
 -- request it does not answer itself:
---   handle(req) -> status, body, headers (flat list), cache
+--   handle(req) -> status, body, headers (flat list), cache, alias
+-- (body: a string or a list of strings sent one after the other; alias: a
+-- key the answer is also cached under, see src/server/job.c)
 -- req = {method, path, query, headers (lower-case names), body, id, client}.
 -- Routing, method checks (405 with Allow), and the mapping of every error
 -- to the JSON error body live here. A client never sees a stack trace or a
@@ -128,7 +130,7 @@ function M.new(cfg, opts)
 
   -- every answer of a Lua handler names the API version (upstream's
   -- X-API-Version; the probes and /metrics, answered in C, do not)
-  local function versioned(req, status, body, headers, cache)
+  local function versioned(req, status, body, headers, cache, alias)
     local out = {}
     for i = 1, #(headers or {}), 2 do
       if headers[i] ~= "x-api-version" then
@@ -138,12 +140,12 @@ function M.new(cfg, opts)
     end
     out[#out + 1] = "x-api-version"
     out[#out + 1] = req.api_version or http.API_VERSIONS[1]
-    return status, body, out, cache
+    return status, body, out, cache, alias
   end
 
   function app.handle(req)
-    local ok, status, body, headers, cache = xpcall(dispatch, trace, req)
-    if ok then return versioned(req, status, body, headers, cache) end
+    local ok, status, body, headers, cache, alias = xpcall(dispatch, trace, req)
+    if ok then return versioned(req, status, body, headers, cache, alias) end
     return versioned(req, fail_response(req, status))
   end
 

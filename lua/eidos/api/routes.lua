@@ -5,6 +5,8 @@
 -- ready, metrics: answered by the C server without entering Lua, so they
 -- stay fast and answer while Lua is busy). limited = false exempts a
 -- route from the per-client rate limit (the probes and the scraper).
+-- pool = "bundlers" runs a route's handlers on the bundle threads (slow
+-- work that recipes must not wait behind); the others run on "handlers".
 return {
   { path = "/", methods = { GET = "eidos.api.meta#index" },
     summary = "this index of endpoints" },
@@ -12,7 +14,7 @@ return {
     summary = "the recipe for criteria given as query parameters (GET) or a RecipeCriteria body (POST)" },
   { path = "/v1/query", methods = { GET = "eidos.api.recipe#query", POST = "eidos.api.recipe#query_post" },
     summary = "one value of the hydrated recipe, addressed by a dot-separated selector" },
-  { path = "/v1/bundle", methods = { POST = "eidos.api.bundle#post" },
+  { path = "/v1/bundle", methods = { POST = "eidos.api.bundle#post" }, pool = "bundlers",
     summary = "a deployment bundle (zip) for the RecipeResult in the body" },
   { path = "/openapi.yaml", methods = { GET = "eidos.api.meta#openapi" },
     summary = "the OpenAPI 3 description of this API" },

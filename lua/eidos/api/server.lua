@@ -1,10 +1,11 @@
 -- eidos.api.server: the two entry points eidosd (src/server/main.c and
--- worker.c) calls. configure(argv0, args) parses the flags of `eidos
+-- pool.c) calls. configure(argv0, args) parses the flags of `eidos
 -- serve` once in the main thread and returns the configuration table C
 -- reads (or an exit code after printing help or an error). worker(args,
--- id) runs in each worker's own Lua state: it parses the same arguments,
--- builds the API app (loading the recipe library) and returns its request
--- handler (or nil, exit code). The server always logs JSON lines.
+-- id) runs in each Lua thread's own state (the handlers' and the
+-- bundlers'): it parses the same arguments, builds the API app (loading
+-- the recipe library) and returns its request handler (or nil, exit
+-- code). The server always logs JSON lines.
 local errors = require("eidos.errors")
 local flags = require("eidos.cli.flags")
 local log = require("eidos.log")
@@ -47,7 +48,7 @@ end
 local function c_routes()
   local out = {}
   for _, r in ipairs(require("eidos.api.routes")) do
-    out[#out + 1] = { path = r.path, builtin = r.builtin, limited = r.limited ~= false }
+    out[#out + 1] = { path = r.path, builtin = r.builtin, limited = r.limited ~= false, pool = r.pool }
   end
   return out
 end
