@@ -1,10 +1,21 @@
 -- eidos.api.recipe: GET/POST /v1/recipe and GET/POST /v1/query, on top of
 -- the recipe engine (eidos.recipe: library, criteria, build, hydrate).
 -- Criteria are validated by the engine exactly as the CLI validates them,
--- then checked against the server's allowlists. Answers are cached by
--- their canonical criteria (the engine's normalised table, written as
--- canonical JSON), so `?service=EKS&gpu=h100` and
--- `?accelerator=h100&service=eks` share one build, one body and one ETag.
+-- then checked against the server's allowlists.
+--
+-- Caching, in two layers:
+--   - Encoded answers (bytes and ETag) live in eidosd's response cache,
+--     shared by every thread and bounded by bytes (--cache-size). Each is
+--     stored under its request and under its canonical criteria (the
+--     engine's normalised table, written as canonical JSON), so
+--     `?service=EKS&gpu=h100` and `?accelerator=h100&service=eks` share one
+--     build, one body and one ETag (server.answer_cached).
+--   - Recipes of criteria that resolve to the same overlays are equal but
+--     for their head (kind, apiVersion, metadata, criteria:
+--     recipe.head). Each Lua thread keeps the encoded rest (the tail) once
+--     per overlay set and format, bounded by SHARED_BYTES; an answer is
+--     sent as two parts {head, tail}, and the response cache keeps one copy
+--     of a tail for every answer that ends with it.
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 local http = require("eidos.api.http")
@@ -22,7 +33,8 @@ for _, a in ipairs(crit.FIELD_ALIASES) do RECIPE_PARAMS[a.alias] = true end
 local QUERY_PARAMS = { selector = true }
 for k, v in pairs(RECIPE_PARAMS) do QUERY_PARAMS[k] = v end
 
-local CACHE_MAX = 1024 -- canonical criteria remembered per worker
+local SHARED_BYTES = 4 * 1048576 -- encoded tails kept per Lua thread
+local HYDRATED_MAX = 16 -- hydrated recipes (for /v1/query) kept per Lua thread
 local CACHE_CONTROL = "public, max-age=600"
 
 local function server()
@@ -109,8 +121,16 @@ local function canonical(ctx, raw)
     end
   end
   bad:raise("invalid")
-  local ok, key = pcall(http.encode, c, "json")
-  return c, ok and key or nil
+  -- the key: every field's value, length-prefixed (unambiguous whatever
+  -- the values hold), short because eidosd keeps one per answer
+  local parts = {}
+  for i, f in ipairs(M.FIELDS) do
+    local v = c[f]
+    if type(v) ~= "string" and type(v) ~= "number" then return c, nil end
+    v = tostring(v)
+    parts[i] = #v .. ":" .. v
+  end
+  return c, table.concat(parts)
 end
 
 -- ---- the shared context ----
@@ -118,10 +138,12 @@ end
 -- context(cfg) -> ctx: loads the library once per worker and validates the
 -- allowlists (an allowlist value the engine rejects is a startup error)
 function M.context(cfg, opts)
-  local ctx = { cfg = cfg, cache = {}, order = {}, n = 0, allow_list = {} }
+  local ctx = { cfg = cfg, shared = {}, shared_bytes = 0, hydrated = {}, hydrated_order = {}, allow_list = {} }
   local ok, recipe = pcall(require, "eidos.recipe")
   if ok then
     ctx.library = recipe.library({ data = cfg.data })
+    -- read-only from here on: index every overlay now, not per request
+    if ctx.library.index then ctx.library:index() end
   elseif not (type(recipe) == "string" and recipe:find("module 'eidos.recipe' not found", 1, true)) then
     error(recipe, 0)
   else
@@ -152,53 +174,120 @@ function M.context(cfg, opts)
   return ctx
 end
 
--- the cached entry of canonical criteria: {criteria, result, bodies = {format -> {body, etag}}}
-local function entry(ctx, raw, partial)
-  local c, key = canonical(ctx, raw)
-  if key and partial then key = key .. "+partial" end
-  local s = server()
-  local e = key and ctx.cache[key]
-  if e then
-    if s then s.count("recipe_cache_hits") end
-    return e
-  end
-  if s then s.count("recipe_cache_misses") end
-  local recipe = engine()
-  local t0 = clock()
-  local result = recipe.build(c, { library = ctx.library, allow_partial = partial })
-  if s then s.observe("recipe_build_seconds", clock() - t0) end
-  e = { criteria = c, result = result, bodies = {} }
-  if key then
-    if ctx.n >= CACHE_MAX then -- first in, first out
-      local old = table.remove(ctx.order, 1)
-      ctx.cache[old] = nil
-      ctx.n = ctx.n - 1
-    end
-    ctx.cache[key] = e
-    ctx.order[#ctx.order + 1] = key
-    ctx.n = ctx.n + 1
-  end
-  return e
-end
-
 -- ---- responses ----
 
 local function headers(format, etag)
   return { "content-type", http.media[format], "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }
 end
 
--- status, body, headers for a document (body and ETag memoised in slot)
-local function respond(req, slot, format, make)
-  local b = slot[format]
-  if not b then
-    local body = http.encode(make(), format)
-    b = { body = body, etag = http.etag(body) }
-    slot[format] = b
+-- ---- recipes: head + shared tail ----
+
+-- the encoded head and tail of a result: head .. tail is http.encode(result)
+-- (checked for every curated combination by spec/policy/api_recipe_spec.lua)
+local function split_encode(result, format)
+  local head, tail = {}, {}
+  local keys = engine().HEAD
+  local is_head = {}
+  for _, k in ipairs(keys) do
+    is_head[k] = true
+    head[k] = result[k]
   end
-  if http.not_modified(req.headers["if-none-match"], b.etag) then
-    return 304, nil, { "etag", b.etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
+  for k, v in pairs(result) do if not is_head[k] then tail[k] = v end end
+  head = doc.ordered(head, keys)
+  local h = http.encode(head, format)
+  if next(tail) == nil then return h, nil end
+  local t = http.encode(doc.ordered(tail, engine().TAIL), format)
+  if format == "json" then return h:sub(1, -3) .. ",", t:sub(2) end
+  return h, t
+end
+
+local function encode_head(head, format)
+  local h = http.encode(head, format)
+  if format == "json" then return h:sub(1, -3) .. "," end
+  return h
+end
+
+-- the head of a recipe as two parts: what every recipe of the same
+-- overlays begins with (kind, apiVersion, metadata.version and
+-- .appliedOverlays: e.prefix, shared) and the rest (warnings, criteria)
+local function head_parts(e, head, format)
+  local f = encode_head(head, format)
+  local p = e.prefix[format]
+  if not p then
+    local m = head.metadata
+    p = http.encode(doc.ordered({ kind = head.kind, apiVersion = head.apiVersion,
+      metadata = doc.ordered({ version = m.version, appliedOverlays = m.appliedOverlays }, getmetatable(m).__order) },
+      engine().HEAD), format)
+    if format == "json" then p = p:sub(1, -4) end -- open: `...]` before `}}\n`
+    e.prefix[format] = p
   end
-  return 200, b.body, headers(format, b.etag), req.method ~= "POST"
+  if #p < #f and f:sub(1, #p) == p then return p, f:sub(#p + 1) end
+  return nil, f
+end
+
+-- the per-thread store of tails by overlay set: {applied, tails = {format -> text}}
+local function shared_entry(ctx, key, result)
+  local e = ctx.shared[key]
+  if e then return e end
+  if ctx.shared_bytes > SHARED_BYTES then -- full: start again (bounded, and rare)
+    ctx.shared, ctx.shared_bytes = {}, 0
+  end
+  local applied = {}
+  for i, n in ipairs(result.metadata.appliedOverlays) do applied[i] = n end
+  e = { applied = applied, tails = {}, prefix = {} }
+  ctx.shared[key] = e
+  return e
+end
+
+-- the body of the recipe for canonical criteria c: a list of parts, those
+-- shared with other recipes marked in body.share (eidosd keeps one copy of
+-- them); builds only when no recipe of the same overlays was encoded yet
+local function recipe_body(ctx, c, format, partial)
+  local recipe = engine()
+  local key = recipe.shared_key and recipe.shared_key(c, ctx.library)
+  local e = key and ctx.shared[key]
+  local built = false
+  if not (e and e.tails[format]) then
+    local result = recipe.build(c, { library = ctx.library, allow_partial = partial })
+    built = true
+    if not key then return { http.encode(result, format) }, built end
+    local _, tail = split_encode(result, format)
+    if not tail then return { http.encode(result, format) }, built end
+    e = shared_entry(ctx, key, result)
+    e.tails[format] = tail
+    ctx.shared_bytes = ctx.shared_bytes + #tail + 64
+  end
+  local prefix, rest = head_parts(e, recipe.head(c, e.applied, ctx.library, { allow_partial = partial }), format)
+  if not prefix then return { rest, e.tails[format], share = { false, true } }, built end
+  return { prefix, rest, e.tails[format], share = { true, false, true } }, built
+end
+
+local function etag_of(parts)
+  local h = require("eidos.core.sha256").new()
+  for _, p in ipairs(parts) do h:update(p) end
+  return '"' .. h:hex():sub(1, 32) .. '"'
+end
+
+-- the answer for canonical criteria (key: their canonical JSON): from the
+-- response cache, else built; cacheable: the request's own key may be
+-- cached too (GET)
+local function recipe_answer(req, ctx, raw, format, cacheable, partial)
+  local c, key = canonical(ctx, raw)
+  local s = server()
+  local alias = key and ("recipe\n" .. format .. "\n" .. key .. (partial and "\npartial" or ""))
+  if alias and s and s.answer_cached(alias) then
+    s.count("recipe_cache_hits")
+    return s.CACHED, nil, nil, cacheable
+  end
+  if s then s.count("recipe_cache_misses") end
+  local t0 = clock()
+  local body, built = recipe_body(ctx, c, format, partial)
+  if s and built then s.observe("recipe_build_seconds", clock() - t0) end
+  local etag = etag_of(body)
+  if http.not_modified(req.headers["if-none-match"], etag) then
+    return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
+  end
+  return 200, body, headers(format, etag), cacheable, alias
 end
 
 -- GET /v1/recipe?service=&accelerator=&intent=&os=&platform=&nodes=&format=&allow-partial=
@@ -207,8 +296,7 @@ function M.get(req, ctx)
   local format = http.format(req.headers.accept, p.format)
   local partial = allow_partial(p["allow-partial"])
   p.format, p["allow-partial"] = nil, nil
-  local e = entry(ctx, stated(raw_criteria(p, "the query"), "the query"), partial)
-  return respond(req, e.bodies, format, function() return e.result end)
+  return recipe_answer(req, ctx, stated(raw_criteria(p, "the query"), "the query"), format, true, partial)
 end
 
 -- the criteria of a POSTed RecipeCriteria document (read by the engine, as
@@ -233,8 +321,8 @@ function M.post(req, ctx)
   local p = http.params(req.query, { format = true, ["allow-partial"] = true })
   local format = http.format(req.headers.accept, p.format)
   local d = http.body(req, "a RecipeCriteria document")
-  local e = entry(ctx, body_criteria(d, "the request body"), allow_partial(p["allow-partial"]))
-  return respond(req, e.bodies, format, function() return e.result end)
+  return recipe_answer(req, ctx, body_criteria(d, "the request body"), format, false,
+    allow_partial(p["allow-partial"]))
 end
 
 -- ---- /v1/query ----
@@ -263,27 +351,37 @@ local function select(value, selector)
   return value
 end
 
-local function answer_query(req, ctx, raw, selector, format, partial)
+-- the hydrated recipe of canonical criteria (a few kept per Lua thread)
+local function hydrated(ctx, c, key, partial)
+  if key and partial then key = key .. "\npartial" end
+  local h = key and ctx.hydrated[key]
+  if h then return h end
+  local recipe = engine()
+  local result = recipe.build(c, { library = ctx.library, allow_partial = partial })
+  h = recipe.hydrate and recipe.hydrate(result, ctx.library) or result
+  if key then
+    if #ctx.hydrated_order >= HYDRATED_MAX then ctx.hydrated[table.remove(ctx.hydrated_order, 1)] = nil end
+    ctx.hydrated[key] = h
+    ctx.hydrated_order[#ctx.hydrated_order + 1] = key
+  end
+  return h
+end
+
+local function answer_query(req, ctx, raw, selector, format, cacheable, partial)
   if selector ~= nil and type(selector) ~= "string" then
     errors.raise("invalid", "selector must be a string like components.gpu-operator.version")
   end
   selector = selector or ""
-  local e = entry(ctx, raw, partial)
-  if not e.hydrated then
-    local recipe = engine()
-    e.hydrated = recipe.hydrate and recipe.hydrate(e.result, ctx.library) or e.result
-    e.selected, e.nselected = {}, 0
+  local c, key = canonical(ctx, raw)
+  local s = server()
+  local alias = key and ("query\n" .. format .. "\n" .. key .. (partial and "\npartial\n" or "\n") .. selector)
+  if alias and s and s.answer_cached(alias) then return s.CACHED, nil, nil, cacheable end
+  local body = http.encode(select(hydrated(ctx, c, key, partial), selector), format)
+  local etag = etag_of({ body })
+  if http.not_modified(req.headers["if-none-match"], etag) then
+    return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
   end
-  local slot = e.selected[selector]
-  if not slot then
-    local value = select(e.hydrated, selector)
-    slot = { value = value }
-    if e.nselected < 256 then
-      e.selected[selector] = slot
-      e.nselected = e.nselected + 1
-    end
-  end
-  return respond(req, slot, format, function() return slot.value end)
+  return 200, body, headers(format, etag), cacheable, alias
 end
 
 -- GET /v1/query?selector=PATH&<criteria>&format=
@@ -293,7 +391,7 @@ function M.query(req, ctx)
   local selector = p.selector
   local partial = allow_partial(p["allow-partial"])
   p.format, p.selector, p["allow-partial"] = nil, nil, nil
-  return answer_query(req, ctx, stated(raw_criteria(p, "the query"), "the query"), selector, format, partial)
+  return answer_query(req, ctx, stated(raw_criteria(p, "the query"), "the query"), selector, format, true, partial)
 end
 
 -- POST /v1/query (body: {criteria: {...} | RecipeCriteria, selector: PATH})
@@ -313,7 +411,7 @@ function M.query_post(req, ctx)
   end
   if d.criteria == nil then bad:add("criteria", "the query document has no criteria") end
   bad:raise("invalid")
-  return answer_query(req, ctx, body_criteria(d.criteria, "criteria"), d.selector, format,
+  return answer_query(req, ctx, body_criteria(d.criteria, "criteria"), d.selector, format, false,
     allow_partial(p["allow-partial"]))
 end
 

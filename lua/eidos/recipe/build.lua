@@ -122,6 +122,57 @@ function M.exclude(lib, matched, eval, out)
   return keep
 end
 
+-- the keys of a RecipeResult's head (M.head) and of the rest, which
+-- depends on nothing but the overlays applied
+M.HEAD = { table.unpack(schema.RESULT, 1, 4) }
+M.TAIL = { table.unpack(schema.RESULT, 5) }
+
+-- head(lib, q, applied, opts) -> the leading keys of a RecipeResult (kind,
+-- apiVersion, metadata, criteria): all of it that depends on the query
+-- beyond the overlays applied (a list of names, in order); the rest of the
+-- recipe depends on nothing but those overlays. Fails closed as build does
+-- (a stated criterion no applied overlay pins raises "invalid" unless
+-- opts.allow_partial; opts.stated as build's). opts: version, warnings
+-- found while merging, and in snapshot mode eval = true, excluded,
+-- constraint_warnings and why.
+function M.head(lib, q, applied, opts)
+  opts = opts or {}
+  local warnings = {}
+  for _, w in ipairs(opts.warnings or {}) do warnings[#warnings + 1] = w end
+  if crit.empty(q) then
+    warnings[#warnings + 1] = "no criteria given: this is the base recipe (plus overlays that match any query)"
+  else
+    -- fail closed: every stated criterion is pinned by an applied overlay
+    local catalog = require("eidos.recipe.catalog")
+    local missing = catalog.unhonoured(lib, q, applied)
+    local refused = {}
+    for _, f in ipairs(missing) do
+      if opts.stated == nil or opts.stated[f] then refused[#refused + 1] = f end
+    end
+    if #refused > 0 and not opts.allow_partial then
+      catalog.refuse(lib, q, refused, { names = opts.excluded or {}, reason = opts.why or {} })
+    end
+    for _, f in ipairs(missing) do
+      warnings[#warnings + 1] = string.format("no overlay is specific to %s=%s; the recipe is not tuned for it",
+        f, q[f])
+    end
+  end
+  local meta = { appliedOverlays = doc.list({}) }
+  local v = opts.version or version_string()
+  if v and v ~= "" then meta.version = v end
+  for i, n in ipairs(applied) do meta.appliedOverlays[i] = n end
+  if opts.eval then
+    meta.excludedOverlays = doc.list(opts.excluded or {})
+    meta.constraintWarnings = doc.list(opts.constraint_warnings or {})
+  end
+  if #warnings > 0 then meta.warnings = doc.list(warnings) end
+  return doc.ordered({
+    kind = M.KIND, apiVersion = M.API_VERSION,
+    metadata = doc.ordered(meta, schema.METADATA),
+    criteria = M.criteria_doc(q),
+  }, M.HEAD)
+end
+
 -- build(lib, q, opts) -> RecipeResult document, info
 -- q: validated criteria (eidos.recipe.criteria.new); opts.snapshot: an
 -- eidos.snapshot.model (snapshot mode); opts.evaluate: a function(constraint)
@@ -174,24 +225,9 @@ function M.build(lib, q, opts)
     warnings[#warnings + 1] = string.format("%d overlay(s) excluded because their own or an ancestor's " ..
       "constraints do not pass against the snapshot: %s", #excluded, table.concat(excluded, ", "))
   end
-  if crit.empty(q) then
-    warnings[#warnings + 1] = "no criteria given: this is the base recipe (plus overlays that match any query)"
-  else
-    -- fail closed: every stated criterion is pinned by an applied overlay
-    local catalog = require("eidos.recipe.catalog")
-    local missing = catalog.unhonoured(lib, q, st.applied)
-    local refused = {}
-    for _, f in ipairs(missing) do
-      if opts.stated == nil or opts.stated[f] then refused[#refused + 1] = f end
-    end
-    if #refused > 0 and not opts.allow_partial then
-      catalog.refuse(lib, q, refused, { names = excluded, reason = why })
-    end
-    for _, f in ipairs(missing) do
-      warnings[#warnings + 1] = string.format("no overlay is specific to %s=%s; the recipe is not tuned for it",
-        f, q[f])
-    end
-  end
+  local h = M.head(lib, q, st.applied, { warnings = warnings, version = opts.version, eval = eval ~= nil,
+    excluded = excluded, constraint_warnings = cwarn, why = why, stated = opts.stated,
+    allow_partial = opts.allow_partial })
 
   local order = merge.order(st)
   merge.defaults(st, lib:registry())
@@ -203,20 +239,8 @@ function M.build(lib, q, opts)
     cons[#cons + 1] = merge.ordered_constraint(st.constraints[n])
   end
 
-  local meta = { appliedOverlays = doc.list({}) }
-  local v = opts.version or version_string()
-  if v and v ~= "" then meta.version = v end
-  for i, n in ipairs(st.applied) do meta.appliedOverlays[i] = n end
-  if eval then
-    meta.excludedOverlays = doc.list(excluded)
-    meta.constraintWarnings = doc.list(cwarn)
-  end
-  if #warnings > 0 then meta.warnings = doc.list(warnings) end
-
   local result = {
-    kind = M.KIND, apiVersion = M.API_VERSION,
-    metadata = doc.ordered(meta, schema.METADATA),
-    criteria = M.criteria_doc(q),
+    kind = h.kind, apiVersion = h.apiVersion, metadata = h.metadata, criteria = h.criteria,
     componentRefs = refs,
     deploymentOrder = order,
   }

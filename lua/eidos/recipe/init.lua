@@ -51,6 +51,14 @@
 --       tuple that resolves to a curated leaf (an overlay pinning
 --       accelerator, intent and os), filtered by the validated criteria
 --       fields of filter (each equal; "any" = the leaf leaves it unpinned).
+--   recipe.shared_key(criteria, library) -> a string naming the overlays the
+--       criteria resolve to: recipes of criteria with the same key are equal
+--       but for their head (recipe.head); nil when user hooks (select,
+--       recipe) make a recipe depend on more than its overlays.
+--   recipe.head(criteria, applied, library, {allow_partial=}) -> the leading
+--       keys (kind, apiVersion, metadata, criteria) recipe.build gives
+--       criteria whose overlays applied are `applied` (metadata.
+--       appliedOverlays); fails closed as build does.
 --   recipe.component_values(library, ref) -> hydrated Helm values of one
 --       componentRef of a RecipeResult (values.yaml -> valuesFile -> overrides).
 --   recipe.hydrate(result, library) -> the query document: the recipe with
@@ -136,6 +144,23 @@ end
 
 function M.list(library, filter)
   return require("eidos.recipe.catalog").list(lib_of(library), filter)
+end
+
+function M.shared_key(criteria, library)
+  local h = hooks()
+  if h and (#h.with("select") > 0 or #h.with("recipe") > 0) then return nil end
+  local names = {}
+  for i, e in ipairs(lib_of(library):match(criteria)) do names[i] = e.name end
+  return table.concat(names, ",")
+end
+
+-- the keys of recipe.head, and of the rest of a RecipeResult
+M.HEAD = { table.unpack(require("eidos.recipe.schema").RESULT, 1, 4) }
+M.TAIL = { table.unpack(require("eidos.recipe.schema").RESULT, 5) }
+
+function M.head(criteria, applied, library, opts)
+  return require("eidos.recipe.build").head(lib_of(library), criteria, applied,
+    { allow_partial = opts and opts.allow_partial })
 end
 
 function M.component_values(library, ref)

@@ -231,9 +231,29 @@ function Lib:match(q)
   -- name under another path: the full index decides which one is used
   if self.data and self.mode == "overlay" then self:index() end
   if self._index then
-    for _, e in ipairs(self._index.list) do
-      if e.criteria and crit.match(e.criteria, q) then out[#out + 1] = e end
+    -- memoised per query (bounded: fields are canonical values of the
+    -- catalog, and nodes counts only when some overlay names that count)
+    local idx = self._index
+    if not idx.node_counts then
+      idx.node_counts, idx.matches, idx.nmatches = {}, {}, 0
+      for _, e in ipairs(idx.list) do
+        if e.criteria and (e.criteria.nodes or 0) ~= 0 then idx.node_counts[e.criteria.nodes] = true end
+      end
     end
+    local key = string.format("%s|%s|%s|%s|%s|%s", q.service, q.accelerator, q.intent, q.os, q.platform,
+      idx.node_counts[q.nodes or 0] and q.nodes or 0)
+    local memo = idx.matches[key]
+    if not memo then
+      memo = {}
+      for _, e in ipairs(idx.list) do
+        if e.criteria and crit.match(e.criteria, q) then memo[#memo + 1] = e end
+      end
+      if idx.nmatches < 65536 then
+        idx.matches[key] = memo
+        idx.nmatches = idx.nmatches + 1
+      end
+    end
+    for i, e in ipairs(memo) do out[i] = e end
     return out
   end
   local fields = crit.catalog().fields

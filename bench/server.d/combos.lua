@@ -1,0 +1,39 @@
+-- bench/server.d/combos.lua -- every curated criteria combination as a
+-- /v1/recipe query string, one a line, times nodes 0..NODES-1 (run with
+-- `eidos lua bench/server.d/combos.lua [NODES]`). The combinations are
+-- enumerated the way `eidos recipe lint` walks its criteria matrix: each
+-- field of the criteria catalog (data/criteria.yaml) is "any" or one of its
+-- canonical values. bench/server.d/combos prefers `eidos recipe list` when
+-- that command exists; this file is the fallback until then.
+local crit = require("eidos.recipe.criteria")
+
+local nodes = tonumber(arg and arg[1]) or 8
+local cat = crit.catalog()
+local axes = {}
+for i, f in ipairs(crit.FIELDS) do
+  local vals = { "any" }
+  for _, v in ipairs(cat.fields[f].values) do vals[#vals + 1] = v end
+  axes[i] = vals
+end
+
+local out, q = {}, {}
+local function walk(i)
+  if i > #crit.FIELDS then
+    local parts = {}
+    for k, f in ipairs(crit.FIELDS) do
+      if q[k] ~= "any" then parts[#parts + 1] = f .. "=" .. q[k] end
+    end
+    for n = 0, nodes - 1 do
+      local p = { table.unpack(parts) }
+      if n > 0 then p[#p + 1] = "nodes=" .. n end
+      out[#out + 1] = table.concat(p, "&")
+    end
+    return
+  end
+  for _, v in ipairs(axes[i]) do
+    q[i] = v
+    walk(i + 1)
+  end
+end
+walk(1)
+io.stdout:write(table.concat(out, "\n"), "\n")
