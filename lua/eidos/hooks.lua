@@ -16,6 +16,7 @@
 -- --hooks-lenient it is logged and skipped instead.
 local errors = require("eidos.errors")
 local log = require("eidos.log")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -65,7 +66,7 @@ local function load_all()
     end
     for _, name in ipairs(fs.list(dir)) do
       if name:match("%.lua$") then
-        local file = dir:gsub("/+$", "") .. "/" .. name
+        local file = strx.rstrip(dir, "/") .. "/" .. name
         local src = errors.check(fs.read(file, 4 * 1024 * 1024))
         local box, msg = sandbox.new(src, file, { time_ms = config.time_ms, memory = config.memory })
         if not box then

@@ -17,6 +17,7 @@
 -- an "invalid" error (exit 2, HTTP 400) naming the value and what is
 -- accepted. Numbers given instead of text are read as bare numbers.
 local errors = require("eidos.errors")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -106,8 +107,9 @@ function M.size(v, opts)
   opts = opts or {}
   local s = text_of(v)
   if type(s) ~= "string" then bad("size", tostring(v), opts) end
-  local int, frac, unit = s:match("^%s*(%d+)%.?(%d*)%s*(%a*)%s*$")
-  if not int or (frac == "" and s:match("%.%s*%a*%s*$")) then bad("size", s, opts) end
+  local t = strx.trim(s) -- (a pattern trimming it would be quadratic on long runs of spaces)
+  local int, frac, unit = t:match("^(%d+)%.?(%d*)%s*(%a*)$")
+  if not int or (frac == "" and t:match("%.%s*%a*$")) then bad("size", s, opts) end
   local mult = SIZE[unit:lower()]
   if not mult then bad("size", s, opts, "unknown unit " .. string.format("%q", unit)) end
   if unit == "" then mult = SIZE[(opts.unit or "B"):lower()] end
@@ -130,7 +132,7 @@ function M.duration(v, opts)
   opts = opts or {}
   local s = text_of(v)
   if type(s) ~= "string" then bad("duration", tostring(v), opts) end
-  local body = s:match("^%s*(.-)%s*$")
+  local body = strx.trim(s)
   local sign = body:match("^[+-]")
   if sign then body = body:sub(2) end
   local total = 0

@@ -8,6 +8,7 @@
 -- is accepted.
 local errors = require("eidos.errors")
 local flags = require("eidos.cli.flags")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -122,7 +123,7 @@ end
 local function list(s)
   local out = {}
   for v in tostring(s):gmatch("[^,]+") do
-    v = v:match("^%s*(.-)%s*$")
+    v = strx.trim(v)
     if v ~= "" then out[#out + 1] = v end
   end
   return out

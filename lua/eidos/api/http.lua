@@ -9,6 +9,7 @@
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 local emit = require("eidos.core.emit")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -219,7 +220,7 @@ function M.not_modified(inm, etag)
   if not inm or not etag then return false end
   local e = etag:gsub("^W/", "")
   for t in inm:gmatch("[^,]+") do
-    t = t:match("^%s*(.-)%s*$"):gsub("^W/", "")
+    t = strx.trim(t):gsub("^W/", "")
     if t == "*" or t == e then return true end
   end
   return false

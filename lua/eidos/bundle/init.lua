@@ -10,6 +10,7 @@ local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 local merge = require("eidos.core.merge")
 local emit = require("eidos.core.emit")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -83,7 +84,7 @@ end
 -- is the rendered manifest empty (only blank lines, comments and ---)?
 local function blank_manifest(text)
   for line in text:gmatch("[^\n]+") do
-    local l = line:gsub("^%s+", ""):gsub("%s+$", "")
+    local l = strx.trim(line)
     if l ~= "" and l:sub(1, 1) ~= "#" and l ~= "---" and l ~= "..." then return false end
   end
   return true

@@ -7,6 +7,7 @@
 -- no repo is given), and the order of --set-style operations (command-line
 -- or query-string order across --values, --set-json and --set).
 local errors = require("eidos.errors")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -73,7 +74,7 @@ function M.params()
 end
 
 local function clean_path(p, show)
-  p = (p or "."):gsub("/+$", "")
+  p = strx.rstrip(p or ".", "/")
   if p == "" or p == "." then return "" end
   if p:sub(1, 1) == "/" then errors.raise("invalid", string.format("%s %q must be relative to the repository root", show, p)) end
   local out = {}

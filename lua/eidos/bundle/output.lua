@@ -9,6 +9,7 @@ local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 local fs = require("eidos.core.fs")
 local sha256 = require("eidos.core.sha256")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -151,7 +152,7 @@ function M.replace_dir(out, fill)
 end
 
 local function write_dir(files, out, force)
-  out = out:gsub("/+$", "")
+  out = strx.rstrip(out, "/")
   if out == "" then out = "/" end
   local base = out:match("([^/]+)$")
   if not base or base == "." or base == ".." then

@@ -7,6 +7,7 @@
 -- are eidos.bundle.options.
 local errors = require("eidos.errors")
 local options = require("eidos.bundle.options")
+local strx = require("eidos.text")
 
 -- the flags: the shared options (eidos.bundle.options, in their place
 -- "shared"), and those only the command line has (local files, the output)
@@ -113,7 +114,7 @@ return {
     local ncomp = #b.model.Components
     local said = string.format("Wrote %s bundle %s (%d components, %d files%s)\n", o.deployer, o.output,
       ncomp, #files, key and ", signed" or "")
-    if kind == "dir" then said = said .. "Next: read " .. o.output:gsub("/+$", "") .. "/README.md\n" end
+    if kind == "dir" then said = said .. "Next: read " .. strx.rstrip(o.output, "/") .. "/README.md\n" end
     docio.write(nil, said)
     return 0
   end,

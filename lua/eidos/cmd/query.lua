@@ -4,6 +4,7 @@ local docio = require("eidos.docio")
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 local rcli = require("eidos.cli.recipe")
+local strx = require("eidos.text")
 
 local spec = {}
 for _, f in ipairs(rcli.flags) do spec[#spec + 1] = f end
@@ -18,7 +19,8 @@ local function render(v, format)
   if format == "json" then
     if type(v) == "table" then return doc.encode(v, "json") end
     local t = errors.check(emit.json(doc.list({ v })))
-    return (t:gsub("^%[%s*", ""):gsub("%s*%]%s*$", "")) .. "\n"
+    t = strx.rtrim(t) -- "[v]" without its brackets
+    return strx.trim(t:sub(2, t:sub(-1) == "]" and -2 or -1)) .. "\n"
   end
   if type(v) == "table" then return doc.encode(v, "yaml") end
   if v == doc.null then return "null\n" end

@@ -6,6 +6,7 @@ local errors = require("eidos.errors")
 local flags = require("eidos.cli.flags")
 local docio = require("eidos.docio")
 local log = require("eidos.log")
+local strx = require("eidos.text")
 
 local function load_doc(loc, what)
   return docio.load(loc, { what = what })
@@ -14,7 +15,7 @@ end
 -- "PATH EXPRESSION" (or PATH directly followed by an operator) -> constraint
 local function adhoc(text)
   local path, rest = text:match("^%s*([^%s<>=!~]+)(.*)$")
-  rest = rest and rest:gsub("^%s+", ""):gsub("%s+$", "")
+  rest = rest and strx.trim(rest)
   if not path or rest == "" then
     errors.raise("invalid", string.format("--constraint %q: expected a path, then an expression, e.g. " ..
       "'K8s.server.version >= 1.32' or 'OS.release.ID ubuntu'", text))

@@ -2,10 +2,11 @@
 -- to user operator files (as `util`): trimming, quoted values, version
 -- operands, and the "text or version" equality that ==, != and in share.
 local version = require("eidos.core.version")
+local strx = require("eidos.text")
 
 local M = {}
 
-function M.trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+M.trim = strx.trim
 
 -- unquote(text) -> string | nil, message, offset. "x" and 'x' are literal
 -- (no escapes); anything else is taken as written.

@@ -16,6 +16,7 @@
 -- data["<what>.<format>"], else the one document key present.
 local errors = require("eidos.errors")
 local client = require("eidos.k8s.client")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -46,7 +47,7 @@ function M.parse(uri)
   if not ns then
     errors.raise("invalid", string.format("ConfigMap location %q has no name (accepted: cm://NAMESPACE/NAME)", uri))
   end
-  ns, name = ns:match("^%s*(.-)%s*$"), name:match("^%s*(.-)%s*$")
+  ns, name = strx.trim(ns), strx.trim(name)
   if ns == "" or name == "" then
     errors.raise("invalid", string.format("ConfigMap location %q needs a namespace and a name (accepted: cm://NAMESPACE/NAME)", uri))
   end

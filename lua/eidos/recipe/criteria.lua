@@ -13,6 +13,7 @@
 --   * reading a RecipeCriteria document, and deriving criteria from a
 --     snapshot by the rules in data/criteria.yaml.
 local errors = require("eidos.errors")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -77,7 +78,7 @@ function M.normalize(field, value)
   if type(value) ~= "string" then value = tostring(value) end
   local v = f.canon[value]
   if v then return v end
-  v = f.canon[value:lower():gsub("^%s+", ""):gsub("%s+$", "")]
+  v = f.canon[strx.trim(value:lower())]
   if not v then
     local words = {}
     for _, x in ipairs(f.values) do words[#words + 1] = x end
@@ -184,7 +185,7 @@ function M.overlay(raw)
       local canon = fields[f].canon
       local n = canon[v]
       if not n then
-        local l = tostring(v):lower():gsub("^%s+", ""):gsub("%s+$", "")
+        local l = strx.trim(tostring(v):lower())
         n = canon[l] or l
       end
       c[f] = n

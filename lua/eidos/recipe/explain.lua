@@ -8,6 +8,7 @@ local doc = require("eidos.doc")
 local merge = require("eidos.recipe.merge")
 local hydrate = require("eidos.recipe.hydrate")
 local crit = require("eidos.recipe.criteria")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -137,7 +138,7 @@ local function table_text(rows)
     for i = 1, #r do
       line[i] = i < #r and (r[i] .. string.rep(" ", w[i] - #r[i])) or r[i]
     end
-    out[#out + 1] = (table.concat(line, "  "):gsub("%s+$", ""))
+    out[#out + 1] = strx.rtrim(table.concat(line, "  "))
   end
   return table.concat(out, "\n") .. "\n"
 end

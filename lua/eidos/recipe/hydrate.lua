@@ -148,9 +148,15 @@ function M.select(d, selector)
       local n = math.tointeger(tonumber(parts[i]))
       if n and n >= 0 and cur[n + 1] ~= nil then found, used = cur[n + 1], 1 end
     else
+      -- a key may hold dots: join segments, but never past the longest key
+      -- of this map (else a selector of n segments costs n^2)
+      local longest = 0
+      for key in pairs(cur) do
+        if type(key) == "string" and #key > longest then longest = #key end
+      end
       local k = parts[i]
       local j = i
-      while true do
+      while #k <= longest do
         if cur[k] ~= nil then found, used = cur[k], j - i + 1; break end
         j = j + 1
         if j > #parts then break end

@@ -21,6 +21,7 @@
 -- and --data handling live in eidos.recipe.libdata.
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
+local strx = require("eidos.text")
 -- eidos.recipe.scan is loaded when an overlay is first read (bundling and
 -- values hydration never need it)
 
@@ -418,7 +419,7 @@ function M.open(opts)
   if mode == "replace" and not data then
     errors.raise("invalid", "--data-mode replace needs --data DIR (the library that replaces the built-in one)")
   end
-  if data then data = data:gsub("/+$", "") if data == "" then data = "/" end end
+  if data then data = strx.rstrip(data, "/") if data == "" then data = "/" end end
   local key = mode .. "\0" .. (data or "")
   if cache[key] then return cache[key] end
   local lib = setmetatable({ data = data, mode = data and mode or "builtin", file = {}, paths = {}, parsed = {},

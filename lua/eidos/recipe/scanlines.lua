@@ -5,6 +5,7 @@
 -- cannot place (tabs, block scalars, anchors, multi-line values, flow maps
 -- over several lines, odd indentation), and the caller then parses the whole
 -- file with the YAML loader.
+local strx = require("eidos.text")
 local M = {}
 
 local CUT_KEYS = { constraints = true, componentRefs = true, validation = true }
@@ -44,7 +45,8 @@ local function flow_map(v)
   local out, seen = {}, {}
   if inner:match("^%s*$") then return out end
   for item in (inner .. ","):gmatch("([^,]*),") do
-    local k, val = item:match("^%s*([%w_]+)%s*:%s*(.-)%s*$")
+    local k, val = item:match("^%s*([%w_]+)%s*:(.*)$")
+    val = val and strx.trim(val)
     if not k or seen[k] then return nil end
     seen[k] = true
     local s, ok = scalar(val)
@@ -59,7 +61,7 @@ local function kv(line, indent)
   local k, rest = line:match("^([%w_]+):(.*)$", indent + 1)
   if not k then return nil end
   if rest ~= "" and not rest:match("^%s") then return nil end
-  return k, (rest:gsub("^%s+", ""):gsub("%s+$", ""))
+  return k, strx.trim(rest)
 end
 
 -- parse(text) -> header, state | nil

@@ -21,6 +21,7 @@ local doc = require("eidos.doc")
 local errors = require("eidos.errors")
 local filter = require("eidos.snapshot.filter")
 local redact = require("eidos.snapshot.redact")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -66,7 +67,7 @@ function M.node_name(sysroot)
     if s and s ~= "" then return s end
   end
   local fs = require("eidos.core.fs")
-  local root = (sysroot and sysroot ~= "") and sysroot:gsub("/+$", "") or ""
+  local root = (sysroot and sysroot ~= "") and strx.rstrip(sysroot, "/") or ""
   for _, p in ipairs({ "/proc/sys/kernel/hostname", "/etc/hostname" }) do
     local text = fs.read(root .. p, 4096)
     local name = text and text:match("^%s*([^%s]+)")

@@ -4,6 +4,7 @@
 -- measurement that was not taken shows its status and reason. Control
 -- characters in values are shown escaped (\n, \t) so each row stays a line.
 local doc = require("eidos.doc")
+local strx = require("eidos.text")
 local model_scalar -- lazily: eidos.snapshot.model's scalar printing
 
 local M = {}
@@ -48,7 +49,7 @@ local function section(out, m)
   end
   for _, r in ipairs(rows) do
     local line = "  " .. r[1] .. string.rep(" ", w1 - #r[1] + 2) .. r[2] .. string.rep(" ", w2 - #r[2] + 2) .. r[3]
-    out[#out + 1] = (line:gsub("%s+$", ""))
+    out[#out + 1] = strx.rtrim(line)
   end
   out[#out + 1] = ""
 end

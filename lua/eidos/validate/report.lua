@@ -3,6 +3,7 @@
 -- for CI systems (one testsuite, one testcase per constraint, <failure> and
 -- <skipped> carrying the reasons; everything XML-escaped, control
 -- characters and invalid UTF-8 replaced so the file always parses).
+local strx = require("eidos.text")
 local M = {}
 
 local COLORS = { passed = "32", failed = "31", skipped = "33", pass = "32", fail = "31", partial = "33" }
@@ -35,7 +36,7 @@ function M.table(d, color)
     local parts = { first }
     for c = 2, 4 do parts[#parts + 1] = cells[c] .. string.rep(" ", w[c] - #cells[c]) end
     parts[#parts + 1] = cells[5]
-    out[#out + 1] = (table.concat(parts, "  "):gsub("%s+$", ""))
+    out[#out + 1] = strx.rtrim(table.concat(parts, "  "))
   end
   line(head, head[1] .. string.rep(" ", w[1] - #head[1]))
   for _, row in ipairs(rows) do

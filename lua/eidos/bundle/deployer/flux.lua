@@ -13,6 +13,7 @@
 --   README.md
 local render = require("eidos.bundle.render")
 local doc = require("eidos.doc")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -43,7 +44,7 @@ function M.files(model)
     end
     c.ReleaseDependsOn = deps
     c.GitPath = "./" .. join(repo.Path, c.Name, "manifests")
-    c.OCIURL = c.IsOCI and (c.Repository:gsub("/+$", "") .. "/" .. c.Chart) or ""
+    c.OCIURL = c.IsOCI and (strx.rstrip(c.Repository, "/") .. "/" .. c.Chart) or ""
     local data = setmetatable({ Component = c }, { __index = model })
     if c.HasChart then
       render.add(files, "flux/source.yaml.tpl", c.Name .. "/source.yaml", data)

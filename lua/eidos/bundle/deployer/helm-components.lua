@@ -12,6 +12,7 @@
 -- scripts take from the recipe is checked here, so none can inject shell.
 local errors = require("eidos.errors")
 local render = require("eidos.bundle.render")
+local strx = require("eidos.text")
 
 local M = {}
 
@@ -38,7 +39,7 @@ function M.files(model)
     check(c)
     -- the chart reference of `helm upgrade --install`: oci://host/path/chart,
     -- or the chart name with --repo
-    c.ChartRef = c.IsOCI and (c.Repository:gsub("/+$", "") .. "/" .. c.Chart) or c.Chart
+    c.ChartRef = c.IsOCI and (strx.rstrip(c.Repository, "/") .. "/" .. c.Chart) or c.Chart
     local data = setmetatable({ Component = c }, { __index = model })
     render.add(files, "helm-components/values.yaml.tpl", c.Name .. "/values.yaml", data)
     render.add(files, "helm-components/component-README.md.tpl", c.Name .. "/README.md", data)
