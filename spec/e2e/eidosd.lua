@@ -105,12 +105,12 @@ function M.stop(s)
 end
 
 -- request(s, method, path, {headers = {...}, body = "...", body_file = ...})
---   -> {status, headers (lower-case names), body, json (decoded or nil)}
+--   -> {status, seconds, headers (lower-case names), body, json (decoded or nil)}
 function M.request(s, method, path, opts)
   opts = opts or {}
   local d = support.tmpdir()
   local words = { "curl", "-s", "-S", "--max-time", tostring(opts.timeout or 20), "-o", q(d .. "/body"),
-                  "-D", q(d .. "/head"), "-w", "'%{http_code}'" }
+                  "-D", q(d .. "/head"), "-w", "'%{http_code} %{time_total}'" }
   if method == "HEAD" then words[#words + 1] = "-I"
   else words[#words + 1] = "-X"; words[#words + 1] = q(method) end
   for _, h in ipairs(opts.headers or {}) do
@@ -129,9 +129,9 @@ function M.request(s, method, path, opts)
   end
   words[#words + 1] = q((opts.base or s.base) .. path)
   local p = io.popen(table.concat(words, " ") .. " 2>" .. q(d .. "/err"))
-  local code = p:read("a")
+  local code, secs = p:read("a"):match("^(%d+) ([%d.]+)")
   p:close()
-  local r = { status = tonumber(code), headers = {}, body = support.read(d .. "/body") or "",
+  local r = { status = tonumber(code), seconds = tonumber(secs), headers = {}, body = support.read(d .. "/body") or "",
               err = support.read(d .. "/err") }
   for line in (support.read(d .. "/head") or ""):gmatch("[^\r\n]+") do
     local k, v = line:match("^([^:]+):%s*(.*)$")
@@ -144,6 +144,58 @@ function M.request(s, method, path, opts)
 end
 
 function M.get(s, path, headers) return M.request(s, "GET", path, { headers = headers }) end
+
+-- seconds of a clock, with fractions (for timing from specs)
+function M.now()
+  local p = io.popen("date +%s.%N")
+  local t = tonumber(p:read("l"))
+  p:close()
+  return t
+end
+
+-- start a curl in the background: a handle for M.collect
+function M.bg(s, method, path, opts)
+  opts = opts or {}
+  local d = support.tmpdir()
+  local words = { "curl", "-s", "--max-time", tostring(opts.timeout or 30), "-o", q(d .. "/body"),
+                  "-D", q(d .. "/head"), "-w", q("%{http_code} %{time_total}"), "-X", q(method) }
+  for _, h in ipairs(opts.headers or {}) do
+    words[#words + 1] = "-H"
+    words[#words + 1] = q(h)
+  end
+  if opts.body then
+    support.write(d .. "/in", opts.body)
+    words[#words + 1] = "--data-binary"
+    words[#words + 1] = q("@" .. d .. "/in")
+    words[#words + 1] = "-H"
+    words[#words + 1] = q("Expect:")
+  end
+  words[#words + 1] = q(s.base .. path)
+  os.execute("(" .. table.concat(words, " ") .. " > " .. q(d .. "/out") .. " 2>/dev/null; touch " .. q(d .. "/done")
+    .. ") &")
+  return { dir = d }
+end
+
+-- wait for a background request: {status, seconds (curl's total), body, headers}, or nil after `seconds`
+function M.collect(h, seconds)
+  for _ = 1, math.floor((seconds or 30) / 0.05) do
+    if support.exists(h.dir .. "/done") then
+      local code, secs = (support.read(h.dir .. "/out") or ""):match("^(%d+) ([%d.]+)")
+      local r = { status = tonumber(code), seconds = tonumber(secs), body = support.read(h.dir .. "/body") or "",
+                  headers = {} }
+      for line in (support.read(h.dir .. "/head") or ""):gmatch("[^\r\n]+") do
+        local k, v = line:match("^([^:]+):%s*(.*)$")
+        if k then r.headers[k:lower()] = v end
+      end
+      local ok, j = pcall(cjson.decode, r.body)
+      if ok and type(j) == "table" then r.json = j end
+      os.execute("rm -rf " .. q(h.dir))
+      return r
+    end
+    M.sleep(0.05)
+  end
+  return nil
+end
 
 -- run rawclient.py with arguments; its output line
 function M.raw(...)

@@ -21,9 +21,11 @@
  * is also cached (found again by server.answer_cached). status may be
  * server.CACHED after server.answer_cached(key) returned true.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <lauxlib.h>
 #include "../host/state.h"
 #include "server.h"
@@ -72,6 +74,12 @@ struct srv_job *srv_job_new(h2o_req_t *req, struct rctx *x, int route, h2o_iovec
   j->started_ns = srv_mono_ns();
   j->deadline_ns = j->started_ns + G.cfg.request_timeout_ms * 1000000u;
   return j;
+}
+
+static void cancel(struct srv_job *j) {
+  int s = JOB_QUEUED;
+  if (!atomic_compare_exchange_strong(&j->state, &s, JOB_CANCELLED) && s == JOB_RUNNING)
+    atomic_compare_exchange_strong(&j->state, &s, JOB_CANCELLED);
 }
 
 static void maybe_free(struct srv_job *j) {
@@ -133,12 +141,19 @@ static void answer(struct srv_job *j) {
   srv_send_error(req, x, 500, "INTERNAL", "internal server error", NULL, 1);
 }
 
+/* the client closed its side while the job ran: answer for the log only */
+static void answer_gone(struct srv_job *j) {
+  h2o_req_t *req = j->req;
+  struct rctx *x = j->x;
+  settle(j);
+  req->http1_is_persistent = 0;
+  srv_send_error(req, x, 499, "CLIENT_CLOSED_REQUEST", "the client closed the connection before the answer", NULL, 0);
+}
+
 static void on_deadline(h2o_timeout_entry_t *entry) {
   struct srv_job *j = H2O_STRUCT_FROM_MEMBER(struct srv_job, timer, entry);
-  int s = JOB_QUEUED;
   if (j->answered) return;
-  if (!atomic_compare_exchange_strong(&j->state, &s, JOB_CANCELLED) && s == JOB_RUNNING)
-    atomic_compare_exchange_strong(&j->state, &s, JOB_CANCELLED);
+  cancel(j);
   answer_timeout(j);
 }
 
@@ -160,20 +175,38 @@ void srv_jobs_back(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages) {
     struct srv_job *j = H2O_STRUCT_FROM_MEMBER(struct srv_job, msg, m);
     h2o_linklist_unlink(&m->link);
     j->returned = 1;
-    if (!j->answered && j->req) answer(j);
+    if (!j->answered && j->req) {
+      if (j->gone) answer_gone(j);
+      else answer(j);
+    }
     maybe_free(j);
   }
 }
 
 /* the request went away (client gone): cancel the job */
 void srv_job_orphan(struct srv_job *j) {
-  int s = JOB_QUEUED;
-  if (!atomic_compare_exchange_strong(&j->state, &s, JOB_CANCELLED) && s == JOB_RUNNING)
-    atomic_compare_exchange_strong(&j->state, &s, JOB_CANCELLED);
-  if (!j->answered) srv_metrics_count(j->w->m, CNT_CANCELLED, 1);
+  cancel(j);
+  if (!j->answered && !j->gone) srv_metrics_count(j->w->m, CNT_CANCELLED, 1);
   j->req = NULL;
   settle(j);
   maybe_free(j);
+}
+
+void srv_jobs_watch(struct srv_worker *w) {
+  struct srv_job *j;
+  for (j = w->jobs; j; j = j->lnext) {
+    char c;
+    int fd;
+    ssize_t n;
+    if (j->gone || !j->rr || !j->rr->c || !j->rr->c->sock) continue;
+    if ((fd = h2o_socket_get_fd(j->rr->c->sock)) < 0) continue;
+    n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      j->gone = 1;
+      cancel(j);
+      srv_metrics_count(w->m, CNT_CANCELLED, 1);
+    }
+  }
 }
 
 void srv_jobs_cut(struct srv_worker *w) {
@@ -181,9 +214,7 @@ void srv_jobs_cut(struct srv_worker *w) {
     struct srv_job *j = w->jobs;
     h2o_req_t *req = j->req;
     struct rctx *x = j->x;
-    int s = JOB_QUEUED;
-    if (!atomic_compare_exchange_strong(&j->state, &s, JOB_CANCELLED) && s == JOB_RUNNING)
-      atomic_compare_exchange_strong(&j->state, &s, JOB_CANCELLED);
+    cancel(j);
     settle(j);
     w->cut++;
     srv_metrics_count(w->m, CNT_SHUTDOWN_CUT, 1);

@@ -34,6 +34,7 @@ const char *srv_reason(int s) {
   case 417: return "Expectation Failed";
   case 422: return "Unprocessable Content";
   case 429: return "Too Many Requests";
+  case 499: return "Client Closed Request";
   case 500: return "Internal Server Error";
   case 501: return "Not Implemented";
   case 502: return "Bad Gateway";

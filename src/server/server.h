@@ -274,7 +274,7 @@ struct srv_job {
   struct rctx *x;                  /* in req's pool */
   h2o_timeout_entry_t timer;
   atomic_int state;                /* JOB_* */
-  int route, answered, returned;
+  int route, answered, returned, gone;  /* gone: the client closed its side */
   uint64_t started_ns, deadline_ns;
   /* copies for the Lua handler (one allocation with the job) */
   h2o_iovec_t method, path, query, body, id, client, key;
@@ -304,6 +304,8 @@ void srv_jobs_cut(struct srv_worker *w);
 void srv_jobs_back(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages);
 /* the request of j went away */
 void srv_job_orphan(struct srv_job *j);
+/* I/O thread: cancel the jobs whose client closed its connection */
+void srv_jobs_watch(struct srv_worker *w);
 /* the state of a job, for the count hook of its Lua thread */
 int srv_job_should_stop(struct srv_job *j);
 /* Lua thread: answer j with resp (a reference is taken) */

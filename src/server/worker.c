@@ -129,7 +129,7 @@ static void shut_idle(struct srv_worker *w) {
 static void *worker_main(void *arg) {
   struct srv_worker *w = arg;
   int closed = 0;
-  uint64_t flush_until = 0;
+  uint64_t flush_until = 0, watched = 0;
   srv_self = w;
   /* everything of the loop is made on its own thread: h2o's buffers keep
    * per-thread free lists. No job can come back before the loop accepts. */
@@ -147,6 +147,10 @@ static void *worker_main(void *arg) {
   for (;;) {
     h2o_evloop_run(w->loop, 50);
     if (w->log.len) srv_logbuf_flush(&w->log);
+    if (w->jobs && srv_mono_ns() - watched > 100000000u) { /* every 100 ms: clients gone? */
+      srv_jobs_watch(w);
+      watched = srv_mono_ns();
+    }
     if (atomic_load(&G.phase) < PHASE_CLOSING) continue;
     if (!closed) {
       h2o_socket_read_stop(w->listener);
