@@ -51,3 +51,37 @@ describe("eidosd with a failing hook", function()
     assert.truthy(log:find("10-fail-on-gke.lua:2: gke recipes are frozen", 1, true), log)
   end)
 end)
+
+describe("eidosd with a hook over its time limit", function()
+  local s, dir
+  setup(function()
+    dir = support.tmpdir()
+    -- loops for ever on aks recipes (the sandbox's --hook-timeout stops it)
+    support.write(dir .. "/20-spin.lua", [[
+      return { recipe = function(r)
+        if r.criteria.service == "aks" then while true do end end
+        return r
+      end }
+    ]])
+    s = srv.start({ args = { "--rate=0", "--handlers=1", "--hook-timeout=300", "--hooks=" .. dir } })
+  end)
+  teardown(function()
+    srv.stop(s)
+    os.execute("rm -rf " .. support.q(dir))
+  end)
+
+  -- the sandbox raises a structured "timeout" error for a hook over its
+  -- limit (issue 13, class 2: eidos.hooks); the API maps it to 504
+  local structured = (support.read(support.root .. "/lua/eidos/hooks.lua") or ""):find('raise("timeout"', 1, true)
+  local it_ = structured and it or pending
+  it_("answers 504 TIMEOUT (the hook's structured \"timeout\"), answers probes meanwhile, and goes on", function()
+    local slow = srv.bg(s, "GET", "/v1/recipe?service=aks")
+    local h = srv.get(s, "/health")
+    assert.are.equal(200, h.status)
+    local r = srv.collect(slow, 30)
+    assert.are.equal(504, r.status, r.body)
+    assert.are.equal("TIMEOUT", r.json.code)
+    assert.is_true(r.json.retryable)
+    assert.are.equal(200, srv.get(s, "/v1/recipe?service=eks").status)
+  end)
+end)
