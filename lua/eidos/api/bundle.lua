@@ -5,6 +5,8 @@
 -- them as a zip in memory (reproducible: fixed times and order), sent as
 -- application/zip with X-Bundle-Files and X-Bundle-Size (uncompressed
 -- bytes). Nothing touches the file system, so a read-only root is fine.
+-- The same options and body give the same bytes: eidosd answers a repeated
+-- request from its response cache (cache_key).
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 local http = require("eidos.api.http")
@@ -72,11 +74,33 @@ local function set_sequence(query)
   return seq
 end
 
+-- the key under which eidosd caches the answer to this request: a bundle is
+-- a function of the options, the body, Accept and the server's library
+-- (same inputs, same bytes), so repeated requests are answered from the response
+-- cache. None while user hooks are configured (they may not be pure).
+local function cache_key(req, s)
+  if not (s and s.cache) then return nil end
+  local hooks = package.loaded["eidos.hooks"]
+  if hooks and hooks.active() then return nil end
+  local h = require("eidos.core.sha256").new()
+  h:update(req.query or "")
+  h:update("\n")
+  h:update(req.headers["content-type"] or "")
+  h:update("\n")
+  h:update(req.headers.accept or "") -- the answer's X-API-Version follows it
+  h:update("\n")
+  h:update(req.body or "")
+  return "bundle\n" .. h:hex()
+end
+
 -- POST /v1/bundle?deployer=helm&set=gpu-operator:driver.version=570.1&...
 function M.post(req, ctx)
   local opts = http.params(req.query, M.PARAMS)
   opts._seq = set_sequence(req.query)
   bundler()
+  local s = server()
+  local key = cache_key(req, s)
+  if key and s.answer_cached(key) then return s.CACHED end
   local d = http.body(req, "a RecipeResult document")
   require("eidos.recipe.build").check_result(d, "the request body")
   -- a recipe that names its criteria must stay within the server's allowlists
@@ -85,7 +109,6 @@ function M.post(req, ctx)
     for _, f in ipairs(recipe_api.FIELDS) do c[f] = d.criteria[f] end
     recipe_api.canonical(ctx, c)
   end
-  local s = server()
   local t0 = s and s.clock() or os.clock()
   local entries, notes = bundle_files(d, opts, opts._seq, ctx)
   local archive = require("eidos.core.archive")
@@ -116,7 +139,7 @@ function M.post(req, ctx)
     headers[#headers + 1] = "warning"
     headers[#headers + 1] = http.warning(n)
   end
-  return 200, zip, headers, false
+  return 200, zip, headers, false, key
 end
 
 return M
