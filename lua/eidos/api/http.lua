@@ -88,14 +88,16 @@ end
 -- accepted names).
 function M.params(q, spec)
   local raw = M.parse_query(q)
-  local accepted = {}
-  for k in pairs(spec) do accepted[#accepted + 1] = k end
-  table.sort(accepted)
-  local out = {}
+  local out, accepted = {}, nil
   local bad = errors.problems()
   for _, k in ipairs(doc.keys(raw)) do
     local vs = raw[k]
     if not spec[k] then
+      if not accepted then -- only an error needs them
+        accepted = {}
+        for name in pairs(spec) do accepted[#accepted + 1] = name end
+        table.sort(accepted)
+      end
       bad:add(k, string.format("unknown query parameter %q (accepted: %s)", k,
         table.concat(accepted, ", ")), { parameter = k, accepted = doc.list(accepted) })
     elseif spec[k] == "list" then out[k] = vs
