@@ -193,6 +193,22 @@ describe("eidosd: slow clients", function()
   end)
 end)
 
+describe("eidosd: clients that do not read", function()
+  local s
+  setup(function() s = srv.start({ stub = true, args = { "--rate=0", "--request-timeout=1s" } }) end)
+  teardown(function() srv.stop(s) end)
+
+  it("cuts a connection whose answer is not read within --request-timeout", function()
+    local out = srv.raw("no-read", s.port, "/v1/bundle?deployer=huge", 3.5)
+    local bytes, how = out:match("^(%d+)|(%a+)$")
+    assert.are.equal("cut", how, out)
+    assert.truthy(tonumber(bytes) > 0)
+    local m = srv.metrics(s)
+    assert.are.equal(1, m.eidos_slow_readers_cut_total)
+    assert.are.equal(1, m.eidos_http_connections) -- this one
+  end)
+end)
+
 describe("eidosd: --shutdown-timeout is a real deadline", function()
   it("answers what is still running 503 with Connection: close and exits 1 at the deadline", function()
     local s = srv.start({ stub = true, args = { "--handlers=1", "--shutdown-timeout=2s" } })

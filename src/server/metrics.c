@@ -122,7 +122,7 @@ static const char *const obs_names[OBS_N] = {"recipe_build_seconds", "bundle_bui
                                              "bundle_size_bytes"};
 static const char *const cnt_names[CNT_N] = {"rate_limit_rejects", "response_cache_hits",
   "response_cache_misses", "recipe_cache_hits", "recipe_cache_misses", "handler_errors",
-  "request_timeouts", "connections", "queue_rejects", "cancelled", "shutdown_cut"};
+  "request_timeouts", "connections", "queue_rejects", "cancelled", "shutdown_cut", "slow_readers"};
 
 int srv_metrics_obs_index(const char *name) {
   int i;
@@ -423,6 +423,8 @@ char *srv_metrics_render(size_t *len) {
           sum_cnt(CNT_CANCELLED));
   counter(&b, "eidos_shutdown_cut_total", "Requests answered 503 because the shutdown deadline passed.",
           sum_cnt(CNT_SHUTDOWN_CUT));
+  counter(&b, "eidos_slow_readers_cut_total", "Connections cut because the client did not read its answer within --request-timeout.",
+          sum_cnt(CNT_SLOW_READERS));
   gauge(&b, "eidos_jobs_queued", "Requests waiting for a Lua thread.", sum_gauge(2));
   gauge(&b, "eidos_jobs_running", "Requests a Lua thread is answering now.", sum_gauge(3));
   sb_add(&b, "# HELP eidos_recipe_build_duration_seconds Time to build a recipe (cache misses only).\n"

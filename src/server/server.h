@@ -131,7 +131,7 @@ size_t srv_rl_clients(struct srv_ratelimit *rl);
 enum { OBS_RECIPE_BUILD = 0, OBS_BUNDLE_BUILD, OBS_BUNDLE_SIZE, OBS_N };
 enum { CNT_RATE_REJECTS = 0, CNT_CACHE_HITS, CNT_CACHE_MISSES, CNT_RECIPE_CACHE_HITS,
        CNT_RECIPE_CACHE_MISSES, CNT_LUA_ERRORS, CNT_TIMEOUTS, CNT_CONNECTIONS, CNT_QUEUE_REJECTS,
-       CNT_CANCELLED, CNT_SHUTDOWN_CUT, CNT_N };
+       CNT_CANCELLED, CNT_SHUTDOWN_CUT, CNT_SLOW_READERS, CNT_N };
 struct srv_metrics;
 struct srv_metrics *srv_metrics_new(void);
 /* a finished request */
@@ -200,7 +200,8 @@ struct srv_conn {
   h2o_socket_t *sock;        /* NULL once closed */
   int refs;                  /* the socket + one per request in flight */
   int active;                /* requests between on_req and their end */
-  int shut;                  /* shutdown(2) done while closing */
+  int shut;                  /* shutdown(2) done (closing, or a slow reader) */
+  uint64_t writing_since;    /* an answer waits for the client to read it */
   unsigned char key[16];     /* the peer address, the rate limit key */
   size_t keylen;
   char peer[48];             /* the peer address as text */

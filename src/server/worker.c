@@ -9,7 +9,9 @@
  * closes them itself) and leave once every request in flight has finished
  * -- or, at the shutdown deadline, answer the requests still waiting for a
  * Lua thread with 503 (Connection: close), give their answers a moment to
- * be written (SRV_FLUSH_MS), and leave.
+ * be written (SRV_FLUSH_MS), and leave. Every 100 ms it looks for clients
+ * that left (their jobs are cancelled) and for answers the client has not
+ * read within --request-timeout (the connection is cut).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -126,6 +128,28 @@ static void shut_idle(struct srv_worker *w) {
   }
 }
 
+/* Every 100 ms: cancel the jobs whose client left, and cut connections
+ * whose answer has been waiting for the client to read it for longer than
+ * --request-timeout (a client that never reads would hold the connection
+ * and the answer for ever). */
+static void watch(struct srv_worker *w, uint64_t now) {
+  struct srv_conn *c;
+  if (w->jobs) srv_jobs_watch(w);
+  for (c = w->conns.next; c != &w->conns; c = c->next) {
+    if (!c->sock || !h2o_socket_is_writing(c->sock)) {
+      c->writing_since = 0;
+      continue;
+    }
+    if (!c->writing_since) c->writing_since = now;
+    else if (!c->shut && now - c->writing_since > G.cfg.request_timeout_ms * 1000000u) {
+      int fd = h2o_socket_get_fd(c->sock);
+      if (fd >= 0) shutdown(fd, SHUT_RDWR);
+      c->shut = 1;
+      srv_metrics_count(w->m, CNT_SLOW_READERS, 1);
+    }
+  }
+}
+
 static void *worker_main(void *arg) {
   struct srv_worker *w = arg;
   int closed = 0;
@@ -147,9 +171,9 @@ static void *worker_main(void *arg) {
   for (;;) {
     h2o_evloop_run(w->loop, 50);
     if (w->log.len) srv_logbuf_flush(&w->log);
-    if (w->jobs && srv_mono_ns() - watched > 100000000u) { /* every 100 ms: clients gone? */
-      srv_jobs_watch(w);
+    if (srv_mono_ns() - watched > 100000000u) {
       watched = srv_mono_ns();
+      watch(w, watched);
     }
     if (atomic_load(&G.phase) < PHASE_CLOSING) continue;
     if (!closed) {
