@@ -57,6 +57,20 @@ describe("eidos.api.config", function()
       config.normalize(config.parse({ "--trusted-proxies", "10.0.0.0/8, ::1" })).trusted_proxies)
     raises("invalid", function() return config.normalize(config.parse({ "--trusted-proxies", "ingress" })) end)
   end)
+  it("reads the thread pools, the queue limit and the cache bounds", function()
+    local cfg = config.normalize({ handlers = "3", bundlers = "1", ["queue-limit"] = "10", ["cache-size"] = "2MiB",
+      ["cache-entries"] = "100" })
+    assert.are.same({ 3, 1, 10, 2097152, 100 }, { cfg.handlers, cfg.bundlers, cfg.queue_limit, cfg.cache_size,
+      cfg.cache_entries })
+    local d = config.normalize({})
+    assert.are.same({ 0, 0, 256, 16777216, 65536 }, { d.handlers, d.bundlers, d.queue_limit, d.cache_size,
+      d.cache_entries })
+    local e = raises("invalid", config.normalize, { ["queue-limit"] = "0" })
+    assert.truthy(e.msg:find("--queue-limit", 1, true), e.msg)
+    raises("invalid", config.normalize, { handlers = "-1" })
+    raises("invalid", config.normalize, { bundlers = "257" })
+    raises("invalid", config.normalize, { ["cache-size"] = "lots" })
+  end)
   it("gives the flags back as arguments", function()
     local specs = { { name = "listen", arg = "A" }, { name = "set", arg = "S", repeatable = true },
                     { name = "access-log" } }
