@@ -62,6 +62,22 @@ describe("eidosd: cost bounded by the request's size", function()
     local r2 = srv.get(s, "/v1/recipe?service=eks" .. string.rep("&x=1", 20000))
     assert.are.equal(400, r2.status)
     assert.truthy(r2.seconds < 3, r2.seconds)
+    -- 20,000 distinct unknown names: one error naming the first 20, counting the rest
+    local names = {}
+    for i = 1, 20000 do names[i] = "p" .. i .. "=1" end
+    local parts, secs = send(s, "GET /v1/recipe?" .. table.concat(names, "&") .. " HTTP/1.1\r\nHost: x\r\n"
+      .. "Connection: close\r\n\r\n", 1)
+    assert.are.equal("HTTP/1.1 400 Bad Request", parts[1])
+    assert.truthy(secs < 3, secs)
+  end)
+
+  it("keeps an error about a huge query small", function()
+    local names = {}
+    for i = 1, 5000 do names[i] = "p" .. i .. "=1" end
+    local r = srv.get(s, "/v1/recipe?" .. table.concat(names, "&"))
+    assert.are.equal(400, r.status)
+    assert.truthy(#r.body < 20000, #r.body)
+    assert.truthy(r.json.message:find("4980 more", 1, true), r.json.message:sub(1, 200))
   end)
 
   it("answers criteria holding 200 KB of spaces at once (400 naming the value)", function()

@@ -82,28 +82,37 @@ function M.parse_query(q)
   return out
 end
 
+local MAX_PROBLEMS = 20 -- named in one error; the rest are counted
+
 -- params(query, spec) -> map name -> value (or list for repeatable names).
 -- spec: map name -> true (single) | "list" (repeatable). Every unknown name
 -- and every single one given twice is named in one invalid error (with the
--- accepted names).
+-- accepted names), the first MAX_PROBLEMS of them in key order.
 function M.params(q, spec)
   local raw = M.parse_query(q)
-  local out, accepted = {}, nil
+  local out, accepted, more = {}, nil, 0
   local bad = errors.problems()
   for _, k in ipairs(doc.keys(raw)) do
     local vs = raw[k]
-    if not spec[k] then
-      if not accepted then -- only an error needs them
-        accepted = {}
-        for name in pairs(spec) do accepted[#accepted + 1] = name end
-        table.sort(accepted)
+    if not spec[k] or (spec[k] ~= "list" and #vs > 1) then
+      if bad:count() >= MAX_PROBLEMS then
+        more = more + 1 -- the answer stays small whatever the query holds
+      elseif not spec[k] then
+        if not accepted then -- only an error needs them
+          accepted = {}
+          for name in pairs(spec) do accepted[#accepted + 1] = name end
+          table.sort(accepted)
+        end
+        bad:add(k, string.format("unknown query parameter %q (accepted: %s)", k,
+          table.concat(accepted, ", ")), { parameter = k, accepted = doc.list(accepted) })
+      else
+        bad:add(k, string.format("query parameter %q is given %d times; give it once", k, #vs), { parameter = k })
       end
-      bad:add(k, string.format("unknown query parameter %q (accepted: %s)", k,
-        table.concat(accepted, ", ")), { parameter = k, accepted = doc.list(accepted) })
     elseif spec[k] == "list" then out[k] = vs
-    elseif #vs > 1 then
-      bad:add(k, string.format("query parameter %q is given %d times; give it once", k, #vs), { parameter = k })
     else out[k] = vs[1] end
+  end
+  if more > 0 then
+    bad:add("~", string.format("... and %d more unknown or repeated query parameters", more), { more = more })
   end
   bad:raise("invalid")
   return out
