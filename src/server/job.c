@@ -227,6 +227,13 @@ void srv_jobs_cut(struct srv_worker *w) {
 
 /* ---- on the Lua thread ---- */
 
+const char srv_cached_sentinel = 0;
+static __thread struct srv_job *current;
+
+struct srv_job *srv_job_current(void) {
+  return current;
+}
+
 int srv_job_should_stop(struct srv_job *j) {
   return atomic_load(&j->state) == JOB_CANCELLED || srv_mono_ns() > j->deadline_ns;
 }
@@ -408,7 +415,7 @@ static void resp_from_lua(lua_State *L, struct srv_job *j) {
 }
 
 static void deadline_hook(lua_State *L, lua_Debug *ar) {
-  struct srv_job *j = srv_exec_job();
+  struct srv_job *j = current;
   (void)ar;
   if (j && srv_job_should_stop(j)) {
     j->outcome = OUT_TIMEOUT;
@@ -422,9 +429,11 @@ void srv_job_run(struct srv_job *j, lua_State *L, int href) {
   lua_pushcfunction(L, eidos_host_traceback);
   lua_rawgeti(L, LUA_REGISTRYINDEX, href);
   push_request(L, j);
+  current = j;
   lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 10000);
   rc = lua_pcall(L, 1, 5, 1);
   lua_sethook(L, NULL, 0, 0);
+  current = NULL;
   if (j->outcome == OUT_TIMEOUT) { /* the hook fired: whatever Lua made of it */
     srv_resp_release(j->resp);
     j->resp = NULL;

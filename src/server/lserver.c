@@ -63,8 +63,6 @@ static int l_draining(lua_State *L) {
   return 1;
 }
 
-const char srv_cached_sentinel = 0;
-
 /* server.answer_cached(key) -> true when the response cache holds an
  * answer stored under key (the alias a handler returned); the handler
  * then returns server.CACHED [, nil, nil, cache] and C sends that answer.
@@ -72,7 +70,7 @@ const char srv_cached_sentinel = 0;
 static int l_answer_cached(lua_State *L) {
   size_t len;
   const char *key = luaL_checklstring(L, 1, &len);
-  struct srv_job *j = srv_exec_job();
+  struct srv_job *j = srv_job_current();
   struct srv_resp *r = NULL;
   char k[SRV_CACHE_MAXKEY + 1];
   if (j && G.cache && len < SRV_CACHE_MAXKEY) {
@@ -96,21 +94,21 @@ static int open_server(lua_State *L) {
   luaL_setfuncs(L, funcs, 1);
   lua_pushlightuserdata(L, (void *)&srv_cached_sentinel);
   lua_setfield(L, -2, "CACHED");
-  lua_pushstring(L, srv_pool_name((int)lua_tointeger(L, lua_upvalueindex(2))));
+  lua_pushvalue(L, lua_upvalueindex(2));
   lua_setfield(L, -2, "pool");
-  lua_pushinteger(L, G.pools[POOL_API] ? srv_pool_size(G.pools[POOL_API]) : 0);
+  lua_pushinteger(L, G.pool_size[POOL_API]);
   lua_setfield(L, -2, "handlers");
-  lua_pushinteger(L, G.pools[POOL_BUNDLE] ? srv_pool_size(G.pools[POOL_BUNDLE]) : 0);
+  lua_pushinteger(L, G.pool_size[POOL_BUNDLE]);
   lua_setfield(L, -2, "bundlers");
   lua_pushboolean(L, G.cache != NULL);
   lua_setfield(L, -2, "cache");
   return 1;
 }
 
-void srv_lua_preload(lua_State *L, struct srv_metrics *m, int pool) {
+void srv_lua_preload(lua_State *L, struct srv_metrics *m, const char *pool) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushlightuserdata(L, m);
-  lua_pushinteger(L, pool);
+  lua_pushstring(L, pool);
   lua_pushcclosure(L, open_server, 2);
   lua_setfield(L, -2, "eidos.server");
   lua_pop(L, 1);

@@ -33,8 +33,6 @@
 #include "../host/state.h"
 #include "server.h"
 
-struct srv_global G;
-
 #if defined(__SANITIZE_ADDRESS__)
 /* libh2o keeps per-thread free lists of pool chunks and socket buffers
  * (h2o_mem_alloc_recycle) that no API releases; they die with the worker
@@ -328,6 +326,7 @@ static int start_pools(int cpus) {
   int sizes[POOL_N] = {G.cfg.handlers > 0 ? G.cfg.handlers : cpus, G.cfg.bundlers > 0 ? G.cfg.bundlers : cpus};
   for (i = 0; i < POOL_N; i++) {
     if (sizes[i] > SRV_MAXWORKERS) sizes[i] = SRV_MAXWORKERS;
+    G.pool_size[i] = sizes[i];
     if (!(G.pools[i] = srv_pool_start(i, sizes[i], G.cfg.queue_limit, first))) {
       fail("cannot start a Lua thread", strerror(errno));
       return 8;
@@ -389,7 +388,7 @@ int main(int argc, char **argv) {
   atomic_store(&G.phase, PHASE_SERVING);
   snprintf(extra, sizeof extra,
            ",\"address\":\"%s\",\"port\":%d,\"threads\":%d,\"handlers\":%d,\"bundlers\":%d,\"tls\":%s,\"rateLimit\":%g,\"burst\":%g,\"bodyLimitBytes\":%zu,\"requestTimeoutMs\":%llu,\"cacheBytes\":%zu,\"pid\":%d",
-           addr, G.cfg.port, n, srv_pool_size(G.pools[POOL_API]), srv_pool_size(G.pools[POOL_BUNDLE]),
+           addr, G.cfg.port, n, G.pool_size[POOL_API], G.pool_size[POOL_BUNDLE],
            G.ssl ? "true" : "false", G.cfg.rate, G.cfg.burst, G.cfg.body_limit,
            (unsigned long long)G.cfg.request_timeout_ms, G.cache ? G.cfg.cache_bytes : 0, (int)getpid());
   srv_log(2, "listening", extra);

@@ -445,8 +445,8 @@ char *srv_metrics_render(size_t *len) {
   gauge(&b, "eidos_ready", "1 when the server accepts traffic (not loading, not draining).",
         atomic_load(&G.phase) == PHASE_SERVING);
   gauge(&b, "eidos_workers", "I/O threads, each with its own event loop.", G.nworkers);
-  gauge(&b, "eidos_handlers", "Lua threads answering recipes, queries and the index.", srv_pool_size(G.pools[POOL_API]));
-  gauge(&b, "eidos_bundlers", "Lua threads building bundles.", srv_pool_size(G.pools[POOL_BUNDLE]));
+  gauge(&b, "eidos_handlers", "Lua threads answering recipes, queries and the index.", G.pool_size[POOL_API]);
+  gauge(&b, "eidos_bundlers", "Lua threads building bundles.", G.pool_size[POOL_BUNDLE]);
   {
     struct srv_cache_stats cs;
     srv_cache_stats(G.cache, &cs);

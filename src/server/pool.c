@@ -26,7 +26,6 @@ struct srv_exec {
   lua_State *L;
   int handler_ref;
   struct srv_metrics *m;
-  struct srv_job *job;       /* running now */
   int state;                 /* 0 starting, 1 ready, -code failed (pool lock) */
   atomic_int done;
 };
@@ -41,21 +40,6 @@ struct srv_pool {
   struct srv_exec ex[];
 };
 
-__thread struct srv_exec *srv_self_exec;
-
-static const char *const pool_names[POOL_N] = {"handlers", "bundlers"};
-
-struct srv_job *srv_exec_job(void) {
-  return srv_self_exec ? srv_self_exec->job : NULL;
-}
-
-struct srv_metrics *srv_exec_metrics(void) {
-  return srv_self_exec ? srv_self_exec->m : NULL;
-}
-
-int srv_pool_size(struct srv_pool *p) {
-  return p ? p->n : 0;
-}
 
 /* Lua: require("eidos.api.server").worker(args, id) -> handler | nil, exitcode */
 static int load_lua(struct srv_exec *e) {
@@ -65,7 +49,7 @@ static int load_lua(struct srv_exec *e) {
     srv_log(4, "cannot create a Lua state: out of memory", NULL);
     return 8;
   }
-  srv_lua_preload(L, e->m, e->pool->kind);
+  srv_lua_preload(L, e->m, srv_pool_name(e->pool->kind));
   lua_pushcfunction(L, eidos_host_traceback);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "eidos.api.server");
@@ -115,7 +99,6 @@ static void *exec_main(void *arg) {
   struct srv_exec *e = arg;
   struct srv_pool *p = e->pool;
   int code;
-  srv_self_exec = e;
   if ((code = load_lua(e)) != 0) {
     set_state(e, -code);
     atomic_store(&e->done, 1);
@@ -139,9 +122,7 @@ static void *exec_main(void *arg) {
     srv_metrics_gauge(e->m, 2, -1);
     if (atomic_compare_exchange_strong(&j->state, &s, JOB_RUNNING)) {
       srv_metrics_gauge(e->m, 3, 1);
-      e->job = j;
       srv_job_run(j, e->L, e->handler_ref);
-      e->job = NULL;
       s = JOB_RUNNING;
       atomic_compare_exchange_strong(&j->state, &s, JOB_DONE);
       srv_metrics_gauge(e->m, 3, -1);
@@ -223,8 +204,4 @@ int srv_pool_stop(struct srv_pool *p, uint64_t until_ns) {
     else busy++;
   }
   return busy;
-}
-
-const char *srv_pool_name(int kind) {
-  return kind >= 0 && kind < POOL_N ? pool_names[kind] : "?";
 }

@@ -90,6 +90,7 @@ struct srv_global {
   int nworkers;
   struct srv_worker *workers[SRV_MAXWORKERS];
   struct srv_pool *pools[POOL_N];
+  int pool_size[POOL_N];          /* Lua threads of each pool */
   struct srv_cache *cache;        /* NULL when off */
   h2o_globalconf_t h2o;
   SSL_CTX *ssl;
@@ -240,7 +241,6 @@ void srv_conn_release(struct srv_conn *c);
 /* a pool of Lua threads, each with its own state, taking jobs in order */
 struct srv_pool;
 struct srv_exec;
-extern __thread struct srv_exec *srv_self_exec;
 /* start n threads named name (ids from first_id); NULL when out of memory */
 struct srv_pool *srv_pool_start(int kind, int n, long limit, int first_id);
 /* wait until every thread of p loaded its state: 0, or the exit code */
@@ -250,11 +250,8 @@ int srv_pool_submit(struct srv_pool *p, struct srv_job *j);
 /* tell the threads to leave once idle; returns how many are still busy
  * after waiting until until_ns (those are not joined) */
 int srv_pool_stop(struct srv_pool *p, uint64_t until_ns);
-int srv_pool_size(struct srv_pool *p);
+/* "handlers", "bundlers" (global.c) */
 const char *srv_pool_name(int kind);
-/* the job the calling Lua thread runs now (NULL outside a pool) */
-struct srv_job *srv_exec_job(void);
-struct srv_metrics *srv_exec_metrics(void);
 
 /* ---- job.c ---- */
 enum { JOB_QUEUED = 0, JOB_RUNNING, JOB_DONE, JOB_CANCELLED };
@@ -309,6 +306,11 @@ void srv_job_orphan(struct srv_job *j);
 void srv_jobs_watch(struct srv_worker *w);
 /* the state of a job, for the count hook of its Lua thread */
 int srv_job_should_stop(struct srv_job *j);
+/* the job the calling Lua thread runs now (NULL outside srv_job_run) */
+struct srv_job *srv_job_current(void);
+/* the light userdata a handler returns as its status after
+ * server.answer_cached(key) found an answer */
+extern const char srv_cached_sentinel;
 /* Lua thread: answer j with resp (a reference is taken) */
 void srv_job_reuse(struct srv_job *j, struct srv_resp *resp);
 
@@ -364,11 +366,9 @@ struct req_rec { struct srv_worker *w; struct srv_conn *c; struct srv_job *job; 
 void srv_h2o_setup(void);
 
 /* ---- lserver.c ---- */
-/* preload eidos.server into a pool thread's state (metrics sink m) */
-void srv_lua_preload(lua_State *L, struct srv_metrics *m, int pool);
-/* the light userdata a handler returns as its status after
- * server.answer_cached(key) found an answer */
-extern const char srv_cached_sentinel;
+/* preload eidos.server into a pool thread's state (metrics sink m, the
+ * name of its pool) */
+void srv_lua_preload(lua_State *L, struct srv_metrics *m, const char *pool);
 extern const char srv_openapi_yaml[];
 extern const size_t srv_openapi_yaml_len;
 
