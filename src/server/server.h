@@ -8,6 +8,7 @@
  * handed to a pool is a job (job.c); its I/O thread keeps a deadline timer
  * on it and answers 504 when the deadline passes whatever the Lua thread is
  * doing (C work included), 503 when the shutdown deadline cuts it.
+ * global.c holds G, the one global every part reads;
  * main.c reads the configuration (through Lua), binds the listening
  * sockets, starts the threads and runs the shutdown sequence;
  * ratelimit.c is the per-client token bucket table shared by all threads;
