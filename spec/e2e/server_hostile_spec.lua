@@ -181,6 +181,26 @@ describe("eidosd: deadlines hold whatever the Lua thread does", function()
     assert.truthy(srv.metrics(s).eidos_queue_rejects_total >= 1)
   end)
 
+  it("answers 503 when the requests it is answering already hold its byte budget", function()
+    -- the budget is max(64 MiB, two bodies at --body-limit): three 35 MiB bodies
+    -- waiting behind a blocked thread are one too many
+    local b = srv.start({ stub = true, args = { "--rate=0", "--handlers=1", "--body-limit=40MiB",
+                                                "--request-timeout=10s" } })
+    local block = srv.bg(b, "GET", "/v1/recipe?service=eks&nodes=4303") -- 3 s in C
+    srv.sleep(0.3)
+    local body = string.rep(" ", 35 * 1048576) .. "{}"
+    local held = { srv.bg(b, "POST", "/v1/recipe", { headers = { "Content-Type: application/json" }, body = body }),
+                   srv.bg(b, "POST", "/v1/recipe", { headers = { "Content-Type: application/json" }, body = body }) }
+    srv.sleep(1)
+    local r = srv.request(b, "POST", "/v1/recipe", { headers = { "Content-Type: application/json" }, body = body })
+    assert.are.equal(503, r.status, r.body)
+    assert.are.equal(83886080, r.json.details.queueBytes)
+    assert.are.equal(200, srv.get(b, "/health").status)
+    srv.collect(block, 20)
+    for _, h in ipairs(held) do srv.collect(h, 20) end
+    srv.stop(b)
+  end)
+
   it("stops the work of a client that went away", function()
     local before = srv.metrics(s).eidos_requests_cancelled_total or 0
     -- 2 s of Lua; the client leaves after 0.3 s; the hook stops the work, so

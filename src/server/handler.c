@@ -101,6 +101,7 @@ int srv_on_req(h2o_handler_t *self, h2o_req_t *req) {
     uint64_t hash = 0;
     struct srv_job *j;
     struct rctx *xp;
+    int rc;
     int pool = route >= 0 ? G.cfg.routes[route].pool : POOL_API;
     if (G.cache && (SRV_IS(req, "GET") || SRV_IS(req, "HEAD")) && req->path.len < SRV_CACHE_MAXKEY) {
       h2o_iovec_t acc = srv_req_header(req, H2O_TOKEN_ACCEPT);
@@ -125,13 +126,19 @@ int srv_on_req(h2o_handler_t *self, h2o_req_t *req) {
       srv_send_error(req, &x, 500, "INTERNAL", "out of memory", NULL, 1);
       return 0;
     }
-    if (srv_pool_submit(G.pools[pool], j) != 0) {
-      char msg[200], det[120];
+    if ((rc = srv_pool_submit(G.pools[pool], j)) != 0) {
+      char msg[240], det[120];
       free(j);
       srv_metrics_count(w->m, CNT_QUEUE_REJECTS, 1);
-      snprintf(msg, sizeof msg, "the server is busy: %ld requests already wait for its %s (--queue-limit); retry later",
-               G.cfg.queue_limit, srv_pool_name(pool));
-      snprintf(det, sizeof det, "{\"queueLimit\":%ld}", G.cfg.queue_limit);
+      if (rc == -1) {
+        snprintf(msg, sizeof msg, "the server is busy: %ld requests already wait for its %s (--queue-limit); retry later",
+                 G.cfg.queue_limit, srv_pool_name(pool));
+        snprintf(det, sizeof det, "{\"queueLimit\":%ld}", G.cfg.queue_limit);
+      } else {
+        snprintf(msg, sizeof msg, "the server is busy: the requests it is answering hold %zu bytes already; retry later",
+                 G.job_bytes_max);
+        snprintf(det, sizeof det, "{\"queueBytes\":%zu}", G.job_bytes_max);
+      }
       h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
       srv_send_error(req, &x, 503, "SERVICE_UNAVAILABLE", msg, det, 1);
       return 0;

@@ -47,6 +47,7 @@ struct srv_job *srv_job_new(h2o_req_t *req, struct rctx *x, int route, h2o_iovec
   bytes = req->method.len + plen + qlen + req->entity.len + x->id.len + clen + key.len;
   for (i = 0; i < n; i++) bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
   if (!(j = calloc(1, sizeof *j + 2 * n * sizeof(h2o_iovec_t) + bytes))) return NULL;
+  j->bytes = bytes;
   j->hnames = (h2o_iovec_t *)(j + 1);
   j->hvalues = j->hnames + n;
   p = (char *)(j->hvalues + n);
@@ -84,6 +85,7 @@ static void cancel(struct srv_job *j) {
 
 static void maybe_free(struct srv_job *j) {
   if (!j->answered || !j->returned) return;
+  atomic_fetch_sub(&G.job_bytes, j->bytes);
   srv_resp_release(j->resp);
   free(j->err);
   free(j);

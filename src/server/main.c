@@ -374,6 +374,8 @@ int main(int argc, char **argv) {
     return 8;
   }
   G.cache = srv_cache_new(G.cfg.cache_entries, G.cfg.cache_bytes);
+  /* what jobs may hold of requests at once: 64 MiB, or two bodies at the limit */
+  G.job_bytes_max = G.cfg.body_limit * 2 > (64u << 20) ? G.cfg.body_limit * 2 : (64u << 20);
   srv_h2o_setup();
   if ((code = start_pools(cpus)) != 0) {
     srv_log(4, "a Lua thread could not load the API; exiting", NULL);

@@ -174,9 +174,15 @@ int srv_pool_wait_ready(struct srv_pool *p) {
 }
 
 int srv_pool_submit(struct srv_pool *p, struct srv_job *j) {
+  size_t held = atomic_fetch_add(&G.job_bytes, j->bytes);
+  if (held > 0 && held + j->bytes > G.job_bytes_max) {
+    atomic_fetch_sub(&G.job_bytes, j->bytes);
+    return -2;
+  }
   pthread_mutex_lock(&p->mu);
   if (p->queued >= p->limit || p->stop) {
     pthread_mutex_unlock(&p->mu);
+    atomic_fetch_sub(&G.job_bytes, j->bytes);
     return -1;
   }
   j->qnext = NULL;

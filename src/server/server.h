@@ -93,6 +93,8 @@ struct srv_global {
   struct srv_pool *pools[POOL_N];
   int pool_size[POOL_N];          /* Lua threads of each pool */
   struct srv_cache *cache;        /* NULL when off */
+  _Atomic size_t job_bytes;       /* request copies held by jobs not freed yet */
+  size_t job_bytes_max;
   h2o_globalconf_t h2o;
   SSL_CTX *ssl;
 };
@@ -246,7 +248,9 @@ struct srv_exec;
 struct srv_pool *srv_pool_start(int kind, int n, long limit, int first_id);
 /* wait until every thread of p loaded its state: 0, or the exit code */
 int srv_pool_wait_ready(struct srv_pool *p);
-/* queue j (0), or -1 when limit jobs are waiting already */
+/* queue j (0); -1 when limit jobs are waiting already, -2 when the jobs
+ * not finished yet hold G.job_bytes_max bytes of requests (a job alone
+ * always passes) */
 int srv_pool_submit(struct srv_pool *p, struct srv_job *j);
 /* tell the threads to leave once idle; returns how many are still busy
  * after waiting until until_ns (those are not joined) */
@@ -274,6 +278,7 @@ struct srv_job {
   h2o_timeout_entry_t timer;
   atomic_int state;                /* JOB_* */
   int route, answered, returned, gone;  /* gone: the client closed its side */
+  size_t bytes;                    /* of the copies (counted in G.job_bytes once queued) */
   uint64_t started_ns, deadline_ns;
   /* copies for the Lua handler (one allocation with the job) */
   h2o_iovec_t method, path, query, body, id, client, key;
