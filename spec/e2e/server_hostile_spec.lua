@@ -260,7 +260,9 @@ describe("eidosd: --shutdown-timeout is a real deadline", function()
     assert.are.equal(503, r.status)
     assert.are.equal("SERVICE_UNAVAILABLE", r.json.code)
     assert.are.equal("close", r.headers.connection)
-    assert.truthy((support.read(s.log) or ""):find('"requestsCut":1', 1, true))
+    local log = support.read(s.log) or ""
+    assert.truthy(log:find('"requestsCut":1', 1, true), log)
+    assert.truthy(log:find('"luaThreadsLeftBusy":1', 1, true), log) -- the one stuck in C, no other
     srv.stop(s)
   end)
 

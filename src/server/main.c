@@ -434,7 +434,8 @@ int main(int argc, char **argv) {
   }
   {
     uint64_t until = srv_mono_ns() + SRV_GRACE_MS * 1000000u;
-    for (i = 0; i < POOL_N; i++) stuck += srv_pool_stop(G.pools[i], until);
+    for (i = 0; i < POOL_N; i++) srv_pool_stop(G.pools[i]);
+    for (i = 0; i < POOL_N; i++) stuck += srv_pool_join(G.pools[i], until);
   }
   if (forced || cut || stuck) {
     snprintf(extra, sizeof extra, ",\"connectionsCut\":%d,\"requestsCut\":%ld,\"luaThreadsLeftBusy\":%d", forced,

@@ -196,14 +196,18 @@ int srv_pool_submit(struct srv_pool *p, struct srv_job *j) {
   return 0;
 }
 
-int srv_pool_stop(struct srv_pool *p, uint64_t until_ns) {
-  int i, busy = 0;
-  struct timespec tick = {0, 10 * 1000000};
-  if (!p) return 0;
+void srv_pool_stop(struct srv_pool *p) {
+  if (!p) return;
   pthread_mutex_lock(&p->mu);
   p->stop = 1;
   pthread_cond_broadcast(&p->cv);
   pthread_mutex_unlock(&p->mu);
+}
+
+int srv_pool_join(struct srv_pool *p, uint64_t until_ns) {
+  int i, busy = 0;
+  struct timespec tick = {0, 10 * 1000000};
+  if (!p) return 0;
   for (i = 0; i < p->n; i++) {
     while (!atomic_load(&p->ex[i].done) && srv_mono_ns() < until_ns) nanosleep(&tick, NULL);
     if (atomic_load(&p->ex[i].done)) pthread_join(p->ex[i].th, NULL);

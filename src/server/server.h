@@ -252,9 +252,10 @@ int srv_pool_wait_ready(struct srv_pool *p);
  * not finished yet hold G.job_bytes_max bytes of requests (a job alone
  * always passes) */
 int srv_pool_submit(struct srv_pool *p, struct srv_job *j);
-/* tell the threads to leave once idle; returns how many are still busy
- * after waiting until until_ns (those are not joined) */
-int srv_pool_stop(struct srv_pool *p, uint64_t until_ns);
+/* tell the threads to leave once idle */
+void srv_pool_stop(struct srv_pool *p);
+/* join them; returns how many are still busy at until_ns (not joined) */
+int srv_pool_join(struct srv_pool *p, uint64_t until_ns);
 /* "handlers", "bundlers" (global.c) */
 const char *srv_pool_name(int kind);
 
