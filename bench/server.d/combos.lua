@@ -1,20 +1,14 @@
 -- bench/server.d/combos.lua -- every curated criteria combination as a
 -- /v1/recipe query string, one a line, times nodes 0..NODES-1 (run with
 -- `eidos lua bench/server.d/combos.lua [NODES]`). The combinations are
--- enumerated the way `eidos recipe lint` walks its criteria matrix: each
--- field of the criteria catalog (data/criteria.yaml) is "any" or one of its
--- canonical values. bench/server.d/combos prefers `eidos recipe list` when
--- that command exists; this file is the fallback until then.
+-- those `eidos recipe lint` walks in its criteria matrix (its axes: each
+-- field of the criteria catalog is "any" or one of its canonical values).
+-- bench/server.d/combos prefers `eidos recipe list` when that command
+-- exists; this file is the fallback until then.
 local crit = require("eidos.recipe.criteria")
 
 local nodes = tonumber(arg and arg[1]) or 8
-local cat = crit.catalog()
-local axes = {}
-for i, f in ipairs(crit.FIELDS) do
-  local vals = { "any" }
-  for _, v in ipairs(cat.fields[f].values) do vals[#vals + 1] = v end
-  axes[i] = vals
-end
+local axes = require("eidos.recipe.lint_matrix").axes()
 
 local out, q = {}, {}
 local function walk(i)

@@ -104,11 +104,9 @@ function M.stop(s)
   os.execute("rm -rf " .. q(s.dir))
 end
 
--- request(s, method, path, {headers = {...}, body = "...", body_file = ...})
---   -> {status, seconds, headers (lower-case names), body, json (decoded or nil)}
-function M.request(s, method, path, opts)
-  opts = opts or {}
-  local d = support.tmpdir()
+-- the curl command line of a request, writing into directory d: the body
+-- to d/body, the head to d/head, "STATUS SECONDS" on stdout
+local function curl_command(s, method, path, opts, d)
   local words = { "curl", "-s", "-S", "--max-time", tostring(opts.timeout or 20), "-o", q(d .. "/body"),
                   "-D", q(d .. "/head"), "-w", "'%{http_code} %{time_total}'" }
   if method == "HEAD" then words[#words + 1] = "-I"
@@ -117,20 +115,24 @@ function M.request(s, method, path, opts)
     words[#words + 1] = "-H"
     words[#words + 1] = q(h)
   end
+  local file = opts.body_file
   if opts.body then
     support.write(d .. "/in", opts.body)
-    opts.body_file = d .. "/in"
+    file = d .. "/in"
   end
-  if opts.body_file then
+  if file then
     words[#words + 1] = "--data-binary"
-    words[#words + 1] = q("@" .. opts.body_file)
+    words[#words + 1] = q("@" .. file)
     words[#words + 1] = "-H"
     words[#words + 1] = q("Expect:")
   end
   words[#words + 1] = q((opts.base or s.base) .. path)
-  local p = io.popen(table.concat(words, " ") .. " 2>" .. q(d .. "/err"))
-  local code, secs = p:read("a"):match("^(%d+) ([%d.]+)")
-  p:close()
+  return table.concat(words, " ")
+end
+
+-- the answer curl left in d (its "STATUS SECONDS" line in out); removes d
+local function curl_result(d, out)
+  local code, secs = (out or ""):match("^(%d+) ([%d.]+)")
   local r = { status = tonumber(code), seconds = tonumber(secs), headers = {}, body = support.read(d .. "/body") or "",
               err = support.read(d .. "/err") }
   for line in (support.read(d .. "/head") or ""):gmatch("[^\r\n]+") do
@@ -143,6 +145,35 @@ function M.request(s, method, path, opts)
   return r
 end
 
+-- request(s, method, path, {headers = {...}, body = "...", body_file = ..., timeout = ...})
+--   -> {status, seconds, headers (lower-case names), body, json (decoded or nil)}
+function M.request(s, method, path, opts)
+  local d = support.tmpdir()
+  local p = io.popen(curl_command(s, method, path, opts or {}, d) .. " 2>" .. q(d .. "/err"))
+  local out = p:read("a")
+  p:close()
+  return curl_result(d, out)
+end
+
+-- the same in the background: a handle for M.collect
+function M.bg(s, method, path, opts)
+  opts = opts or {}
+  opts.timeout = opts.timeout or 30
+  local d = support.tmpdir()
+  os.execute("(" .. curl_command(s, method, path, opts, d) .. " > " .. q(d .. "/out") .. " 2>" .. q(d .. "/err")
+    .. "; touch " .. q(d .. "/done") .. ") &")
+  return { dir = d }
+end
+
+-- wait for a background request: what M.request returns, or nil after `seconds`
+function M.collect(h, seconds)
+  for _ = 1, math.floor((seconds or 30) / 0.05) do
+    if support.exists(h.dir .. "/done") then return curl_result(h.dir, support.read(h.dir .. "/out")) end
+    M.sleep(0.05)
+  end
+  return nil
+end
+
 function M.get(s, path, headers) return M.request(s, "GET", path, { headers = headers }) end
 
 -- seconds of a clock, with fractions (for timing from specs)
@@ -151,50 +182,6 @@ function M.now()
   local t = tonumber(p:read("l"))
   p:close()
   return t
-end
-
--- start a curl in the background: a handle for M.collect
-function M.bg(s, method, path, opts)
-  opts = opts or {}
-  local d = support.tmpdir()
-  local words = { "curl", "-s", "--max-time", tostring(opts.timeout or 30), "-o", q(d .. "/body"),
-                  "-D", q(d .. "/head"), "-w", q("%{http_code} %{time_total}"), "-X", q(method) }
-  for _, h in ipairs(opts.headers or {}) do
-    words[#words + 1] = "-H"
-    words[#words + 1] = q(h)
-  end
-  if opts.body then
-    support.write(d .. "/in", opts.body)
-    words[#words + 1] = "--data-binary"
-    words[#words + 1] = q("@" .. d .. "/in")
-    words[#words + 1] = "-H"
-    words[#words + 1] = q("Expect:")
-  end
-  words[#words + 1] = q(s.base .. path)
-  os.execute("(" .. table.concat(words, " ") .. " > " .. q(d .. "/out") .. " 2>/dev/null; touch " .. q(d .. "/done")
-    .. ") &")
-  return { dir = d }
-end
-
--- wait for a background request: {status, seconds (curl's total), body, headers}, or nil after `seconds`
-function M.collect(h, seconds)
-  for _ = 1, math.floor((seconds or 30) / 0.05) do
-    if support.exists(h.dir .. "/done") then
-      local code, secs = (support.read(h.dir .. "/out") or ""):match("^(%d+) ([%d.]+)")
-      local r = { status = tonumber(code), seconds = tonumber(secs), body = support.read(h.dir .. "/body") or "",
-                  headers = {} }
-      for line in (support.read(h.dir .. "/head") or ""):gmatch("[^\r\n]+") do
-        local k, v = line:match("^([^:]+):%s*(.*)$")
-        if k then r.headers[k:lower()] = v end
-      end
-      local ok, j = pcall(cjson.decode, r.body)
-      if ok and type(j) == "table" then r.json = j end
-      os.execute("rm -rf " .. q(h.dir))
-      return r
-    end
-    M.sleep(0.05)
-  end
-  return nil
 end
 
 -- run rawclient.py with arguments; its output line

@@ -11,7 +11,7 @@ local api_recipe = require("eidos.api.recipe")
 
 -- every combination the way `eidos recipe lint` walks its matrix
 local function combinations()
-  local cat = crit.catalog()
+  local axes = require("eidos.recipe.lint_matrix").axes()
   local out, q = {}, {}
   local function walk(i)
     if i > #crit.FIELDS then
@@ -20,7 +20,7 @@ local function combinations()
       out[#out + 1] = t
       return
     end
-    for _, v in ipairs({ "any", table.unpack(cat.fields[crit.FIELDS[i]].values) }) do
+    for _, v in ipairs(axes[i]) do
       q[i] = v
       walk(i + 1)
     end

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <lauxlib.h>
+#include "../host/state.h"
 #include "server.h"
 
 static struct srv_metrics *metrics(lua_State *L) {
@@ -103,6 +104,21 @@ static int open_server(lua_State *L) {
   lua_pushboolean(L, G.cache != NULL);
   lua_setfield(L, -2, "cache");
   return 1;
+}
+
+int srv_api_prepare(lua_State *L, const char *fn) {
+  int i, rc;
+  lua_pushcfunction(L, eidos_host_traceback);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "eidos.api.server");
+  if ((rc = lua_pcall(L, 1, 1, 1)) != LUA_OK) return rc;
+  lua_getfield(L, -1, fn);
+  lua_createtable(L, G.cfg.argc, 0);
+  for (i = 1; i < G.cfg.argc; i++) {
+    lua_pushstring(L, G.cfg.argv[i]);
+    lua_rawseti(L, -2, i);
+  }
+  return LUA_OK;
 }
 
 void srv_lua_preload(lua_State *L, struct srv_metrics *m, const char *pool) {

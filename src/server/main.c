@@ -112,26 +112,15 @@ static void get_routes(lua_State *L) {
 /* -1 to go on, else the exit code (help shown or the error reported) */
 static int configure(int argc, char **argv) {
   lua_State *L = eidos_host_newstate();
-  int i, rc;
+  int rc;
   char level[16], err[300];
   if (!L) {
     fprintf(stderr, "eidosd: cannot create a Lua state: out of memory\n");
     return 8;
   }
-  lua_pushcfunction(L, eidos_host_traceback);
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "eidos.api.server");
-  rc = lua_pcall(L, 1, 1, 1);
-  if (rc == LUA_OK) {
-    lua_getfield(L, -1, "configure");
-    lua_pushstring(L, argv[0]);
-    lua_createtable(L, argc, 0);
-    for (i = 1; i < argc; i++) {
-      lua_pushstring(L, argv[i]);
-      lua_rawseti(L, -2, i);
-    }
-    rc = lua_pcall(L, 2, 1, 1);
-  }
+  G.cfg.argc = argc;
+  G.cfg.argv = argv;
+  if ((rc = srv_api_prepare(L, "configure")) == LUA_OK) rc = lua_pcall(L, 1, 1, 1);
   if (rc != LUA_OK) {
     fprintf(stderr, "eidosd: internal error: %s\n", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
     lua_close(L);
@@ -168,8 +157,6 @@ static int configure(int argc, char **argv) {
     return 2;
   }
   lua_close(L);
-  G.cfg.argc = argc;
-  G.cfg.argv = argv;
   return -1;
 }
 

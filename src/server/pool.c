@@ -44,23 +44,13 @@ struct srv_pool {
 /* Lua: require("eidos.api.server").worker(args, id) -> handler | nil, exitcode */
 static int load_lua(struct srv_exec *e) {
   lua_State *L = eidos_host_newstate();
-  int i, rc;
+  int rc;
   if (!L) {
     srv_log(4, "cannot create a Lua state: out of memory", NULL);
     return 8;
   }
   srv_lua_preload(L, e->m, srv_pool_name(e->pool->kind));
-  lua_pushcfunction(L, eidos_host_traceback);
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "eidos.api.server");
-  rc = lua_pcall(L, 1, 1, 1);
-  if (rc == LUA_OK) {
-    lua_getfield(L, -1, "worker");
-    lua_createtable(L, G.cfg.argc, 0);
-    for (i = 1; i < G.cfg.argc; i++) {
-      lua_pushstring(L, G.cfg.argv[i]);
-      lua_rawseti(L, -2, i);
-    }
+  if ((rc = srv_api_prepare(L, "worker")) == LUA_OK) {
     lua_pushinteger(L, e->id);
     rc = lua_pcall(L, 2, 2, 1);
   }

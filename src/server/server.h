@@ -373,6 +373,11 @@ struct req_rec { struct srv_worker *w; struct srv_conn *c; struct srv_job *job; 
 void srv_h2o_setup(void);
 
 /* ---- lserver.c ---- */
+/* push eidos_host_traceback (at index 1 of an empty stack), the function
+ * eidos.api.server[fn] and the table of the arguments G.cfg.argv[1..]:
+ * ready for lua_pcall(L, 1 or more, n, 1). LUA_OK, or the status of the
+ * require that failed (its error on top). */
+int srv_api_prepare(lua_State *L, const char *fn);
 /* preload eidos.server into a pool thread's state (metrics sink m, the
  * name of its pool) */
 void srv_lua_preload(lua_State *L, struct srv_metrics *m, const char *pool);

@@ -1,5 +1,5 @@
 -- eidos.api.server: the two entry points eidosd (src/server/main.c and
--- pool.c) calls. configure(argv0, args) parses the flags of `eidos
+-- pool.c) calls. configure(args) parses the flags of `eidos
 -- serve` once in the main thread and returns the configuration table C
 -- reads (or an exit code after printing help or an error). worker(args,
 -- id) runs in each Lua thread's own state (the handlers' and the
@@ -53,7 +53,7 @@ local function c_routes()
   return out
 end
 
-function M.configure(argv0, args)
+function M.configure(args)
   for _, a in ipairs(args) do
     if a == "--" then break end
     if a == "--help" or a == "-h" then

@@ -65,8 +65,10 @@ local function specialised(lib, q, matched)
   return true
 end
 
-function M.check_matrix(ctx)
-  if not ctx.idx then return end
+-- axes() -> for each criteria field (crit.FIELDS order) the values the
+-- matrix walks: "any", then the catalog's canonical values (also what
+-- bench/server.d/combos.lua enumerates)
+function M.axes()
   local cat = crit.catalog()
   local axes = {}
   for i, f in ipairs(crit.FIELDS) do
@@ -74,6 +76,12 @@ function M.check_matrix(ctx)
     for _, v in ipairs(cat.fields[f].values) do vals[#vals + 1] = v end
     axes[i] = vals
   end
+  return axes
+end
+
+function M.check_matrix(ctx)
+  if not ctx.idx then return end
+  local axes = M.axes()
   local mx = matrix_state(ctx)
   local total, okn, special = 0, 0, 0
   local q = { nodes = 0 }
