@@ -9,23 +9,14 @@ local crit = require("eidos.recipe.criteria")
 local http = require("eidos.api.http")
 local api_recipe = require("eidos.api.recipe")
 
--- every combination the way `eidos recipe lint` walks its matrix
+-- every combination `eidos recipe lint` walks in its matrix, without the "any"s
 local function combinations()
-  local axes = require("eidos.recipe.lint_matrix").axes()
-  local out, q = {}, {}
-  local function walk(i)
-    if i > #crit.FIELDS then
-      local t = {}
-      for k, f in ipairs(crit.FIELDS) do if q[k] ~= "any" then t[f] = q[k] end end
-      out[#out + 1] = t
-      return
-    end
-    for _, v in ipairs(axes[i]) do
-      q[i] = v
-      walk(i + 1)
-    end
+  local out = {}
+  for i, c in ipairs(require("eidos.recipe.lint_matrix").combinations()) do
+    local t = {}
+    for _, f in ipairs(crit.FIELDS) do if c[f] ~= "any" then t[f] = c[f] end end
+    out[i] = t
   end
-  walk(1)
   return out
 end
 

@@ -65,28 +65,38 @@ local function specialised(lib, q, matched)
   return true
 end
 
--- axes() -> for each criteria field (crit.FIELDS order) the values the
--- matrix walks: "any", then the catalog's canonical values (also what
--- bench/server.d/combos.lua enumerates)
-function M.axes()
+-- combinations() -> every query of the matrix, in its order: each criteria
+-- field "any" or one of the catalog's canonical values, nodes 0 (also
+-- what bench/server.d/combos.lua lists and spec/policy/api_recipe_spec.lua
+-- checks)
+function M.combinations()
   local cat = crit.catalog()
-  local axes = {}
-  for i, f in ipairs(crit.FIELDS) do
-    local vals = { "any" }
-    for _, v in ipairs(cat.fields[f].values) do vals[#vals + 1] = v end
-    axes[i] = vals
+  local out, q = {}, { nodes = 0 }
+  local function walk(i)
+    if i > #crit.FIELDS then
+      local c = { nodes = 0 }
+      for _, f in ipairs(crit.FIELDS) do c[f] = q[f] end
+      out[#out + 1] = c
+      return
+    end
+    local f = crit.FIELDS[i]
+    q[f] = "any"
+    walk(i + 1)
+    for _, v in ipairs(cat.fields[f].values) do
+      q[f] = v
+      walk(i + 1)
+    end
   end
-  return axes
+  walk(1)
+  return out
 end
 
 function M.check_matrix(ctx)
   if not ctx.idx then return end
-  local axes = M.axes()
   local mx = matrix_state(ctx)
   local total, okn, special = 0, 0, 0
-  local q = { nodes = 0 }
-  local function walk(i)
-    if i > #crit.FIELDS then
+  local function walk()
+    for _, q in ipairs(M.combinations()) do
       total = total + 1
       local ok, key, matched = try_build(ctx, q)
       if ok then
@@ -102,14 +112,9 @@ function M.check_matrix(ctx)
         end
         g.n = g.n + 1
       end
-      return
-    end
-    for _, v in ipairs(axes[i]) do
-      q[crit.FIELDS[i]] = v
-      walk(i + 1)
     end
   end
-  local okw, err = pcall(walk, 1)
+  local okw, err = pcall(walk)
   if not okw then ctx.add("", "matrix", msg_of(err)) end
   for _, m in ipairs(mx.msgs) do
     local g = mx.bymsg[m]
