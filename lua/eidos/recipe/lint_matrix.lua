@@ -66,9 +66,8 @@ local function specialised(lib, q, matched)
 end
 
 -- combinations() -> every query of the matrix, in its order: each criteria
--- field "any" or one of the catalog's canonical values, nodes 0 (also
--- what bench/server.d/combos.lua lists and spec/policy/api_recipe_spec.lua
--- checks)
+-- field "any" or one of the catalog's canonical values, nodes 0 (also what
+-- spec/policy/api_recipe_spec.lua checks)
 function M.combinations()
   local cat = crit.catalog()
   local out, q = {}, { nodes = 0 }
