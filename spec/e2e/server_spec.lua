@@ -499,7 +499,13 @@ describe("eidosd graceful shutdown", function()
     local s = srv.start({ args = { "--threads=1", "--shutdown-timeout=1s" } })
     os.execute(string.format("python3 %s/rawclient.py hold %d 5 >/dev/null 2>&1 &", srv.fixtures, s.port))
     os.execute(string.format("python3 %s/rawclient.py stall %d 5 >/dev/null 2>&1 &", srv.fixtures, s.port))
-    srv.sleep(0.5)
+    -- both clients connected (a loaded machine starts python slowly): theirs
+    -- and this /metrics request's connection
+    for _ = 1, 100 do
+      if (srv.metrics(s).eidos_http_connections or 0) >= 3 then break end
+      srv.sleep(0.1)
+    end
+    srv.sleep(0.3) -- the stalled body has arrived
     srv.signal(s, "TERM")
     local t0 = os.time()
     assert.are.equal(1, srv.wait(s, 10))

@@ -416,7 +416,7 @@ int main(int argc, char **argv) {
   }
   for (i = 0; i < n; i++) {
     pthread_join(G.workers[i]->th, NULL);
-    if (G.workers[i]->forced) forced += (int)G.workers[i]->nconns;
+    forced += (int)G.workers[i]->forced;
     cut += G.workers[i]->cut;
   }
   {

@@ -231,7 +231,7 @@ struct srv_worker {
   h2o_timeout_t deadline;    /* --request-timeout, for the jobs of this loop */
   struct srv_job *jobs;      /* jobs of this loop not answered yet */
   long cut;                  /* requests the shutdown deadline cut */
-  int forced;                /* the shutdown timeout cut connections */
+  long forced;               /* connections open when the shutdown deadline passed */
   atomic_int done;
 };
 extern __thread struct srv_worker *srv_self;

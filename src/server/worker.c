@@ -187,7 +187,7 @@ static void *worker_main(void *arg) {
     if (w->nconns == 0) break;
     if (!flush_until && srv_mono_ns() >= G.close_deadline_ns) {
       /* the deadline: answer what still waits for Lua, then a moment to write */
-      w->forced = 1;
+      w->forced = w->nconns;
       srv_jobs_cut(w);
       flush_until = srv_mono_ns() + SRV_FLUSH_MS * 1000000u;
     }
