@@ -58,18 +58,21 @@ describe("eidos.api.config", function()
     raises("invalid", function() return config.normalize(config.parse({ "--trusted-proxies", "ingress" })) end)
   end)
   it("reads the thread pools, the queue limit and the cache bounds", function()
-    local cfg = config.normalize({ handlers = "3", bundlers = "1", ["queue-limit"] = "10", ["cache-size"] = "2MiB",
-      ["cache-entries"] = "100" })
+    local cfg = config.normalize(config.parse({ "--handlers", "3", "--bundlers", "1", "--queue-limit", "10",
+      "--cache-size", "2Mi", "--cache-entries", "100" }))
     assert.are.same({ 3, 1, 10, 2097152, 100 }, { cfg.handlers, cfg.bundlers, cfg.queue_limit, cfg.cache_size,
       cfg.cache_entries })
-    local d = config.normalize({})
+    local d = config.normalize(config.parse({}))
     assert.are.same({ 0, 0, 256, 16777216, 65536 }, { d.handlers, d.bundlers, d.queue_limit, d.cache_size,
       d.cache_entries })
-    local e = raises("invalid", config.normalize, { ["queue-limit"] = "0" })
+    local e = raises("invalid", config.parse, { "--queue-limit", "0" })
     assert.truthy(e.msg:find("--queue-limit", 1, true), e.msg)
-    raises("invalid", config.normalize, { handlers = "-1" })
-    raises("invalid", config.normalize, { bundlers = "257" })
-    raises("invalid", config.normalize, { ["cache-size"] = "lots" })
+    raises("invalid", config.parse, { "--handlers", "-1" })
+    raises("invalid", config.parse, { "--bundlers", "257" })
+    raises("invalid", config.parse, { "--cache-size", "lots" })
+    -- 0 turns the cache off
+    local off = config.normalize(config.parse({ "--cache-size", "0", "--cache-entries", "0" }))
+    assert.are.same({ 0, 0 }, { off.cache_size, off.cache_entries })
   end)
   it("gives the flags back as arguments", function()
     local specs = { { name = "listen", arg = "A" }, { name = "set", arg = "S", repeatable = true },

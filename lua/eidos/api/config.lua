@@ -57,7 +57,7 @@ M.flags = {
     help = "comma-separated CIDRs of proxies whose X-Forwarded-For names the client (rate limit, access log)" },
   { name = "cache-entries", arg = "N", type = "int", max = 100000000, default = "65536", env = "EIDOS_CACHE_ENTRIES",
     help = "keys of the response cache shared by every thread (0 turns the cache off)" },
-  { name = "cache-size", arg = "SIZE", type = "size", unit = "B", default = "16Mi", env = "EIDOS_CACHE_SIZE",
+  { name = "cache-size", arg = "SIZE", type = "size", unit = "B", min = 0, default = "16Mi", env = "EIDOS_CACHE_SIZE",
     help = "bytes the response cache may keep: keys, answers, shared parts (16Mi = 16 MiB; 0 turns the cache off)" },
   { name = "access-log", default = true, env = "EIDOS_ACCESS_LOG",
     help = "one JSON line on stderr per request (--access-log=false to turn it off)" },
