@@ -1,7 +1,8 @@
 /*
  * larchive.c -- Lua binding of the reproducible archive writer
  * (eidos.core.archive): write a tar.gz or zip of in-memory entries to a
- * file (atomically) or return it as a string. Entries are plain tables
+ * file (atomically) or return it as a string; read a tar or tar.gz held in
+ * a string back into entries; gzip a string. Entries are plain tables
  * {path=, data=, mode=, dir=}; what goes into a bundle is Lua policy.
  */
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "bind.h"
 #include "../core/eidos.h"
 #include "../core/archive_write.h"
+#include "../core/archive_read.h"
 
 #define ERRLEN 1024
 
@@ -132,9 +134,63 @@ static int l_bytes(lua_State *L) {
   return 1;
 }
 
+/* archive.read(data [, {max_size=BYTES, max_entries=N}]) -> list of
+ * {path=, data=, mode=, dir=} in archive order (a directory has dir=true
+ * and no data). nil, msg, "invalid" for a malformed archive, an unsafe
+ * path, a link or special file, or a limit passed (defaults 1 GiB and
+ * 100000 entries). */
+static int l_read(lua_State *L) {
+  size_t len, n = 0, i;
+  const char *data = luaL_checklstring(L, 1, &len);
+  double ms = 0, me = 0;
+  eidos_archive_file *f = NULL;
+  char err[ERRLEN];
+  int rc;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    ms = eidos_bind_optnumber(L, 2, "max_size", 0, "archive.read");
+    me = eidos_bind_optnumber(L, 2, "max_entries", 0, "archive.read");
+  }
+  rc = eidos_archive_read(data, len, ms > 0 ? (size_t)ms : 0, me > 0 ? (size_t)me : 0,
+                          &f, &n, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, f[i].path);
+    lua_setfield(L, -2, "path");
+    if (f[i].dir) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "dir");
+    } else {
+      lua_pushlstring(L, f[i].data, f[i].len);
+      lua_setfield(L, -2, "data");
+    }
+    lua_pushinteger(L, (lua_Integer)f[i].mode);
+    lua_setfield(L, -2, "mode");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  eidos_archive_files_free(f, n);
+  return 1;
+}
+
+/* archive.gzip(data) -> gzip of data (no name or time in the header). */
+static int l_gzip(lua_State *L) {
+  size_t len, outlen = 0;
+  const char *data = luaL_checklstring(L, 1, &len);
+  char err[ERRLEN], *out = NULL;
+  int rc = eidos_archive_gzip(data, len, &out, &outlen, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushlstring(L, out, outlen);
+  free(out);
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
   {"write", l_write},
   {"bytes", l_bytes},
+  {"read", l_read},
+  {"gzip", l_gzip},
   {NULL, NULL}
 };
 

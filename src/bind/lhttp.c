@@ -26,10 +26,45 @@ static int bad_header(const char *s) {
  *   {"Name: value", ...}, body=, connect_timeout=S, timeout=S, max_size=N,
  *   max_redirects=N, user_agent=, ca_file=, ca_data=PEM, cert_file=,
  *   cert_data=PEM, key_file=, key_data=PEM, insecure=bool}
- * -> {status=, body=, content_type=, retry_after=S, url=EFFECTIVE_URL}
- * Any HTTP status is a result; nil, msg, code on transport failure
- * (timeout, unavailable, invalid: size limit, scheme or redirect refused).
+ * -> {status=, body=, content_type=, retry_after=S, url=EFFECTIVE_URL,
+ *     headers={["lower-case-name"]="value", ...}} (a header sent more than
+ *     once gives its values joined by "\n", in the order received)
+ * Any HTTP status is a result; nil, msg, code, class on transport
+ * failure (code: timeout, unavailable, invalid: size limit, scheme or
+ * redirect refused; class: "notsent" -- DNS or connect failed, the server
+ * saw nothing --, "broken" -- the exchange broke or timed out midway --, or
+ * "fatal" -- TLS verification, options, limits).
  */
+/* Push the header lines as a table of lower-case name -> value. */
+static void push_headers(lua_State *L, const char *p, size_t len) {
+  const char *end = p + len;
+  lua_createtable(L, 0, 8);
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p)), *colon, *v, *ve;
+    char name[128];
+    size_t nlen, i;
+    if (!nl) nl = end;
+    colon = memchr(p, ':', (size_t)(nl - p));
+    if (colon && (nlen = (size_t)(colon - p)) > 0 && nlen < sizeof name) {
+      for (i = 0; i < nlen; i++)
+        name[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+      name[nlen] = '\0';
+      for (v = colon + 1; v < nl && (*v == ' ' || *v == '\t'); v++) {}
+      for (ve = nl; ve > v && (ve[-1] == ' ' || ve[-1] == '\t'); ve--) {}
+      if (lua_getfield(L, -1, name) == LUA_TSTRING) {
+        lua_pushliteral(L, "\n");
+        lua_pushlstring(L, v, (size_t)(ve - v));
+        lua_concat(L, 3);
+      } else {
+        lua_pop(L, 1);
+        lua_pushlstring(L, v, (size_t)(ve - v));
+      }
+      lua_setfield(L, -2, name);
+    }
+    p = nl + 1;
+  }
+}
+
 static int l_request(lua_State *L) {
   struct eidos_http_req q;
   struct eidos_http_resp r;
@@ -81,10 +116,14 @@ static int l_request(lua_State *L) {
 
   rc = eidos_http_do(&q, &r, err, sizeof err);
   if (rc) {
+    static const char *const cls[] = {"fatal", "notsent", "broken", "fatal"};
+    int f = r.failure >= 0 && r.failure <= 3 ? r.failure : 3;
     eidos_http_resp_free(&r);
-    return eidos_bind_fail(L, rc, err);
+    eidos_bind_fail(L, rc, err);
+    lua_pushstring(L, cls[f]);
+    return 4;
   }
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
   lua_pushinteger(L, r.status);
   lua_setfield(L, -2, "status");
   lua_pushlstring(L, r.body, r.body_len);
@@ -95,6 +134,8 @@ static int l_request(lua_State *L) {
   lua_setfield(L, -2, "retry_after");
   lua_pushstring(L, r.effective_url ? r.effective_url : q.url);
   lua_setfield(L, -2, "url");
+  push_headers(L, r.headers ? r.headers : "", r.headers_len);
+  lua_setfield(L, -2, "headers");
   eidos_http_resp_free(&r);
   return 1;
 }

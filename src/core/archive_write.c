@@ -41,8 +41,7 @@ int eidos_archive_format(const char *name, int *format, char *err, size_t errlen
   return EIDOS_OK;
 }
 
-/* Check one entry path; 0 or EIDOS_EINVAL naming it. */
-static int check_path(const char *p, size_t n, char *err, size_t errlen) {
+int eidos_archive_check_path(const char *p, size_t n, char *err, size_t errlen) {
   size_t i = 0;
   if (n == 0) return eidos_err(err, errlen, EIDOS_EINVAL, "archive entry path is empty");
   if (memchr(p, '\0', n))
@@ -122,7 +121,7 @@ static int build(const eidos_archive_entry *e, size_t n, item **out, size_t *out
     const char *p = e[i].path;
     size_t pl = e[i].path_len, bl;
     int dir = e[i].dir || (pl && p[pl - 1] == '/');
-    if ((rc = check_path(p, pl, err, errlen))) goto fail;
+    if ((rc = eidos_archive_check_path(p, pl, err, errlen))) goto fail;
     if (dir && e[i].len) {
       rc = eidos_err(err, errlen, EIDOS_EINVAL,
                      "archive entry \"%.*s\" is a directory but has data", (int)pl, p);
@@ -331,6 +330,58 @@ done:
   if (ae) A->archive_entry_free(ae);
   if (a) A->archive_write_free(a);
   free_items(it, k);
+  free(m.p);
+  return rc;
+}
+
+int eidos_archive_gzip(const void *data, size_t len, char **out, size_t *outlen,
+                       char *err, size_t errlen) {
+  const struct eidos_archive *A;
+  struct archive *a = NULL;
+  struct archive_entry *ae = NULL;
+  membuf m = {NULL, 0, 0, 0};
+  int rc = EIDOS_OK;
+  if (!(A = eidos_lazy_archive(err, errlen))) return EIDOS_EUNAVAIL;
+  if (!(a = A->archive_write_new()) || !(ae = A->archive_entry_new())) {
+    rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
+    goto done;
+  }
+  if (A->archive_write_set_format_raw(a) != ARCHIVE_OK ||
+      A->archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+      A->archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
+      A->archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+      A->archive_write_open(a, &m, NULL, mem_write, NULL) != ARCHIVE_OK) {
+    rc = ar_fail(A, a, "cannot set up gzip", NULL, err, errlen);
+    goto done;
+  }
+  A->archive_entry_set_pathname(ae, "data");
+  A->archive_entry_set_filetype(ae, AE_IFREG);
+  A->archive_entry_set_size(ae, (la_int64_t)len);
+  if (A->archive_write_header(a, ae) != ARCHIVE_OK) {
+    rc = ar_fail(A, a, "cannot start gzip", NULL, err, errlen);
+    goto done;
+  }
+  while (len) {
+    /* libarchive takes at most SSIZE_MAX per call; feed it in 1 MiB pieces */
+    size_t n = len > 1048576 ? 1048576 : len;
+    if (A->archive_write_data(a, data, n) != (la_ssize_t)n) {
+      rc = ar_fail(A, a, "cannot compress", NULL, err, errlen);
+      goto done;
+    }
+    data = (const char *)data + n;
+    len -= n;
+  }
+  if (A->archive_write_close(a) != ARCHIVE_OK) {
+    rc = m.oom ? eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory")
+               : ar_fail(A, a, "cannot finish gzip", NULL, err, errlen);
+    goto done;
+  }
+  *out = m.p;
+  *outlen = m.len;
+  m.p = NULL;
+done:
+  if (ae) A->archive_entry_free(ae);
+  if (a) A->archive_write_free(a);
   free(m.p);
   return rc;
 }

@@ -2,7 +2,8 @@
  * http.c -- the HTTP(S) client on libcurl (see http.h). It owns libcurl's
  * global initialisation (once per process), the per-thread reusable CURL
  * handle (a pthread key whose destructor frees it at thread exit), the
- * bounded response buffer and the mapping of libcurl failures to EIDOS_E*
+ * bounded response buffer, the response header lines (of the last
+ * response when redirects are followed) and the mapping of libcurl failures to EIDOS_E*
  * codes with messages that name the method and the URL (query string
  * redacted: it may carry a token).
  */
@@ -95,6 +96,31 @@ static size_t on_data(char *data, size_t size, size_t n, void *ud) {
   return add;
 }
 
+/* Header lines: a status line starts a new response (after a redirect
+ * or an interim 1xx); each "Name: value" line is kept without its CR. */
+static size_t on_header(char *data, size_t size, size_t n, void *ud) {
+  struct sink *s = ud;
+  size_t add = size * n, len = add;
+  while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
+  if (len >= 5 && !memcmp(data, "HTTP/", 5)) { s->len = 0; return add; }
+  if (!len || !memchr(data, ':', len)) return add;
+  if (len + 2 > s->max - s->len) { s->over = 1; return add; } /* dropped, kept going */
+  if (s->len + len + 2 > s->cap) {
+    size_t cap = s->cap ? s->cap : 2048;
+    char *np;
+    while (cap < s->len + len + 2) cap *= 2;
+    np = realloc(s->p, cap);
+    if (!np) { s->oom = 1; return 0; }
+    s->p = np;
+    s->cap = cap;
+  }
+  memcpy(s->p + s->len, data, len);
+  s->len += len;
+  s->p[s->len++] = '\n';
+  s->p[s->len] = '\0';
+  return add;
+}
+
 /* The URL as printed in messages: without its query string. */
 static void redact(const char *url, char *out, size_t outlen) {
   size_t n = strcspn(url, "?#");
@@ -108,8 +134,10 @@ void eidos_http_resp_free(struct eidos_http_resp *resp) {
   if (!resp) return;
   free(resp->body);
   free(resp->effective_url);
+  free(resp->headers);
   resp->body = NULL;
   resp->effective_url = NULL;
+  resp->headers = NULL;
 }
 
 /* Did the transfer get as far as sending the request? (On a reused
@@ -188,7 +216,7 @@ int eidos_http_do(const struct eidos_http_req *req, struct eidos_http_resp *resp
   CURL *h;
   CURLcode crc;
   struct curl_slist *hdrs = NULL;
-  struct sink s;
+  struct sink s, hs;
   char cerr[CURL_ERROR_SIZE];
   const char *method = req->method ? req->method : "GET";
   long cto = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 10000;
@@ -198,7 +226,9 @@ int eidos_http_do(const struct eidos_http_req *req, struct eidos_http_resp *resp
 
   memset(resp, 0, sizeof *resp);
   memset(&s, 0, sizeof s);
+  memset(&hs, 0, sizeof hs);
   s.max = req->max_size ? req->max_size : EIDOS_HTTP_DEFAULT_MAX;
+  hs.max = EIDOS_HTTP_HEADERS_MAX;
   cerr[0] = '\0';
   if (!req->url)
     return eidos_err(err, errlen, EIDOS_EINVAL, "HTTP request without a URL");
@@ -215,6 +245,8 @@ int eidos_http_do(const struct eidos_http_req *req, struct eidos_http_resp *resp
   SET(CURLOPT_ACCEPT_ENCODING, "");
   SET(CURLOPT_WRITEFUNCTION, on_data);
   SET(CURLOPT_WRITEDATA, &s);
+  SET(CURLOPT_HEADERFUNCTION, on_header);
+  SET(CURLOPT_HEADERDATA, &hs);
   SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
   SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
   if (req->max_redirects > 0) {
@@ -320,6 +352,10 @@ int eidos_http_do(const struct eidos_http_req *req, struct eidos_http_resp *resp
   resp->body = s.p;
   resp->body_len = s.len;
   s.p = NULL;
+  if (hs.oom) { rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory"); goto done; }
+  resp->headers = hs.p;
+  resp->headers_len = hs.len;
+  hs.p = NULL;
 
 done:
   /* the handle must not keep pointers to this call's stack and lists */
@@ -327,5 +363,6 @@ done:
   (*cu->curl_easy_setopt)(h, CURLOPT_ERRORBUFFER, (char *)NULL);
   if (hdrs) cu->curl_slist_free_all(hdrs);
   free(s.p);
+  free(hs.p);
   return rc;
 }

@@ -59,7 +59,13 @@ struct eidos_http_resp {
   char *effective_url;         /* malloc'd URL after redirects */
   int curl_code;               /* raw libcurl result (0: ok) */
   int failure;                 /* EIDOS_HTTP_F_* class of a transport failure */
+  char *headers;               /* malloc'd header lines of the final response,
+                                  "Name: value\n" each (status line and CR
+                                  dropped; at most EIDOS_HTTP_HEADERS_MAX) */
+  size_t headers_len;
 };
+
+#define EIDOS_HTTP_HEADERS_MAX (64u * 1024u)
 
 /* What a transport failure means for a retry. */
 #define EIDOS_HTTP_F_NONE     0  /* a response arrived */

@@ -64,7 +64,12 @@
   X(archive_entry_set_perm) X(archive_entry_set_mtime) \
   X(archive_entry_set_uid) X(archive_entry_set_gid) \
   X(archive_entry_set_uname) X(archive_entry_set_gname) \
-  X(archive_write_open)
+  X(archive_write_open) X(archive_write_set_format_raw) \
+  X(archive_read_new) X(archive_read_free) X(archive_read_support_filter_gzip) \
+  X(archive_read_support_format_tar) X(archive_read_open_memory) \
+  X(archive_read_next_header) X(archive_read_data) \
+  X(archive_entry_pathname) X(archive_entry_size) X(archive_entry_size_is_set) \
+  X(archive_entry_filetype) X(archive_entry_perm) X(archive_entry_hardlink)
 
 #define EIDOS_LAZY_FIELD(n) __typeof__(n) *n;
 struct eidos_crypto { EIDOS_CRYPTO_SYMS(EIDOS_LAZY_FIELD) };
