@@ -18,10 +18,28 @@ function M.register(scheme, handler)
 end
 
 -- modules that register schemes when first needed
-local providers = { cm = "eidos.k8s.cmstore", http = "eidos.fetch", https = "eidos.fetch" }
+local providers = { cm = "eidos.k8s.cmstore", http = "eidos.fetch", https = "eidos.fetch", oci = "eidos.oci" }
 
 local function scheme_of(loc)
   return loc:match("^([%a][%w+.-]*)://")
+end
+
+-- scheme(loc) -> the lower-case URL scheme of loc ("oci", "https", ...),
+-- or nil for a path
+function M.scheme(loc)
+  local s = type(loc) == "string" and scheme_of(loc)
+  return s and s:lower() or nil
+end
+
+-- local_path(loc, what, accepted) -> loc; raises when loc is a URL: no
+-- scheme is ever taken for a directory or file name
+function M.local_path(loc, what, accepted)
+  local s = M.scheme(loc)
+  if s then
+    errors.raise("invalid", string.format("%s %q is a %s:// URL, not a local path (accepted: %s)", what, loc, s,
+      accepted or "a file or directory path"))
+  end
+  return loc
 end
 
 local function handler(loc, what)

@@ -357,7 +357,9 @@ C[#C + 1] = { "helm bundle: umbrella chart, values per component, manifests, scr
   eq("dcgm-exporter-metrics", m.metadata.name, "gpu-operator manifest name")
   eq(values["gpu-operator"].dcgmExporter.config.name, m.metadata.name, "manifest name = dcgmExporter.config.name")
   truthy(exists(dir .. "/checksums.txt.sig"), "helm bundle signed with --sign-key has no checksums.txt.sig")
-  local st = load_json(dir .. "/attestation.intoto.json")
+  local env = load_json(dir .. "/attestation.dsse.json")
+  eq("application/vnd.in-toto+json", env.payloadType, "attestation payloadType")
+  local st = cjson.decode((require("eidos.core.base64").decode(env.payload)))
   eq("https://in-toto.io/Statement/v1", st._type, "attestation _type")
   eq("helm", st.predicate.deployer, "attestation deployer")
   local v = load_json(out .. "/verify-helm.json")
@@ -539,7 +541,7 @@ C[#C + 1] = { "eidosd: POST /v1/bundle answers zips with the CLI bundle's files"
     if d == "helm" then   -- the CLI's helm bundle is signed; the server's is not
       local w = {}
       for _, f in ipairs(want) do
-        if f ~= "checksums.txt.sig" and f ~= "attestation.intoto.json" then w[#w + 1] = f end
+        if f ~= "checksums.txt.sig" and f ~= "attestation.dsse.json" then w[#w + 1] = f end
       end
       want = w
     end

@@ -132,7 +132,11 @@ describe("eidos.bundle.output", function()
         assert.are.same({}, problems(r))
         assert.are.equal("verified", r.signature)
         assert.are.equal("consistent", r.attestation)
-        local st = require("eidos.doc").decode(support.read(out .. "/attestation.intoto.json"), "att")
+        local env = require("eidos.doc").decode(support.read(out .. "/attestation.dsse.json"), "att")
+        assert.are.equal("application/vnd.in-toto+json", env.payloadType)
+        assert.are.equal(1, #env.signatures)
+        local payload = require("eidos.core.base64").decode(env.payload)
+        local st = require("eidos.doc").decode(payload, "statement")
         assert.are.equal("https://in-toto.io/Statement/v1", st._type)
         assert.are.equal(output.PREDICATE_TYPE, st.predicateType)
         assert.are.equal(5, #st.subject)
@@ -145,8 +149,44 @@ describe("eidos.bundle.output", function()
             "-pubin -inkey ../%s.pub -rawin -in checksums.txt -sigfile sig.bin >/dev/null 2>&1", out, kind)))
           os.remove(out .. "/sig.bin")
         end
+        -- the DSSE signature, checked by openssl alone over the PAE bytes
+        -- built here from the DSSE v1 spec: "DSSEv1" SP LEN(type) SP type
+        -- SP LEN(body) SP body
+        local pae = string.format("DSSEv1 %d %s %d %s", #env.payloadType, env.payloadType, #payload, payload)
+        support.write(tmp .. "/pae.bin", pae)
+        support.write(tmp .. "/dsse.b64", env.signatures[1].sig)
+        local check = kind == "ed25519"
+          and "openssl pkeyutl -verify -pubin -inkey %s.pub -rawin -in pae.bin -sigfile dsse.sig"
+          or "openssl dgst -sha256 -verify %s.pub -signature dsse.sig pae.bin"
+        local cmd = "cd " .. tmp .. " && base64 -d dsse.b64 > dsse.sig && " .. string.format(check, kind) ..
+          " >/dev/null 2>&1"
+        assert.is_true(sh(cmd), "openssl rejects the DSSE signature")
+        -- and rejects it over other bytes
+        support.write(tmp .. "/pae.bin", pae .. " ")
+        assert.is_false(sh(cmd))
       end)
     end
+
+    it("still verifies a bundle signed with a bare in-toto statement (attestation.intoto.json)", function()
+      local priv, pub = keypair(tmp, "ed25519")
+      local attest = require("eidos.bundle.attest")
+      local list = files()
+      table.sort(list, function(a, b) return a.path < b.path end)
+      list[#list + 1] = { path = "attestation.intoto.json", data = attest.statement(list, {
+        version = "0.4.0", deployer = "helm", recipe_sha256 = sha256.hex("kind: RecipeResult\n"), criteria = {},
+        components = {} }) }
+      table.sort(list, function(a, b) return a.path < b.path end)
+      local sums = output.checksums_text(list)
+      list[#list + 1] = { path = "checksums.txt", data = sums }
+      list[#list + 1] = { path = "checksums.txt.sig", data = (attest.sign(priv, sums)) }
+      output.write(list, tmp .. "/old")
+      local r = verify.verify(tmp .. "/old", { key = pub })
+      assert.are.same({}, problems(r))
+      assert.are.equal("verified", r.signature)
+      assert.are.equal("consistent", r.attestation)
+      support.write(tmp .. "/old/values.yaml", "a: 9\n")
+      assert.are.same({ "changed:values.yaml" }, problems(verify.verify(tmp .. "/old", { key = pub })))
+    end)
 
     it("catches a changed byte, an added file, a removed file, a wrong key", function()
       local priv, pub = keypair(tmp, "ed25519")
@@ -157,7 +197,7 @@ describe("eidos.bundle.output", function()
       assert.are.same({}, problems(verify.verify(out)))
       assert.are.equal("unchecked", verify.verify(out).signature)
       local r = verify.verify(out, { key = other })
-      assert.are.same({ "signature:checksums.txt.sig" }, problems(r))
+      assert.are.same({ "attestation:attestation.dsse.json", "signature:checksums.txt.sig" }, problems(r))
       support.write(out .. "/values.yaml", "a: 2\n")
       support.write(out .. "/extra.txt", "x")
       os.remove(out .. "/README.md")

@@ -15,7 +15,8 @@ local M = {}
 
 M.CHECKSUMS = "checksums.txt"
 M.SIGNATURE = "checksums.txt.sig"
-M.ATTESTATION = "attestation.intoto.json"
+M.ATTESTATION = "attestation.dsse.json"          -- DSSE envelope of the statement
+M.LEGACY_ATTESTATION = "attestation.intoto.json"  -- the bare statement of older bundles
 M.PREDICATE_TYPE = "https://eidos.nvidia.com/bundle/provenance/v1"
 M.STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 
@@ -51,7 +52,8 @@ function M.finish(bundle, opts)
   local files = {}
   for _, f in ipairs(bundle.files) do
     local p = errors.within("bundle file " .. f.path, fs.join("x", f.path))
-    if f.path == M.CHECKSUMS or f.path == M.SIGNATURE or f.path == M.ATTESTATION or not p then
+    if f.path == M.CHECKSUMS or f.path == M.SIGNATURE or f.path == M.ATTESTATION or
+        f.path == M.LEGACY_ATTESTATION or not p then
       errors.raise("internal", "reserved or unsafe bundle path " .. f.path)
     end
     files[#files + 1] = f
@@ -62,11 +64,12 @@ function M.finish(bundle, opts)
     for _, f in ipairs(files) do if f.path == "recipe.yaml" then recipe_sha = digest(f.data) end end
     local comps = doc.list({})
     for _, c in ipairs(bundle.model.Components) do comps[#comps + 1] = c.Name end
-    local st = require("eidos.bundle.attest").statement(files, {
+    local attest = require("eidos.bundle.attest")
+    local st = attest.statement(files, {
       version = bundle.model.Tool.Version, deployer = bundle.model.Deployer,
       recipe_sha256 = recipe_sha, criteria = bundle.model.criteria, components = comps,
     })
-    files[#files + 1] = { path = M.ATTESTATION, data = st }
+    files[#files + 1] = { path = M.ATTESTATION, data = (attest.envelope(st, opts.sign_key)) }
     sorted_files(files)
   end
   local sums = M.checksums_text(files)
@@ -197,6 +200,8 @@ end
 function M.write(files, out, opts)
   opts = opts or {}
   if out == nil or out == "" then invalid("no output given (-o DIR, or -o FILE.tar.gz / FILE.zip)") end
+  -- a URL is never a directory name (oci:// is pushed by eidos.bundle.publish)
+  require("eidos.docio").local_path(out, "output", "a directory, or a .tar.gz/.tgz/.zip file")
   local fmt, top = archive_format(out)
   if fmt then
     if not top or top == "" then invalid("output %q: the archive needs a name before the extension", out) end

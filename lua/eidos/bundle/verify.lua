@@ -1,8 +1,13 @@
--- eidos.bundle.verify: checks a bundle directory against its checksums.txt
--- (every listed file present with its digest, no file unlisted), the
--- signature checksums.txt.sig with a public key, and the subjects of
--- attestation.intoto.json. Returns a report; the command decides the exit
--- status. Invalid input (no such directory, unreadable key) raises.
+-- eidos.bundle.verify: checks a bundle against its checksums.txt (every
+-- listed file present with its digest, no file unlisted), the signature
+-- checksums.txt.sig with a public key, and the attestation: the DSSE
+-- envelope attestation.dsse.json (its signature with the key, its
+-- statement's subjects against checksums.txt), or the bare statement
+-- attestation.intoto.json of bundles signed before. A bundle is a directory
+-- (verify: regular files only, a symlink or special file is a problem and
+-- never read) or any tree of files, such as a layer pulled from a registry
+-- (check). Returns a report; the command decides the exit status. Invalid
+-- input (no such directory, unreadable key) raises.
 local errors = require("eidos.errors")
 local fs = require("eidos.core.fs")
 local sha256 = require("eidos.core.sha256")
@@ -42,12 +47,96 @@ local function scan(dir, problem)
   return set, list
 end
 
+-- dir_tree(dir) -> the tree interface over a directory: scan(problem) ->
+-- regular-file set and sorted list (see scan), read(path, max),
+-- sha256(path), safe(path)
+local function dir_tree(dir)
+  return {
+    scan = function(problem) return scan(dir, problem) end,
+    read = function(path, max) return errors.within("reading " .. path, fs.read(dir .. "/" .. path, max)) end,
+    sha256 = function(path) return sha256.file(dir .. "/" .. path) end,
+    safe = function(path) return fs.join(dir, path) ~= nil end,
+  }
+end
+
+-- files_tree(files) -> the tree interface over {path=, data=} files
+function M.files_tree(files)
+  local by = {}
+  for _, f in ipairs(files) do by[f.path] = f end
+  return {
+    scan = function()
+      local set, list = {}, {}
+      for i, f in ipairs(files) do set[f.path] = true; list[i] = f.path end
+      table.sort(list)
+      return set, list
+    end,
+    read = function(path) return by[path].data end,
+    sha256 = function(path) return sha256.hex(by[path].data) end,
+    safe = function(path) return fs.join("x", path) ~= nil end,
+  }
+end
+
+-- the attestation: DSSE envelope (or a bare statement of an older bundle)
+-- -> statement or nil; sets r.attestation
+local function attestation(t, regular, r, listed, sums, key, problem)
+  local name = regular[output.ATTESTATION] and output.ATTESTATION or
+    regular[output.LEGACY_ATTESTATION] and output.LEGACY_ATTESTATION or nil
+  if not name then
+    r.attestation = "absent"
+    return
+  end
+  r.attestation = "consistent"
+  local text = t.read(name, 64 * 1024 * 1024)
+  local st
+  if name == output.ATTESTATION then
+    local why, status
+    st, why, status = require("eidos.bundle.attest").open_envelope(text, name, key)
+    r.attestation_signature = status
+    if status == "failed" and key then
+      r.attestation = "inconsistent"
+      problem("attestation", name, "the DSSE signature does not match this key")
+    end
+    if not st then
+      r.attestation = "inconsistent"
+      problem("attestation", name, why)
+      return
+    end
+  else
+    local ok, d = pcall(function() return require("eidos.doc").decode(text, name) end)
+    st = ok and d or nil
+  end
+  M.check_statement(st, name, listed, sums ~= nil, r, problem)
+end
+
+-- check_statement(st, name, listed, have_sums, r, problem): the subjects
+-- of an in-toto statement agree with the checksums
+function M.check_statement(st, name, listed, have_sums, r, problem)
+  if type(st) ~= "table" or st._type ~= output.STATEMENT_TYPE or type(st.subject) ~= "table" then
+    r.attestation = "inconsistent"
+    problem("attestation", name, "not an in-toto Statement v1")
+    return
+  end
+  for _, s in ipairs(st.subject) do
+    local sname = type(s) == "table" and s.name
+    local d = type(s) == "table" and type(s.digest) == "table" and s.digest.sha256
+    if type(sname) ~= "string" or type(d) ~= "string" then
+      r.attestation = "inconsistent"
+      problem("attestation", name, "a subject lacks name or sha256 digest")
+    elseif listed[sname] and listed[sname] ~= d:lower() then
+      r.attestation = "inconsistent"
+      problem("attestation", sname, "digest in " .. name .. " differs from checksums.txt")
+    elseif not listed[sname] and have_sums then
+      r.attestation = "inconsistent"
+      problem("attestation", sname, "subject of " .. name .. " not listed in checksums.txt")
+    end
+  end
+end
+
 -- verify(dir, {key = PEM text or nil}) -> report
 -- report = {ok=, files=N, problems={{kind=, path=, msg=}}, signature=
 -- "verified"|"absent"|"unchecked"|"failed", attestation="consistent"|
 -- "absent"|"inconsistent"}
 function M.verify(dir, opts)
-  opts = opts or {}
   local kind = fs.exists(dir)
   if kind == nil then invalid("bundle %q not found (give the bundle directory)", dir) end
   if kind ~= "dir" then
@@ -56,16 +145,23 @@ function M.verify(dir, opts)
     end
     invalid("bundle %q is not a directory", dir)
   end
-  local r = { problems = {}, files = 0, dir = dir }
+  local r = M.check(dir_tree(dir), opts)
+  r.dir = dir
+  return r
+end
+
+-- check(tree, {key=}) -> report (see verify)
+function M.check(t, opts)
+  opts = opts or {}
+  local r = { problems = {}, files = 0 }
   local function problem(k, path, msg) r.problems[#r.problems + 1] = { kind = k, path = path, msg = msg } end
-  local sums_path = dir .. "/" .. output.CHECKSUMS
   local listed = {}
   local sums
-  local regular, all = scan(dir, problem)
+  local regular, all = t.scan(problem)
   if regular[output.CHECKSUMS] == nil then
     problem("missing", output.CHECKSUMS, "checksums.txt not found: not an eidos bundle, or it was removed")
   elseif regular[output.CHECKSUMS] then
-    sums = errors.check(fs.read(sums_path, 64 * 1024 * 1024))
+    sums = t.read(output.CHECKSUMS, 64 * 1024 * 1024)
     local n = 0
     for line in sums:gmatch("([^\n]*)\n?") do
       n = n + 1
@@ -73,18 +169,17 @@ function M.verify(dir, opts)
         local hex, path = line:match("^(%x+)  (.+)$")
         if not hex or #hex ~= 64 then
           problem("malformed", output.CHECKSUMS, string.format("line %d is not 'SHA256  PATH': %q", n, line))
-        elseif not fs.join(dir, path) or path:sub(1, 1) == "/" then
+        elseif not t.safe(path) or path:sub(1, 1) == "/" then
           problem("unsafe", path, "path leaves the bundle directory")
         elseif listed[path] then
           problem("malformed", path, "listed twice")
         else
           listed[path] = hex:lower()
           r.files = r.files + 1
-          local p = dir .. "/" .. path
           if regular[path] == nil then
             problem("missing", path, "listed in checksums.txt but missing")
           elseif regular[path] then
-            local got = sha256.file(p)
+            local got = t.sha256(path)
             if got ~= hex:lower() then
               problem("changed", path, string.format("sha256 %s, expected %s", tostring(got), hex:lower()))
             end
@@ -99,14 +194,13 @@ function M.verify(dir, opts)
     end
   end
   -- signature
-  local sig_path = dir .. "/" .. output.SIGNATURE
   local has_sig = regular[output.SIGNATURE]
   if opts.key then
     if not has_sig then
       r.signature = "absent"
       problem("signature", output.SIGNATURE, "--key given but the bundle has no checksums.txt.sig")
     elseif sums then
-      local text = errors.check(fs.read(sig_path, 1024 * 1024))
+      local text = t.read(output.SIGNATURE, 1024 * 1024)
       local raw, why = require("eidos.core.base64").decode(text)
       if not raw or raw == "" then
         r.signature = "failed"
@@ -129,33 +223,7 @@ function M.verify(dir, opts)
   else
     r.signature = has_sig and "unchecked" or "absent"
   end
-  -- attestation subjects agree with the files
-  local att = dir .. "/" .. output.ATTESTATION
-  if regular[output.ATTESTATION] then
-    r.attestation = "consistent"
-    local ok, st = pcall(function() return require("eidos.doc").decode(errors.check(fs.read(att, 64 * 1024 * 1024)), att) end)
-    if not ok or type(st) ~= "table" or st._type ~= output.STATEMENT_TYPE or type(st.subject) ~= "table" then
-      r.attestation = "inconsistent"
-      problem("attestation", output.ATTESTATION, "not an in-toto Statement v1")
-    else
-      for _, s in ipairs(st.subject) do
-        local name = type(s) == "table" and s.name
-        local d = type(s) == "table" and type(s.digest) == "table" and s.digest.sha256
-        if type(name) ~= "string" or type(d) ~= "string" then
-          r.attestation = "inconsistent"
-          problem("attestation", output.ATTESTATION, "a subject lacks name or sha256 digest")
-        elseif listed[name] and listed[name] ~= d:lower() then
-          r.attestation = "inconsistent"
-          problem("attestation", name, "digest in attestation.intoto.json differs from checksums.txt")
-        elseif not listed[name] and sums then
-          r.attestation = "inconsistent"
-          problem("attestation", name, "subject of attestation.intoto.json not listed in checksums.txt")
-        end
-      end
-    end
-  else
-    r.attestation = "absent"
-  end
+  attestation(t, regular, r, listed, sums, opts.key, problem)
   r.ok = #r.problems == 0
   return r
 end

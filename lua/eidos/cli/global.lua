@@ -1,6 +1,7 @@
 -- eidos.cli.global: what the global flags (eidos.cli.flags.global) do, in
 -- one place for the CLI (eidos.main) and eidosd (eidos.api.server): logging,
--- hooks, the input size and expansion limits and the Kubernetes connection. Also the
+-- hooks, the input size and expansion limits, the Kubernetes connection and
+-- the registry options of oci:// locations. Also the
 -- pre-scan main needs before the command is known: which global flags
 -- take a value (derived from the flag model) and the logging flags.
 local flags = require("eidos.cli.flags")
@@ -53,6 +54,10 @@ function M.apply(opts)
   if opts["max-expanded-size"] then require("eidos.doc").limits.max_expanded = opts["max-expanded-size"] end
   if opts.kubeconfig or opts.context then
     require("eidos.k8s.client").set_defaults({ kubeconfig = opts.kubeconfig, context = opts.context })
+  end
+  if opts["registry-config"] or opts["plain-http"] or opts["insecure-tls"] then
+    require("eidos.oci").configure({ config = opts["registry-config"], plain_http = opts["plain-http"],
+                                     insecure = opts["insecure-tls"] })
   end
 end
 

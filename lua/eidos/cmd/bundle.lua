@@ -26,16 +26,22 @@ end
 return {
   name = "bundle",
   summary = "Generate a deployment bundle (Helm, Argo CD or Flux) from a recipe",
-  usage = "eidos bundle --recipe RECIPE -o OUT [--deployer helm|argocd|flux|helm-components] [flags]",
+  usage = "eidos bundle --recipe RECIPE -o OUT [--deployer helm|argocd|flux|helm-components] [flags]\n" ..
+    "       eidos bundle pull oci://REGISTRY/REPO:TAG -o DIR",
+  subcommands = { pull = "eidos.cmd.bundle.pull" },
   description = table.concat({
     "Turn a RecipeResult (from 'eidos recipe') into a deployment bundle: a Helm",
     "umbrella chart with deploy.sh (helm), an Argo CD app-of-apps (argocd),",
     "Flux HelmRepository/HelmRelease objects (flux), or one folder per component",
     "with its values and manifests plus deploy.sh (helm-components, the layout of",
     "the upstream tool aicr). OUT is a directory (written in a temporary",
-    "sibling and renamed into place) or a .tar.gz/.tgz/.zip file.",
-    "Every bundle carries checksums.txt; --sign-key adds checksums.txt.sig and",
-    "attestation.intoto.json. Check a bundle with 'eidos verify'.",
+    "sibling and renamed into place), a .tar.gz/.tgz/.zip file, or",
+    "oci://REGISTRY/REPO:TAG: the bundle is pushed as an OCI artifact (a Helm",
+    "chart for helm, Flux content for flux) and REGISTRY/REPO@sha256:... is",
+    "printed. Every bundle carries checksums.txt; --sign-key adds",
+    "checksums.txt.sig and attestation.dsse.json (and, for oci://, a signature",
+    "and an attestation attached as referrers); --sbom adds sbom.spdx.json.",
+    "Check a bundle with 'eidos verify'; fetch one with 'eidos bundle pull'.",
     "",
     "--set COMPONENT:PATH=VALUE coerces VALUE: true/false, null, integers",
     "(-3, 42), decimal floats (1.5, 2e3); anything else stays a string. Use",
@@ -48,15 +54,17 @@ return {
   }, "\n"),
   flags = specs({
     { name = "recipe", short = "r", arg = "RECIPE", type = "uri",
-      help = "RecipeResult: a file, - (stdin), http(s):// URL or cm://NS/NAME" },
-    { name = "output", short = "o", arg = "OUT", type = "file", help = "output directory, or a .tar.gz/.tgz/.zip file" },
+      help = "RecipeResult: a file, - (stdin), http(s):// URL, cm://NS/NAME or oci://REGISTRY/REPO:TAG" },
+    { name = "output", short = "o", arg = "OUT", type = "uri",
+      help = "output directory, a .tar.gz/.tgz/.zip file, or oci://REGISTRY/REPO:TAG" },
     "shared",
     { name = "values", short = "f", arg = "FILE", type = "file", repeatable = true,
       help = "YAML/JSON map of component name to values, deep-merged" },
     { name = "sign-key", arg = "KEY.pem", type = "file",
       help = "Ed25519 or ECDSA P-256 private key (PEM) to sign checksums.txt" },
-    { name = "data", arg = "DIR", type = "dir",
-      help = "recipe data directory layered over the built-in library (as for 'eidos recipe')" },
+    { name = "sbom", help = "add sbom.spdx.json: an SPDX 2.3 SBOM of the bundle's charts and images" },
+    { name = "data", arg = "DIR", type = "uri",
+      help = "recipe data directory or oci:// catalog layered over the built-in library (as for 'eidos recipe')" },
     { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
       help = "overlay: DIR over the built-in library; replace: DIR alone" },
     { name = "force", help = "replace an existing non-empty output" },
@@ -65,6 +73,8 @@ return {
     "eidos bundle -r recipe.yaml -o ./bundle",
     "eidos bundle -r recipe.yaml -o bundle.tar.gz --set gpu-operator:driver.version=580.105.08",
     "eidos bundle -r recipe.yaml -o ./gitops -d argocd --repo https://github.com/acme/gitops.git --path clusters/a",
+    "eidos bundle -r recipe.yaml -o oci://registry.example.com/platform/gpu-stack:0.1.0 --sign-key key.pem --sbom",
+    "eidos bundle pull oci://registry.example.com/platform/gpu-stack:0.1.0 -o ./bundle",
     "eidos bundle -r recipe.yaml -o ./bundle --system-node-selector nodeGroup=system \\\n" ..
       "      --accelerated-node-toleration nvidia.com/gpu=present:NoSchedule --sign-key key.pem",
     "eidos bundle -r recipe.yaml -o ./bundle -d helm-components --nodes 8 --workload-selector team=ml",
@@ -79,6 +89,12 @@ return {
     local bundle = require("eidos.bundle")
     local output = require("eidos.bundle.output")
     local docio = require("eidos.docio")
+    local scheme = docio.scheme(o.output)
+    if scheme and scheme ~= "oci" then
+      errors.raise("invalid", string.format("-o %q: %s:// is not a bundle destination (accepted: a directory, a" ..
+        " .tar.gz/.tgz/.zip file, or oci://REGISTRY/REPO:TAG)", o.output, scheme))
+    end
+    if scheme then require("eidos.oci.ref").parse(o.output) end
     -- flags first: a bad flag fails before anything is read
     local sched = options.scheduling(o)
     local ops = options.ops(o._seq)
@@ -103,9 +119,20 @@ return {
     local b = bundle.build(recipe, {
       ops = ops, scheduling = sched, origin = origin, deployer = o.deployer, repo = repo, library = library,
     })
+    if o.sbom then
+      b.files[#b.files + 1] = { path = require("eidos.bundle.sbom").FILE, data = require("eidos.bundle.sbom").bundle(b) }
+    end
     local files = output.finish(b, { sign_key = key })
-    local kind = output.write(files, o.output, { force = o.force })
     local log = require("eidos.log")
+    if scheme then
+      local res = require("eidos.bundle.publish").push(b, files, o.output, { sign_key = key })
+      for _, n in ipairs(b.notes) do log.warn(n) end
+      io.stderr:write(string.format("Pushed %s bundle to %s (%d components, %d files%s)\n", o.deployer, o.output,
+        #b.model.Components, #files, key and ", signed; signature and attestation attached as referrers" or ""))
+      io.stdout:write(res.name, "\n")
+      return 0
+    end
+    local kind = output.write(files, o.output, { force = o.force })
     if (o.deployer == "argocd") and not repo.Set then
       log.warn("no --repo given: app-of-apps.yaml" ..
         " carries the placeholder " .. repo.Placeholder .. "; see README.md before applying it")

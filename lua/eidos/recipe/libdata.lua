@@ -47,8 +47,29 @@ local function data_files(data)
   return out
 end
 
--- open_data(lib, dir, mode): add the files of an external directory
+-- open_catalog(lib, ref, mode): add the files of a catalog pushed to a
+-- registry ('eidos catalog push'), held in memory
+local function open_catalog(lib, data, mode)
+  local files = require("eidos.oci").pull_catalog(data)
+  local has_registry = false
+  for _, f in ipairs(files) do
+    if not (f.path:match("^%.") or f.path:find("/.", 1, true)) then
+      if not lib.file[f.path] then lib.paths[#lib.paths + 1] = f.path end
+      lib.file[f.path] = { layer = "data", origin = data .. "!/" .. f.path, text = f.data }
+      if f.path == "registry.yaml" then has_registry = true end
+    end
+  end
+  if mode == "replace" and not has_registry then
+    errors.raise("invalid", string.format("registry.yaml is required in catalog %s with --data-mode replace", data))
+  end
+  table.sort(lib.paths)
+end
+
+-- open_data(lib, dir, mode): add the files of an external directory (or
+-- of an oci:// catalog)
 function M.open_data(lib, data, mode)
+  if require("eidos.oci.ref").is(data) then return open_catalog(lib, data, mode) end
+  require("eidos.docio").local_path(data, "--data", "a recipe data directory or an oci:// catalog")
   local fs = require("eidos.core.fs")
   local kind = fs.exists(data)
   if kind == nil then

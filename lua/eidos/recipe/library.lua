@@ -34,7 +34,8 @@ local Lib = {}
 Lib.__index = Lib
 
 -- file[rel] of a built-in file (its origin is asked from the resource tree
--- when read); files of --data DIR have {layer = "data", origin = path}
+-- when read); files of --data DIR have {layer = "data", origin = path},
+-- those of an oci:// catalog also text = their content
 local BUILTIN = { layer = "builtin" }
 
 local cache = {}
@@ -62,6 +63,7 @@ function Lib:read(rel)
       self.data and (" (searched " .. self.data .. (self.mode == "overlay" and " and the built-in library)" or ")"))
         or " in the built-in library"))
   end
+  if f.text then return f.text, f.origin end
   if f.layer == "data" then
     local fs = require("eidos.core.fs")
     local text, msg, code = fs.read(f.origin, M.MAX_FILE)
