@@ -1,6 +1,8 @@
 -- eidos.core.archive: reproducible tar.gz and zip (identical bytes for
 -- identical input, in any time zone), sorted entries with their parent
--- directories, fixed owner/mode/mtime, refused entry paths, atomic writes.
+-- directories, fixed owner/mode/mtime, refused entry paths, atomic writes;
+-- reading tar and tar.gz back (hostile archives refused: links, special
+-- files, unsafe paths, limits) and gzip.
 local archive = require("eidos.core.archive")
 local support = require("support")
 local fs = require("eidos.core.fs")
@@ -219,5 +221,71 @@ describe("eidos.core.archive", function()
     assert.has_error(function() archive.bytes("zip", { { path = "a", data = 1 } }) end)
     assert.has_error(function() archive.bytes("zip", { { path = "a", mode = "rwx" } }) end)
     assert.has_error(function() archive.bytes("zip", {}, { mtime = "now" }) end)
+  end)
+
+  describe("read", function()
+    it("reads back what bytes wrote: paths, data, modes, directories", function()
+      local b = assert(archive.bytes("tar.gz", ENTRIES, { mtime = 0 }))
+      local got = assert(archive.read(b))
+      local by = {}
+      for _, e in ipairs(got) do by[e.path] = e end
+      for _, e in ipairs(ENTRIES) do
+        local p = e.path:gsub("/$", "")
+        assert.is_truthy(by[p], p)
+        if e.dir then assert.is_true(by[p].dir) else assert.are.equal(e.data, by[p].data) end
+      end
+      assert.are.equal(tonumber("755", 8), by["scripts/deploy.sh"].mode)
+      assert.are.equal(tonumber("644", 8), by["README.md"].mode)
+      assert.are.equal(0, #assert(archive.read(assert(archive.bytes("tar.gz", {}, {})))))
+    end)
+
+    it("reads plain tar and ./-prefixed names (GNU tar, skopeo layers)", function()
+      fs.mkdir_p(tmp .. "/t/sub")
+      support.write(tmp .. "/t/sub/f.txt", "hello\n")
+      assert(os.execute("tar -C " .. q(tmp .. "/t") .. " -cf " .. q(tmp .. "/a.tar") .. " ."))
+      local got = assert(archive.read(support.read(tmp .. "/a.tar")))
+      local files = {}
+      for _, e in ipairs(got) do if not e.dir then files[#files + 1] = e.path .. "=" .. e.data end end
+      assert.are.same({ "sub/f.txt=hello\n" }, files)
+    end)
+
+    it("refuses links, special files, unsafe paths, limits and garbage", function()
+      fs.mkdir_p(tmp .. "/t")
+      support.write(tmp .. "/t/f", "x")
+      local function tar_of(setup_cmd, args)
+        os.execute("rm -rf " .. q(tmp .. "/t2") .. " && mkdir -p " .. q(tmp .. "/t2") .. " && cd " .. q(tmp .. "/t2") ..
+          " && " .. setup_cmd)
+        assert(os.execute("cd " .. q(tmp .. "/t2") .. " && tar " .. (args or "") .. " -czf ../x.tgz *"))
+        return support.read(tmp .. "/x.tgz")
+      end
+      local function refused(data, pat, opts)
+        local v, msg, code = archive.read(data, opts)
+        assert.is_nil(v)
+        assert.are.equal("invalid", code)
+        assert.matches(pat, msg, 1, true)
+      end
+      refused(tar_of("ln -s /etc/passwd link"), "is a symbolic link")
+      refused(tar_of("echo x > a && ln a b"), "is a hard link")
+      refused(tar_of("mkfifo fifo"), "is a FIFO")
+      refused(tar_of("echo x > f", "--transform=s,^,../,"), "\"..\" segment")
+      refused(tar_of("echo x > f", "--transform=s,^,/abs/,"), "absolute")
+      refused(tar_of("head -c 5000 /dev/zero > big"), "expands to more than 1000 bytes", { max_size = 1000 })
+      refused(tar_of("touch a b c"), "more than 2 entries", { max_entries = 2 })
+      refused("not an archive at all", "not a tar or tar.gz archive")
+      local good = assert(archive.bytes("tar.gz", ENTRIES, {}))
+      refused(good:sub(1, #good // 2), "")
+    end)
+
+    it("gzip: deterministic, no name or time, readable by gzip -d", function()
+      local data = string.rep("eidos layer ", 10000)
+      local a, b = assert(archive.gzip(data)), assert(archive.gzip(data))
+      assert.are.equal(a, b)
+      assert.are.equal("\31\139", a:sub(1, 2))
+      assert.are.equal("\0\0\0\0", a:sub(5, 8)) -- MTIME 0
+      support.write(tmp .. "/x.gz", a)
+      local p = io.popen("gzip -dc " .. q(tmp .. "/x.gz"))
+      assert.are.equal(data, p:read("a"))
+      p:close()
+    end)
   end)
 end)

@@ -247,7 +247,8 @@ int eidos_http_do(const struct eidos_http_req *req, struct eidos_http_resp *resp
   SET(CURLOPT_WRITEDATA, &s);
   SET(CURLOPT_HEADERFUNCTION, on_header);
   SET(CURLOPT_HEADERDATA, &hs);
-  SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
+  /* a HEAD response announces the size of a body it does not send */
+  if (strcmp(method, "HEAD") != 0) SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
   SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
   if (req->max_redirects > 0) {
     SET(CURLOPT_FOLLOWLOCATION, 1L);

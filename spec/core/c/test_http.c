@@ -3,7 +3,8 @@
  * HTTP and TLS modes: a GET with Content-Type, the size limit (known length
  * and streamed), redirects (followed only to https://, refused to http://,
  * not followed when max_redirects is 0), the total timeout, a refused
- * connection, CA verification from a file and from PEM in memory.
+ * connection, CA verification from a file and from PEM in memory, the
+ * response header lines, and HEAD (no size limit on what it announces).
  * Usage: test_http REPO_ROOT. Skips (exit 0) without python3 and openssl.
  */
 #include <stdio.h>
@@ -60,6 +61,9 @@ int main(int argc, char **argv) {
   CHECK(rc == 0 && r.status == 200 && strcmp(r.body, "kind: Snapshot\nmeasurements: []\n") == 0,
         "plain GET: %d %s", rc, ERR);
   CHECK(strcmp(r.content_type, "application/yaml") == 0, "content type %s", r.content_type);
+  /* the response's header lines, without the status line and CRs */
+  CHECK(r.headers && strstr(r.headers, "Content-Type: application/yaml\n") && !strchr(r.headers, '\r') &&
+        !strstr(r.headers, "HTTP/"), "headers: %s", r.headers ? r.headers : "(none)");
   eidos_http_resp_free(&r);
 
   snprintf(url, sizeof url, "%s/__files/missing.yaml", plain.base);
@@ -77,6 +81,17 @@ int main(int argc, char **argv) {
   rc = get(url, NULL, 0, 0, 0, &r);
   CHECK(rc == 0 && r.body_len == 2400000, "under the default limit: %d %zu", rc, r.body_len);
   eidos_http_resp_free(&r);
+  {
+    /* HEAD announces a size it does not send: no size limit applies */
+    struct eidos_http_req q;
+    memset(&q, 0, sizeof q);
+    q.url = url;
+    q.method = "HEAD";
+    q.max_size = 1000;
+    rc = eidos_http_do(&q, &r, ERR, sizeof ERR);
+    CHECK(rc == 0 && r.status == 200 && r.body_len == 0, "HEAD over the limit: %d %s", rc, ERR);
+    eidos_http_resp_free(&r);
+  }
 
   /* TLS: CA from file, wrong CA, PEM in memory */
   snprintf(url, sizeof url, "%s/__files/snap.yaml", tls.base);
