@@ -9,8 +9,12 @@ local fs = require("eidos.core.fs")
 
 local dir = assert(arg[1], "usage: eidos lua deploy/agent/generate.lua DIR")
 local ns = "eidos"
+-- the image is pinned to the release tag: v<project version of CMakeLists.txt>
+local root = (arg[0] or ""):match("^(.*)/deploy/agent/generate%.lua$") or "."
+local cm = assert(fs.read(root .. "/CMakeLists.txt", 1024 * 1024))
+local release = "v" .. assert(cm:match("project%(eidos VERSION (%d+%.%d+%.%d+)"), "no project version in CMakeLists.txt")
 local p = {
-  namespace = ns, cm_name = agent.DEFAULT_CM, image = "ghcr.io/nvidia/eidos:latest",
+  namespace = ns, cm_name = agent.DEFAULT_CM, image = "ghcr.io/nvidia/eidos:" .. release,
   timeout = 300, tolerations = agent.TOLERATE_ALL, node_selector = {},
 }
 

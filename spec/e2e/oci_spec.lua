@@ -324,6 +324,70 @@ describe("OCI distribution against docker-registry", function()
   end)
 end)
 
+describe("the eidos image as an OCI layout, pushed to docker-registry", function()
+  if missing then
+    pending("skipped: " .. missing .. " is not installed")
+    return
+  end
+  local full = os.getenv("EIDOS_ROOTFS_TAR")
+  if not full or full == "" then
+    pending("the Debian root file system (mmdebstrap, needs the mirror) is not built by the specs: run" ..
+      " scripts/build-image, or set EIDOS_ROOTFS_TAR=build/image/rootfs.tar to test that tar here")
+  end
+  it("tools/oci-image.lua writes the layout, pushes it; skopeo reads both and copies it", function()
+    local reg = R.start()
+    local tmp = support.tmpdir()
+    local ok2, err = pcall(function()
+      local tar = full
+      if not tar or tar == "" then
+        -- a small stand-in root file system: the binary and the user
+        local root = tmp .. "/root"
+        assert(sh("mkdir -p " .. q(root .. "/usr/bin") .. " " .. q(root .. "/etc") .. " && cp " .. q(BIN) .. " " ..
+          q(root .. "/usr/bin/eidos") .. " && printf 'eidos:x:65532:65532::/home/eidos:/usr/sbin/nologin\\n' > " ..
+          q(root .. "/etc/passwd")))
+        tar = tmp .. "/rootfs.tar"
+        assert(sh("tar --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 -C " .. q(root) .. " -cf " .. q(tar) .. " ."))
+      end
+      if full and full ~= "" and sh("[ \"$(id -u)\" = 0 ] && command -v chroot >/dev/null") then
+        -- the real root file system runs both binaries as the image's user
+        assert(sh("mkdir -p " .. q(tmp .. "/rfs") .. " && tar -xf " .. q(full) .. " -C " .. q(tmp .. "/rfs")))
+        local run_in = "chroot --userspec=65532:65532 " .. q(tmp .. "/rfs") .. " "
+        assert.is_true(sh(run_in .. "/usr/bin/eidos version -t json >/dev/null"))
+        assert.is_true(sh(run_in .. "/usr/bin/eidosd --help >/dev/null"))
+      end
+      local env = { SOURCE_DATE_EPOCH = "1700000000" }
+      local layout = tmp .. "/layout"
+      local r = ok(run({ "lua", "tools/oci-image.lua", "build", tar, layout, "v9.9.9" }, { env = env, cwd = support.root }))
+      assert.matches("diff_id sha256:" .. sha256.file(tar), r.out, 1, true)
+      local okc, out = skopeo("inspect oci:" .. layout .. ":v9.9.9")
+      assert.is_true(okc, out)
+      local name = ok(run({ "--plain-http", "lua", "tools/oci-image.lua", "push", layout,
+        "oci://" .. reg.host .. "/nvidia/eidos:v9.9.9" }, { cwd = support.root })).out:match("^(%S+)\n$")
+      assert.is_truthy(name)
+      okc, out = skopeo("inspect --config --tls-verify=false docker://" .. reg.host .. "/nvidia/eidos:v9.9.9")
+      assert.is_true(okc, out)
+      local cfg = cjson.decode(out)
+      assert.are.equal("65532:65532", cfg.config.User)
+      assert.are.same({ "/usr/bin/eidos" }, cfg.config.Entrypoint)
+      assert.are.equal("linux", cfg.os)
+      assert.are.equal("2023-11-14T22:13:20Z", cfg.created)
+      assert.are.same({ "sha256:" .. sha256.file(tar) }, cfg.rootfs.diff_ids)
+      okc, out = skopeo("copy --src-tls-verify=false docker://" .. reg.host .. "/nvidia/eidos:v9.9.9 oci:" .. tmp ..
+        "/copy:x")
+      assert.is_true(okc, out)
+      local m = cjson.decode(raw_manifest(reg.host, "nvidia/eidos:v9.9.9"))
+      assert.are.equal(m.layers[1].digest, "sha256:" .. sha256.file(tmp .. "/copy/blobs/sha256/" ..
+        m.layers[1].digest:sub(8)))
+      -- the same rootfs and time give the same image
+      ok(run({ "lua", "tools/oci-image.lua", "build", tar, tmp .. "/layout2", "v9.9.9" }, { env = env, cwd = support.root }))
+      assert.are.equal(support.read(layout .. "/index.json"), support.read(tmp .. "/layout2/index.json"))
+    end)
+    reg.stop()
+    sh("rm -rf " .. q(tmp))
+    assert(ok2, err)
+  end)
+end)
+
 describe("OCI registry authentication", function()
   if missing then
     pending("skipped: " .. missing .. " is not installed")
