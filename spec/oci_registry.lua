@@ -40,14 +40,14 @@ local function wait_for(fn, what, secs)
   error("timed out waiting for " .. what)
 end
 
--- start{auth = nil | "htpasswd" | "token"} -> registry
+-- start{auth = nil | "htpasswd" | "token", tls = true (a self-signed
+-- certificate for 127.0.0.1 in dir/tls.crt)} -> registry
 function M.start(opts)
   opts = opts or {}
   local dir = support.tmpdir()
   local pids = {}
   local cfg = { "version: 0.1", "log:", "  level: info", "  accesslog:", "    disabled: true", "storage:",
-                "  filesystem:", "    rootdirectory: " .. dir .. "/storage", "  delete:", "    enabled: true",
-                "http:", "  addr: 127.0.0.1:0" }
+                "  filesystem:", "    rootdirectory: " .. dir .. "/storage", "  delete:", "    enabled: true" }
   if opts.auth == "htpasswd" then
     assert(sh(string.format("htpasswd -Bbc %s %s %s >/dev/null 2>&1", q(dir .. "/htpasswd"), q(M.USER), q(M.PASSWORD))))
     for _, l in ipairs({ "auth:", "  htpasswd:", "    realm: eidos-test", "    path: " .. dir .. "/htpasswd" }) do
@@ -64,6 +64,15 @@ function M.start(opts)
     for _, l in ipairs({ "auth:", "  token:", "    realm: http://127.0.0.1:" .. port .. "/token",
                          "    service: eidos-test", "    issuer: eidos-test-issuer",
                          "    rootcertbundle: " .. dir .. "/token.crt" }) do
+      cfg[#cfg + 1] = l
+    end
+  end
+  cfg[#cfg + 1] = "http:"
+  cfg[#cfg + 1] = "  addr: 127.0.0.1:0"
+  if opts.tls then
+    assert(sh(string.format("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=127.0.0.1" ..
+      " -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1", q(dir .. "/tls.key"), q(dir .. "/tls.crt"))))
+    for _, l in ipairs({ "  tls:", "    certificate: " .. dir .. "/tls.crt", "    key: " .. dir .. "/tls.key" }) do
       cfg[#cfg + 1] = l
     end
   end

@@ -324,6 +324,32 @@ describe("OCI distribution against docker-registry", function()
   end)
 end)
 
+describe("OCI registries over TLS", function()
+  if missing then
+    pending("skipped: " .. missing .. " is not installed")
+    return
+  end
+  it("verifies the certificate: refused (exit 6), trusted with EIDOS_CA_FILE, or skipped with --insecure-tls", function()
+    local reg = R.start({ tls = true })
+    local ok2, err = pcall(function()
+      local args = { "--lua-path=" .. LIB, "bundle", "-r", SMALL, "-o", "oci://" .. reg.host .. "/eidos/tls:v1" }
+      local r = run(args)
+      assert.are.equal(6, r.code, r.err)
+      assert.matches("registry " .. reg.host, r.err, 1, true)
+      assert.matches("certificate", r.err, 1, true)
+      r = ok(run(args, { env = { EIDOS_CA_FILE = reg.dir .. "/tls.crt" } }))
+      local name = r.out:match("^(%S+)\n$")
+      args[#args + 1] = "--insecure-tls"
+      assert.are.equal(name .. "\n", ok(run(args)).out)
+      local okc, out = skopeo("inspect --raw --tls-verify=false docker://" .. reg.host .. "/eidos/tls:v1")
+      assert.is_true(okc, out)
+      ok(run({ "verify", "oci://" .. name, "--insecure-tls" }))
+    end)
+    reg.stop()
+    assert(ok2, err)
+  end)
+end)
+
 describe("the eidos image as an OCI layout, pushed to docker-registry", function()
   if missing then
     pending("skipped: " .. missing .. " is not installed")

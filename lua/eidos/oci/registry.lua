@@ -1,6 +1,8 @@
 -- eidos.oci.registry: a client of the OCI distribution API for one
 -- repository, on the libcurl client (eidos.core.http). It owns the request
--- policy: https unless plain_http, TLS verification unless insecure,
+-- policy: https unless plain_http, TLS verification unless insecure (a
+-- private CA bundle replaces the system one with EIDOS_CA_FILE, as for
+-- http(s):// inputs),
 -- authentication on demand (a 401 challenge: Basic, or a Bearer token for
 -- the repository scope), retries with exponential back-off and jitter on
 -- 429, 5xx and broken connections (Retry-After honoured, capped), and
@@ -96,6 +98,7 @@ function Client:exchange(step, method, url, headers, body, max_size)
     res, msg, code, class = http.request({
       url = url, method = method, headers = headers, body = body, max_size = max_size,
       max_redirects = method == "GET" and 5 or 0, insecure = self.opts.insecure,
+      ca_file = os.getenv("EIDOS_CA_FILE"),
       connect_timeout = 10, timeout = self.opts.timeout or 300, user_agent = "eidos/" .. tostring(b.version),
     })
     local retry = false
