@@ -76,20 +76,45 @@ end
 
 local missing = R.missing() or (not has_cmd("skopeo") and "skopeo") or nil
 
-describe("OCI distribution against docker-registry", function()
+-- inside a describe: mark it pending when a tool is missing
+local function skipped()
   if missing then
-    pending("skipped: " .. missing .. " is not installed (scripts/install-deps installs docker-registry, skopeo, apache2-utils)")
-    return
+    pending("skipped: " .. missing .. " is not installed (scripts/install-deps installs docker-registry, skopeo," ..
+      " apache2-utils)")
+    return true
   end
+  return false
+end
+
+-- a registry and a temporary directory for the tests of a describe:
+-- set(registry, tmpdir) is called in its setup; both go in its teardown
+local function fixture(opts, set)
   local reg, tmp
   setup(function()
-    reg = R.start()
+    reg = R.start(opts)
     tmp = support.tmpdir()
+    set(reg, tmp)
   end)
   teardown(function()
     if reg then reg.stop() end
     if tmp then sh("rm -rf " .. q(tmp)) end
   end)
+end
+
+-- run fn(registry, tmpdir) with a registry of its own, always stopped
+local function with_registry(opts, fn)
+  local reg = R.start(opts)
+  local tmp = support.tmpdir()
+  local ok2, err = pcall(fn, reg, tmp)
+  reg.stop()
+  sh("rm -rf " .. q(tmp))
+  assert(ok2, err)
+end
+
+describe("OCI distribution against docker-registry", function()
+  if skipped() then return end
+  local reg, tmp
+  fixture(nil, function(r, t) reg, tmp = r, t end)
 
   it("pushes a Helm chart whose digest depends on content only, and pulls it back byte-identical", function()
     local name = push(reg.host, "eidos/helm:v1")
@@ -325,13 +350,9 @@ describe("OCI distribution against docker-registry", function()
 end)
 
 describe("OCI registries over TLS", function()
-  if missing then
-    pending("skipped: " .. missing .. " is not installed")
-    return
-  end
+  if skipped() then return end
   it("verifies the certificate: refused (exit 6), trusted with EIDOS_CA_FILE, or skipped with --insecure-tls", function()
-    local reg = R.start({ tls = true })
-    local ok2, err = pcall(function()
+    with_registry({ tls = true }, function(reg)
       local args = { "--lua-path=" .. LIB, "bundle", "-r", SMALL, "-o", "oci://" .. reg.host .. "/eidos/tls:v1" }
       local r = run(args)
       assert.are.equal(6, r.code, r.err)
@@ -345,25 +366,18 @@ describe("OCI registries over TLS", function()
       assert.is_true(okc, out)
       ok(run({ "verify", "oci://" .. name, "--insecure-tls" }))
     end)
-    reg.stop()
-    assert(ok2, err)
   end)
 end)
 
 describe("the eidos image as an OCI layout, pushed to docker-registry", function()
-  if missing then
-    pending("skipped: " .. missing .. " is not installed")
-    return
-  end
+  if skipped() then return end
   local full = os.getenv("EIDOS_ROOTFS_TAR")
   if not full or full == "" then
     pending("the Debian root file system (mmdebstrap, needs the mirror) is not built by the specs: run" ..
       " scripts/build-image, or set EIDOS_ROOTFS_TAR=build/image/rootfs.tar to test that tar here")
   end
   it("tools/oci-image.lua writes the layout, pushes it; skopeo reads both and copies it", function()
-    local reg = R.start()
-    local tmp = support.tmpdir()
-    local ok2, err = pcall(function()
+    with_registry({}, function(reg, tmp)
       local tar = full
       if not tar or tar == "" then
         -- a small stand-in root file system: the binary and the user
@@ -408,30 +422,17 @@ describe("the eidos image as an OCI layout, pushed to docker-registry", function
       ok(run({ "lua", "tools/oci-image.lua", "build", tar, tmp .. "/layout2", "v9.9.9" }, { env = env, cwd = support.root }))
       assert.are.equal(support.read(layout .. "/index.json"), support.read(tmp .. "/layout2/index.json"))
     end)
-    reg.stop()
-    sh("rm -rf " .. q(tmp))
-    assert(ok2, err)
   end)
 end)
 
 describe("OCI registry authentication", function()
-  if missing then
-    pending("skipped: " .. missing .. " is not installed")
-    return
-  end
+  if skipped() then return end
   local b64 = require("eidos.core.base64").encode
 
   for _, mode in ipairs({ "htpasswd", "token" }) do
     describe("with " .. mode, function()
       local reg, tmp
-      setup(function()
-        reg = R.start({ auth = mode })
-        tmp = support.tmpdir()
-      end)
-      teardown(function()
-        if reg then reg.stop() end
-        if tmp then sh("rm -rf " .. q(tmp)) end
-      end)
+      fixture({ auth = mode }, function(r, t) reg, tmp = r, t end)
 
       local function cfg(name, json)
         return tmp .. "/" .. name, R.docker_config(tmp .. "/" .. name, json)
@@ -486,9 +487,7 @@ describe("cosign verifies eidos signatures offline", function()
     return
   end
   it("verify-blob (checksums.txt.sig, the manifest signature) and verify-blob-attestation", function()
-    local reg = R.start()
-    local tmp = support.tmpdir()
-    local ok2, err = pcall(function()
+    with_registry({}, function(reg, tmp)
       for _, kind in ipairs({ "ed25519", "ecdsa" }) do
         local priv, pub = keypair(tmp, kind, kind)
         local name = push(reg.host, "eidos/cosign-" .. kind .. ":v1", { "--sign-key", priv, "-d", "argocd" })
@@ -517,8 +516,5 @@ describe("cosign verifies eidos signatures offline", function()
         end
       end
     end)
-    reg.stop()
-    sh("rm -rf " .. q(tmp))
-    assert(ok2, err)
   end)
 end)

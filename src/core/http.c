@@ -77,47 +77,39 @@ struct sink {
   int over, oom;
 };
 
-static size_t on_data(char *data, size_t size, size_t n, void *ud) {
-  struct sink *s = ud;
-  size_t add = size * n;
-  if (add > s->max - s->len) { s->over = 1; return 0; }
-  if (s->len + add + 1 > s->cap) {
-    size_t cap = s->cap ? s->cap : 16384;
+/* Append len bytes (and a NUL after them) to s; 0, or -1 when over the
+ * limit (s->over) or out of memory (s->oom). */
+static int sink_put(struct sink *s, const char *data, size_t len) {
+  if (len > s->max - s->len) { s->over = 1; return -1; }
+  if (s->len + len + 1 > s->cap) {
+    size_t cap = s->cap ? s->cap : 4096;
     char *np;
-    while (cap < s->len + add + 1) cap *= 2;
+    while (cap < s->len + len + 1) cap *= 2;
     np = realloc(s->p, cap);
-    if (!np) { s->oom = 1; return 0; }
-    s->p = np;
-    s->cap = cap;
-  }
-  memcpy(s->p + s->len, data, add);
-  s->len += add;
-  s->p[s->len] = '\0';
-  return add;
-}
-
-/* Header lines: a status line starts a new response (after a redirect
- * or an interim 1xx); each "Name: value" line is kept without its CR. */
-static size_t on_header(char *data, size_t size, size_t n, void *ud) {
-  struct sink *s = ud;
-  size_t add = size * n, len = add;
-  while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
-  if (len >= 5 && !memcmp(data, "HTTP/", 5)) { s->len = 0; return add; }
-  if (!len || !memchr(data, ':', len)) return add;
-  if (len + 2 > s->max - s->len) { s->over = 1; return add; } /* dropped, kept going */
-  if (s->len + len + 2 > s->cap) {
-    size_t cap = s->cap ? s->cap : 2048;
-    char *np;
-    while (cap < s->len + len + 2) cap *= 2;
-    np = realloc(s->p, cap);
-    if (!np) { s->oom = 1; return 0; }
+    if (!np) { s->oom = 1; return -1; }
     s->p = np;
     s->cap = cap;
   }
   memcpy(s->p + s->len, data, len);
   s->len += len;
-  s->p[s->len++] = '\n';
   s->p[s->len] = '\0';
+  return 0;
+}
+
+static size_t on_data(char *data, size_t size, size_t n, void *ud) {
+  return sink_put(ud, data, size * n) ? 0 : size * n;
+}
+
+/* Header lines: a status line starts a new response (after a redirect
+ * or an interim 1xx); each "Name: value" line is kept without its CR. A
+ * line over the limit is dropped (the transfer goes on). */
+static size_t on_header(char *data, size_t size, size_t n, void *ud) {
+  struct sink *s = ud;
+  size_t add = size * n, len = add;
+  while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
+  if (len >= 5 && !memcmp(data, "HTTP/", 5)) { s->len = 0; return add; }
+  if (!len || !memchr(data, ':', len) || len + 1 > s->max - s->len) return add;
+  if (sink_put(s, data, len) || sink_put(s, "\n", 1)) return s->oom ? 0 : add;
   return add;
 }
 

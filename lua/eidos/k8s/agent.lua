@@ -117,11 +117,7 @@ function M.job(p)
     containers = { {
       name = "eidos",
       image = p.image,
-      -- a moving tag (latest, or none) is pulled every time; a release
-      -- tag or digest once
-      imagePullPolicy = (p.image:match("@sha256:") or
-        ((p.image:match(":([%w_.-]+)$") or "latest") ~= "latest" and not p.image:match(":%d+/[^:]*$")))
-        and "IfNotPresent" or "Always",
+      imagePullPolicy = "IfNotPresent",
       command = { "eidos" },
       args = { "snapshot", "--format", "yaml", "-o", "cm://" .. ns .. "/" .. p.cm_name },
       env = env,

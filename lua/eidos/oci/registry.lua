@@ -112,7 +112,7 @@ function Client:exchange(step, method, url, headers, body, max_size)
       if res.retry_after and res.retry_after > 0 then delay = math.min(res.retry_after, M.MAX_WAIT) end
     end
     if not retry or attempt == M.ATTEMPTS then break end
-    require("eidos.core.proc").sleep(delay)
+    require("eidos.core.sys").sleep(delay)
     wait = math.min(wait * 2, M.MAX_WAIT)
   end
   if not res then
