@@ -117,7 +117,11 @@ function M.job(p)
     containers = { {
       name = "eidos",
       image = p.image,
-      imagePullPolicy = "IfNotPresent",
+      -- a moving tag (latest, or none) is pulled every time; a release
+      -- tag or digest once
+      imagePullPolicy = (p.image:match("@sha256:") or
+        ((p.image:match(":([%w_.-]+)$") or "latest") ~= "latest" and not p.image:match(":%d+/[^:]*$")))
+        and "IfNotPresent" or "Always",
       command = { "eidos" },
       args = { "snapshot", "--format", "yaml", "-o", "cm://" .. ns .. "/" .. p.cm_name },
       env = env,
