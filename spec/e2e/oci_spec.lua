@@ -254,13 +254,14 @@ describe("OCI distribution against docker-registry", function()
   end)
 
   it("catalogs: catalog push, then --data oci:// gives what --data DIR gives", function()
-    local data = support.root .. "/spec/fixtures/recipes"
+    local data = support.root .. "/spec/fixtures/recipes/rules"
     local cat = "oci://" .. reg.host .. "/eidos/catalog:2025.06"
     local r = ok(run({ "catalog", "push", data, cat, "--plain-http" }))
     assert.matches("^" .. reg.host:gsub("%p", "%%%0") .. "/eidos/catalog@sha256:%x+\n$", r.out)
     local m = cjson.decode(raw_manifest(reg.host, "eidos/catalog:2025.06"))
     assert.are.equal("application/vnd.eidos.catalog.v1", m.artifactType)
-    local args = { "recipe", "--service", "eks", "--accelerator", "h100", "--intent", "training" }
+    local args = { "recipe", "--service", "eks", "--accelerator", "h100", "--intent", "training", "--allow-partial",
+                   "--data-mode", "replace" }
     local function with(d)
       local a = { table.unpack(args) }
       a[#a + 1] = "--data"
@@ -268,6 +269,10 @@ describe("OCI distribution against docker-registry", function()
       a[#a + 1] = "--plain-http"
       return a
     end
+    -- a directory without registry.yaml is no catalog
+    r = run({ "catalog", "push", support.root .. "/spec/fixtures/recipes", cat, "--plain-http" })
+    assert.are.equal(2, r.code)
+    assert.matches("no registry.yaml", r.err, 1, true)
     local from_dir = ok(run(with(data))).out
     local from_oci = ok(run(with(cat))).out
     assert.are.equal(from_dir, from_oci)

@@ -59,8 +59,10 @@ local function open_catalog(lib, data, mode)
       if f.path == "registry.yaml" then has_registry = true end
     end
   end
-  if mode == "replace" and not has_registry then
-    errors.raise("invalid", string.format("registry.yaml is required in catalog %s with --data-mode replace", data))
+  -- both modes, as for a directory
+  if not has_registry then
+    errors.raise("invalid", string.format("registry.yaml is required in catalog %s (a recipe catalog holds " ..
+      "registry.yaml, overlays/ and components/, as a --data directory does)", data))
   end
   table.sort(lib.paths)
 end

@@ -1,7 +1,8 @@
 -- eidos catalog push DIR oci://...: pack a recipe data directory as a
 -- catalog artifact (eidos.oci.artifact kind "catalog") and push it. Every
--- file but hidden ones goes in; each YAML file must parse, so a broken
--- catalog is refused here and not at every user's --data.
+-- file but hidden ones goes in; registry.yaml must be there (as --data
+-- requires) and each YAML file must parse, so a broken catalog is refused
+-- here and not at every user's --data.
 local errors = require("eidos.errors")
 
 local MAX_FILE = 10 * 1024 * 1024
@@ -28,20 +29,19 @@ return {
     local kind = fs.exists(dir)
     if kind == nil then errors.raise("notfound", string.format("catalog directory %q not found", dir)) end
     if kind ~= "dir" then errors.raise("invalid", string.format("catalog %q is not a directory", dir)) end
-    local files, yamls = {}, 0
+    local files = {}
     for _, rel in ipairs(errors.within("reading " .. dir, fs.walk(dir))) do
       if not (rel:match("^%.") or rel:find("/.", 1, true)) then
         local data = errors.within("reading " .. dir .. "/" .. rel, fs.read(dir .. "/" .. rel, MAX_FILE))
         if rel:match("%.ya?ml$") then
           require("eidos.doc").decode_all(data, dir .. "/" .. rel)
-          yamls = yamls + 1
         end
         files[#files + 1] = { path = rel, data = data }
       end
     end
-    if yamls == 0 then
-      errors.raise("invalid", string.format("catalog directory %q holds no .yaml file; a recipe data directory has" ..
-        " overlays, components/ or registry.yaml", dir))
+    if fs.exists(dir .. "/registry.yaml") ~= "file" then
+      errors.raise("invalid", string.format("catalog directory %q has no registry.yaml; a recipe data directory holds" ..
+        " registry.yaml, overlays/ and components/ (what --data DIR accepts)", dir))
     end
     local packed = require("eidos.oci.artifact").pack("catalog", files)
     local digest, ref = require("eidos.oci").push(dest, packed)
