@@ -21,7 +21,7 @@ end
 local cmd = arg[1]
 local ok, err = pcall(function()
   if cmd == "build" and arg[2] and arg[3] then
-    local tar = errors.check(fs.read(arg[2], 2 * 1024 * 1024 * 1024), nil, nil, "rootfs " .. arg[2])
+    local tar = errors.within("rootfs " .. arg[2], fs.read(arg[2], 2 * 1024 * 1024 * 1024))
     local created
     local pin = os.getenv("SOURCE_DATE_EPOCH")
     if pin and pin ~= "" then created = require("eidos.timeutil").format(math.tointeger(tonumber(pin)) or 0) end

@@ -4,8 +4,8 @@
 -- container image eidos ships: its config and manifest made from a root
 -- file system tar (the one deploy/image/mkrootfs builds for the
 -- Dockerfile), so the layout and the Docker build hold the same files. The
--- layout is written in a temporary sibling directory and renamed into
--- place.
+-- layout is written beside its place and put there in one step
+-- (fs.replace_dir).
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 local fs = require("eidos.core.fs")
@@ -55,25 +55,17 @@ end
 function M.write(dir, packed, tag)
   require("eidos.docio").local_path(dir, "OCI layout", "a directory")
   if fs.exists(dir) then errors.raise("invalid", string.format("OCI layout %q already exists; give a new directory", dir)) end
-  local parent = dir:match("^(.*)/[^/]+$") or "."
-  local hold = errors.check(fs.mkdtemp(parent .. "/.oci-layout.eidos-"), nil, nil, "OCI layout " .. dir)
-  local ok, err = pcall(function()
-    errors.check(fs.mkdir_p(hold .. "/blobs/sha256"))
-    local function blob(data, digest)
-      errors.check(fs.write_atomic(hold .. "/blobs/sha256/" .. digest:sub(8), data))
-    end
-    for _, b in ipairs(packed.blobs) do blob(b.data, b.desc.digest) end
+  -- written beside dir and put in place in one step (fs.replace_dir)
+  errors.within("OCI layout " .. dir, fs.replace_dir(dir, function(root)
+    errors.within("OCI layout " .. dir, fs.mkdir_p(root .. "/blobs/sha256"))
+    local function put(name, data) errors.within("writing " .. name, fs.write_atomic(root .. "/" .. name, data)) end
+    for _, b in ipairs(packed.blobs) do put("blobs/sha256/" .. b.desc.digest:sub(8), b.data) end
     local mdesc = artifact.descriptor(artifact.MANIFEST, packed.manifest,
       { annotations = tag and { [M.REF_NAME] = tag } or nil })
-    blob(packed.manifest, mdesc.digest)
-    errors.check(fs.write_atomic(hold .. "/index.json", artifact.index({ mdesc })))
-    errors.check(fs.write_atomic(hold .. "/oci-layout", '{"imageLayoutVersion":"1.0.0"}'))
-    errors.check(fs.rename(hold, dir), nil, nil, "creating " .. dir)
-  end)
-  if not ok then
-    fs.remove_tree(hold)
-    error(err, 0)
-  end
+    put("blobs/sha256/" .. mdesc.digest:sub(8), packed.manifest)
+    put("index.json", artifact.index({ mdesc }))
+    put("oci-layout", '{"imageLayoutVersion":"1.0.0"}')
+  end))
 end
 
 -- read(dir [, tag]) -> packed {manifest=, blobs=}: the manifest tagged tag
@@ -84,13 +76,14 @@ function M.read(dir, tag)
     if not tostring(desc.digest):match("^sha256:%x+$") or fs.exists(p) ~= "file" then
       errors.raise("notfound", string.format("OCI layout %s: blob %s is missing", dir, tostring(desc.digest)))
     end
-    local data = errors.check(fs.read(p, 2 * 1024 * 1024 * 1024))
+    local data = errors.within("OCI layout " .. dir, fs.read(p, 2 * 1024 * 1024 * 1024))
     if registry.digest_of(data) ~= desc.digest then
       errors.raise("checkfailed", string.format("OCI layout %s: blob %s does not have that digest", dir, desc.digest))
     end
     return data
   end
-  local index = registry.decode(errors.check(fs.read(dir .. "/index.json", 4 * 1024 * 1024)), dir .. "/index.json")
+  local index = registry.decode(errors.within("OCI layout " .. dir, fs.read(dir .. "/index.json", 4 * 1024 * 1024)),
+    dir .. "/index.json")
   local pick
   for _, m in ipairs(type(index.manifests) == "table" and index.manifests or {}) do
     local name = type(m.annotations) == "table" and m.annotations[M.REF_NAME]
