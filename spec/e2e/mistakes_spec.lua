@@ -15,7 +15,7 @@ local ROWS = {
   { args = { "valdate" }, bad = '"valdate"', hint = "validate" },
   { args = { "bundel", "-r", "r.yaml" }, bad = '"bundel"', hint = "bundle" },
   { args = { "help", "recpie" }, bad = '"recpie"', hint = "recipe" },
-  { args = { "frobnicate" }, bad = '"frobnicate"', hint = false, msg = "accepted: bundle, completion" },
+  { args = { "frobnicate" }, bad = '"frobnicate"', hint = false, msg = "accepted: bundle, catalog, completion" },
   { args = { "recipe", "lnt" }, bad = '"lnt"', hint = "lint" },
   { args = { "completion", "fsh" }, bad = '"fsh"', hint = "fish" },
   { args = { "version", "extra" }, bad = '"extra"', hint = false, msg = "takes flags only" },

@@ -33,7 +33,7 @@ return {
     { name = "format", short = "t", arg = "FORMAT", choices = { "text", "json", "yaml" }, default = "text",
       help = "report format" },
   },
-  args = { min = 1, max = 1, text = "one bundle directory or oci:// reference", type = "uri" },
+  args = { min = 1, max = 1, text = "one bundle directory or oci:// reference", type = "dir" },
   examples = { "eidos verify ./bundle", "eidos verify ./bundle --key signing-pub.pem",
                "eidos verify ./bundle -t json",
                "eidos verify oci://registry.example.com/platform/gpu-stack:0.1.0 --key signing-pub.pem" },
