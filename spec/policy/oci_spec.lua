@@ -8,12 +8,6 @@ local auth = require("eidos.oci.auth")
 local artifact = require("eidos.oci.artifact")
 local support = require("support")
 
-local function err_of(f, ...)
-  local ok, e = pcall(f, ...)
-  assert.is_false(ok)
-  return e
-end
-
 describe("eidos.oci.ref", function()
   it("parses registry, repository, tag and digest", function()
     local r = ref.parse("oci://registry.example.com:5000/platform/gpu-stack:0.1.0")
@@ -36,10 +30,9 @@ describe("eidos.oci.ref", function()
       ["oci://host:99999/x:v1"] = "bad port", ["oci://host/a..b:v1"] = "component",
       ["https://host/x:v1"] = "does not start with oci://",
     }) do
-      local e = err_of(ref.parse, text)
-      assert.are.equal("invalid", e.code, text)
-      assert.matches(why, e.msg, 1, true)
-      assert.matches("accepted: oci://REGISTRY/REPOSITORY:TAG", e.msg, 1, true)
+      local msg = support.raises("invalid", ref.parse, text)
+      assert.matches(why, msg, 1, true)
+      assert.matches("accepted: oci://REGISTRY/REPOSITORY:TAG", msg, 1, true)
     end
   end)
 end)
@@ -70,22 +63,20 @@ describe("eidos.oci.auth", function()
     assert.are.equal("p2", auth.credentials(cfg, "r2.example.com").password)
     assert.are.equal("tok", auth.credentials(cfg, "r3.example.com").identitytoken)
     assert.is_nil(auth.credentials(cfg, "other.example.com"))
-    assert.are.equal("invalid", err_of(auth.credentials, cfg, "r4.example.com").code)
+    support.raises("invalid", auth.credentials, cfg, "r4.example.com")
     assert.are.equal("Basic dTE6cDp3", auth.basic(c))
     -- a helper name that could run anything else is refused
-    local e = err_of(auth.credentials, { credHelpers = { ["r1.example.com"] = "../../bin/sh" } }, "r1.example.com")
-    assert.are.equal("invalid", e.code)
+    support.raises("invalid", auth.credentials, { credHelpers = { ["r1.example.com"] = "../../bin/sh" } }, "r1.example.com")
     -- a helper that is not installed: unavailable, naming it
-    e = err_of(auth.credentials, { credsStore = "eidos-spec-none" }, "r9.example.com")
-    assert.are.equal("unavailable", e.code)
-    assert.matches("docker-credential-eidos-spec-none", e.msg, 1, true)
+    local msg = support.raises("unavailable", auth.credentials, { credsStore = "eidos-spec-none" }, "r9.example.com")
+    assert.matches("docker-credential-eidos-spec-none", msg, 1, true)
   end)
 
   it("--registry-config FILE must exist; the default file may be absent", function()
-    assert.are.equal("notfound", err_of(auth.load, { config = "/nonexistent/config.json" }).code)
+    support.raises("notfound", auth.load, { config = "/nonexistent/config.json" })
     local tmp = support.tmpdir()
     support.write(tmp .. "/bad.json", "[1,2")
-    assert.are.equal("invalid", err_of(auth.load, { config = tmp .. "/bad.json" }).code)
+    support.raises("invalid", auth.load, { config = tmp .. "/bad.json" })
     os.execute("rm -rf " .. support.q(tmp))
   end)
 end)
