@@ -2,7 +2,8 @@
  * larchive.c -- Lua binding of the reproducible archive writer
  * (eidos.core.archive): write a tar.gz or zip of in-memory entries to a
  * file (atomically) or return it as a string; read a tar or tar.gz held in
- * a string back into entries; gzip a string. Entries are plain tables
+ * a string back into entries; gzip a string, and inflate one (zlib).
+ * Entries are plain tables
  * {path=, data=, mode=, dir=}; what goes into a bundle is Lua policy.
  */
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "../core/eidos.h"
 #include "../core/archive_write.h"
 #include "../core/archive_read.h"
+#include "../core/gunzip.h"
 
 #define ERRLEN 1024
 
@@ -186,11 +188,33 @@ static int l_gzip(lua_State *L) {
   return 1;
 }
 
+/* archive.gunzip(data [, {max_size=BYTES}]) -> the inflated bytes of gzip
+ * data (concatenated members read as one). nil, msg, "invalid" for data
+ * that is not gzip, corrupt, truncated or followed by garbage, or that
+ * expands past max_size (default 1 GiB); "unavailable" without zlib. */
+static int l_gunzip(lua_State *L) {
+  size_t len, outlen = 0;
+  const char *data = luaL_checklstring(L, 1, &len);
+  double ms = 0;
+  char err[ERRLEN], *out = NULL;
+  int rc;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    ms = eidos_bind_optnumber(L, 2, "max_size", 0, "archive.gunzip");
+  }
+  rc = eidos_gunzip(data, len, ms > 0 ? (size_t)ms : (size_t)1 << 30, &out, &outlen, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushlstring(L, out, outlen);
+  free(out);
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
   {"write", l_write},
   {"bytes", l_bytes},
   {"read", l_read},
   {"gzip", l_gzip},
+  {"gunzip", l_gunzip},
   {NULL, NULL}
 };
 
