@@ -173,7 +173,26 @@ describe("eidos.constraint", function()
     it("needs a word boundary after a word operator", function()
       assert.are.equal("exact", constraint.parse("inactive", "x").kind)
       assert.are.equal("exact", constraint.parse("in-house", "x").kind)
-      assert.are.equal("exact", constraint.parse("not installed", "x").kind)
+      assert.are.equal("exact", constraint.parse("'not installed'", "x").kind)
+    end)
+
+    it("refuses an unquoted lower-case first word of several that is no operator", function()
+      -- 'OS.release.ID matches ubu' used to compare as text and fail quietly
+      for _, c in ipairs({ { "matches ubu", "matches" }, { "not installed", "not" },
+                           { "  regex ^a.*$", "regex" }, { "startswith Ubuntu 24", "startswith" } }) do
+        local err = parse_error(c[1])
+        assert.is_truthy(err.msg:find(string.format('unknown operator "%s" (accepted: !=, <, <=, ==, >, >=, in, not in, ~)',
+          c[2]), 1, true), err.msg)
+        assert.is_truthy(err.msg:find("lua/eidos/constraint/operators.d/" .. c[2] .. ".lua", 1, true), err.msg)
+        assert.is_truthy(err.msg:find("quote the value to match the text exactly", 1, true), err.msg)
+      end
+      -- quoted: text; one word, a capitalised or mixed first word, digits: text as before
+      assert.is_true((holds('"matches ubu"', "matches ubu")))
+      assert.is_true((holds("'not installed'", "not installed")))
+      for _, v in ipairs({ "Ubuntu 24.04.3 LTS", "active", "Not installed", "v1 beta", "x86_64 linux",
+                           "24.04 LTS", "ubuntu" }) do
+        assert.are.equal("exact", constraint.parse(v, "x").kind, v)
+      end
     end)
 
     it("refuses a non-string expression", function()

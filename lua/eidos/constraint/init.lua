@@ -145,6 +145,14 @@ function M.parse(expr, name)
         sym, M.accepted(), sym:sub(1, 1)))
     end
     local body = util.trim(expr)
+    -- "matches ubu": a lower-case first word of several looks like an
+    -- operator nobody defined; as text it could never be meant (quote it)
+    local word = body:match("^(%l+)%s+%S")
+    if word then
+      malformed(name, expr, i, string.format("unknown operator %q (accepted: %s); add it as %s%s.lua " ..
+        "(docs/validate.md, \"Adding an operator\"), or quote the value to match the text exactly: '\"%s\"'",
+        word, M.accepted(), USER_DIR, word, body))
+    end
     local v, msg, off = util.unquote(body)
     if not v then malformed(name, expr, i + (off or 0), msg) end
     return { source = expr, kind = "exact", value = v }
