@@ -191,7 +191,7 @@ describe("duration environment variables", function()
   end
 
   local vars = {
-    EIDOS_AGENT_POLL = function() return fresh("eidos.k8s.agent").POLL end,
+    EIDOS_AGENT_POLL = function() return fresh("eidos.k8s.job").POLL end,
     EIDOS_HTTP_TIMEOUT = function() return require("eidos.fetch").get("http://127.0.0.1:1/x") end,
     EIDOS_K8S_TIMEOUT = function() return fresh("eidos.k8s.client").connect({ kubeconfig = kc }) end,
     EIDOS_EXEC_TIMEOUT = function()

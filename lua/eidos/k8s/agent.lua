@@ -29,7 +29,7 @@ local errors = require("eidos.errors")
 local log = require("eidos.log")
 local client = require("eidos.k8s.client")
 local cmstore = require("eidos.k8s.cmstore")
-local sys = require("eidos.core.sys")
+local job = require("eidos.k8s.job")
 
 local M = {}
 
@@ -38,9 +38,6 @@ M.DEFAULT_CM = "eidos-snapshot"
 M.DEFAULT_NAMESPACE = "default"
 M.DEFAULT_TIMEOUT = "5m"
 M.TOLERATE_ALL = { { operator = "Exists" } } -- the tolerations when none is given
--- seconds between two looks at the Job (EIDOS_AGENT_POLL, a duration; a
--- bare number is seconds)
-M.POLL = require("eidos.units").env("EIDOS_AGENT_POLL", "duration", { unit = "s", min = 1, default = 1000 }) / 1000
 
 local LABEL = { ["app.kubernetes.io/name"] = "eidos", ["app.kubernetes.io/component"] = "agent",
                 ["app.kubernetes.io/managed-by"] = "eidos" }
@@ -223,162 +220,23 @@ local function apply(c, o)
   errors.raise("failure", string.format("%s %s kept changing while being updated", o.kind, o.name))
 end
 
-local function delete_job_and_wait(c, ns)
-  local path = client.path("batch/v1", "jobs", ns, M.NAME)
-  local _, err = c:delete(path, { propagation = "Background" })
-  if err then
-    if err.status == 404 then return end
-    client.check(nil, err)
-  end
-  local t0 = sys.monotime()
-  while sys.monotime() - t0 < 30 do
-    local _, gerr = c:get(path)
-    if gerr and gerr.status == 404 then return end
-    sys.sleep(0.5)
-  end
-  errors.raise("timeout", string.format("the previous agent Job %s/%s was not deleted within 30 s", ns, M.NAME))
-end
-
-local function condition(obj, ctype)
-  local st = type(obj.status) == "table" and obj.status or {}
-  for _, cnd in ipairs(type(st.conditions) == "table" and st.conditions or {}) do
-    if cnd.type == ctype and cnd.status == "True" then return cnd end
-  end
-end
-
-local function job_pods(c, ns, job)
-  local sel = "batch.kubernetes.io/controller-uid=" .. job.metadata.uid
-  return c:list(client.path("v1", "pods", ns), { label_selector = sel }) or {}
-end
-
--- why a pod is not running yet, and whether that is fatal
-local function pod_state(pod)
-  local st = type(pod.status) == "table" and pod.status or {}
-  for _, cnd in ipairs(type(st.conditions) == "table" and st.conditions or {}) do
-    if cnd.type == "PodScheduled" and cnd.status == "False" then
-      return string.format("pod %s cannot be scheduled: %s", pod.metadata.name, tostring(cnd.message or cnd.reason)), false
-    end
-  end
-  for _, cs in ipairs(type(st.containerStatuses) == "table" and st.containerStatuses or {}) do
-    local w = type(cs.state) == "table" and cs.state.waiting
-    if type(w) == "table" then
-      local fatal = w.reason == "ImagePullBackOff" or w.reason == "ErrImagePull" or w.reason == "InvalidImageName"
-        or w.reason == "CreateContainerConfigError"
-      return string.format("pod %s: container %s is waiting: %s%s", pod.metadata.name, cs.name, tostring(w.reason),
-        w.message and (": " .. w.message) or ""), fatal
-    end
-  end
-  return string.format("pod %s is %s%s", pod.metadata.name, tostring(st.phase or "Pending"),
-    pod.spec and pod.spec.nodeName and (" on node " .. pod.spec.nodeName) or ""), false
-end
-
-local function print_diagnostics(c, ns, job, pods)
-  local out = io.stderr
-  for _, pod in ipairs(pods) do
-    local text, err = c:request("GET", client.path("v1", "pods", ns, pod.metadata.name) .. "/log?limitBytes=1048576",
-      nil, { raw = true, accept = "text/plain" })
-    out:write(string.format("--- agent log (pod %s/%s) ---\n", ns, pod.metadata.name))
-    out:write(text or ("(no log: " .. tostring(err and err.msg) .. ")\n"))
-    if text and text ~= "" and text:sub(-1) ~= "\n" then out:write("\n") end
-    out:write("--- end log ---\n")
-  end
-  local objs = { job }
-  for _, p in ipairs(pods) do objs[#objs + 1] = p end
-  out:write(string.format("--- events (Job %s/%s and its pods) ---\n", ns, M.NAME))
-  local evs = {}
-  for _, o in ipairs(objs) do
-    for _, e in ipairs(c:list(client.path("v1", "events", ns),
-                              { field_selector = "involvedObject.uid=" .. o.metadata.uid }) or {}) do
-      evs[#evs + 1] = e
-    end
-  end
-  local function when(e)
-    return tostring(e.lastTimestamp ~= client.null and e.lastTimestamp or e.eventTime or "")
-  end
-  table.sort(evs, function(a, b)
-    if when(a) ~= when(b) then return when(a) < when(b) end
-    return (tonumber(a.metadata.resourceVersion) or 0) < (tonumber(b.metadata.resourceVersion) or 0)
-  end)
-  local n = 0
-  do
-    for _, e in ipairs(evs) do
-      n = n + 1
-      out:write(string.format("%s  %-7s %-22s %s/%s: %s\n", tostring(e.lastTimestamp or e.eventTime or ""),
-        tostring(e.type), tostring(e.reason), tostring(e.involvedObject and e.involvedObject.kind),
-        tostring(e.involvedObject and e.involvedObject.name), tostring(e.message)))
-    end
-  end
-  if n == 0 then out:write("(no events)\n") end
-  out:write("--- end events ---\n")
-end
-
-local function progress(tty, text)
-  if tty then
-    io.stderr:write("\r\27[K" .. text)
-    io.stderr:flush()
-  end
-end
-
--- wait for the Job -> job; raises after printing diagnostics
-local function wait(c, p)
-  local tty = sys.isatty(2) and os.getenv("TERM") ~= "dumb"
-  local path = client.path("batch/v1", "jobs", p.namespace, M.NAME)
-  local t0 = sys.monotime()
-  local state = "waiting for the pod"
-  local warned = {}
-  while true do
-    local job = client.check(c:get(path))
-    local elapsed = sys.monotime() - t0
-    if condition(job, "Complete") then
-      progress(tty, "")
-      if tty then io.stderr:write("\r\27[K") end
-      log.info(string.format("agent Job %s/%s completed in %.0f s", p.namespace, M.NAME, elapsed))
-      return job
-    end
-    local failed = condition(job, "Failed")
-    local pods = job_pods(c, p.namespace, job)
-    local fatal
-    if pods[1] then
-      state, fatal = pod_state(pods[#pods])
-      if state:find("cannot be scheduled", 1, true) and not warned[state] then
-        warned[state] = true
-        if not tty then log.warn(state) end
-      end
-    end
-    if failed or fatal or elapsed >= p.timeout then
-      if tty then io.stderr:write("\r\27[K") end
-      print_diagnostics(c, p.namespace, job, pods)
-      if failed then
-        errors.raise("failure", string.format("the snapshot agent Job %s/%s failed: %s%s (its log and events are above)",
-          p.namespace, M.NAME, tostring(failed.reason), failed.message and (": " .. failed.message) or ""))
-      elseif fatal then
-        errors.raise("unavailable", string.format("the snapshot agent cannot start: %s (image %s)", state, p.image))
-      end
-      errors.raise("timeout", string.format("the snapshot agent Job %s/%s did not finish within %s s: %s",
-        p.namespace, M.NAME, tostring(p.timeout), state))
-    end
-    progress(tty, string.format("eidos: agent Job %s/%s: %s (%.0fs)", p.namespace, M.NAME, state, elapsed))
-    sys.sleep(M.POLL)
-  end
+-- the Job run of eidos.k8s.job
+local function run_of(c, p)
+  return { c = c, namespace = p.namespace, name = M.NAME, what = "snapshot agent", image = p.image,
+           timeout = p.timeout, path = client.path("batch/v1", "jobs", p.namespace, M.NAME) }
 end
 
 local function cleanup(c, p, objs)
-  local problems = {}
-  local function del(path, what, opts)
-    local _, err = c:delete(path, opts)
-    if err and err.status ~= 404 then problems[#problems + 1] = what .. ": " .. tostring(err.msg) end
-  end
-  del(client.path("batch/v1", "jobs", p.namespace, M.NAME), "Job", { propagation = "Background" })
+  local list = { { path = client.path("batch/v1", "jobs", p.namespace, M.NAME), what = "Job",
+                   opts = { propagation = "Background" } } }
   for i = #objs, 1, -1 do
     local o = objs[i]
-    del(o.path .. "/" .. o.name, o.kind .. " " .. o.name)
+    list[#list + 1] = { path = o.path .. "/" .. o.name, what = o.kind .. " " .. o.name }
   end
   if p.cm_temporary then
-    del(client.path("v1", "configmaps", p.namespace, p.cm_name), "ConfigMap " .. p.cm_name)
+    list[#list + 1] = { path = client.path("v1", "configmaps", p.namespace, p.cm_name), what = "ConfigMap " .. p.cm_name }
   end
-  if #problems > 0 then
-    log.warn("cleanup of the snapshot agent was incomplete: " .. table.concat(problems, "; "))
-  end
+  job.cleanup(c, list, "snapshot agent")
 end
 
 -- default_image() -> the agent image of this build
@@ -400,10 +258,11 @@ function M.deploy(p)
   local objs = M.objects(p)
   local ok, res = pcall(function()
     for _, o in ipairs(objs) do apply(c, o) end
-    delete_job_and_wait(c, p.namespace)
+    local run = run_of(c, p)
+    job.delete_and_wait(c, run.path, string.format("agent Job %s/%s", p.namespace, M.NAME))
     client.check(c:create(client.path("batch/v1", "jobs", p.namespace), M.job(p)))
     log.info(string.format("created agent Job %s/%s (image %s)", p.namespace, M.NAME, p.image))
-    wait(c, p)
+    job.wait(run)
     return (cmstore.read("cm://" .. p.namespace .. "/" .. p.cm_name,
       { what = "snapshot", kubeconfig = p.kubeconfig, context = p.context }))
   end)

@@ -1,0 +1,215 @@
+-- eidos.k8s.job: running a workload to completion on the cluster and
+-- bringing back what it said, the one way eidos does it (the snapshot agent
+-- of eidos.k8s.agent, the NCCL test of `validate --phase performance`):
+--   * delete_and_wait: a previous object of the same name is deleted and
+--     eidos waits until it is gone;
+--   * wait: polls the object until a done or failed condition, the timeout,
+--     or a pod that cannot start (image pull failure), with a live progress
+--     line on a terminal; on failure the pods' logs and the events are
+--     printed to stderr and a structured error names what happened;
+--   * collect: the pods' logs and the events of the object and its pods
+--     (sorted by time), as data for evidence;
+--   * cleanup: deletes what was created (404 is fine), warns on the rest.
+-- A "run" is {c=client, namespace=, name=, path= (of the object), what=
+-- ("snapshot agent"), image=, timeout= (seconds), done=fn(obj) -> cond,
+-- failed=fn(obj) -> cond, pods=fn(c, obj) -> list}; done/failed/pods
+-- default to a batch/v1 Job's Complete/Failed conditions and its pods.
+local errors = require("eidos.errors")
+local log = require("eidos.log")
+local client = require("eidos.k8s.client")
+local sys = require("eidos.core.sys")
+
+local M = {}
+
+-- seconds between two looks (EIDOS_AGENT_POLL, a duration; a bare number is
+-- seconds)
+M.POLL = require("eidos.units").env("EIDOS_AGENT_POLL", "duration", { unit = "s", min = 1, default = 1000 }) / 1000
+
+-- eidos.progress (being built beside this work) has this shape; switching is
+-- the one line below
+local progress = {
+  new = function(label)
+    local tty = sys.isatty(2) and os.getenv("TERM") ~= "dumb"
+    local p = { label = label, tty = tty, last = nil }
+    function p.update(self, text)
+      if self.tty then
+        io.stderr:write("\r\27[K" .. "eidos: " .. self.label .. ": " .. text)
+        io.stderr:flush()
+      elseif not self.last or sys.monotime() - self.last >= 10 then
+        self.last = sys.monotime()
+        log.info(self.label .. ": " .. text)
+      end
+    end
+    function p.finish(self, text)
+      if self.tty then io.stderr:write("\r\27[K") end
+      if text then log.info(self.label .. ": " .. text) end
+    end
+    return p
+  end,
+}
+
+-- condition(obj, type) -> the condition of that type with status True, or nil
+function M.condition(obj, ctype)
+  local st = type(obj.status) == "table" and obj.status or {}
+  for _, cnd in ipairs(type(st.conditions) == "table" and st.conditions or {}) do
+    if cnd.type == ctype and cnd.status == "True" then return cnd end
+  end
+end
+
+-- the pods of a batch/v1 Job
+function M.job_pods(c, obj)
+  local sel = "batch.kubernetes.io/controller-uid=" .. obj.metadata.uid
+  return c:list(client.path("v1", "pods", obj.metadata.namespace), { label_selector = sel }) or {}
+end
+
+-- why a pod is not running yet, and whether that is fatal
+function M.pod_state(pod)
+  local st = type(pod.status) == "table" and pod.status or {}
+  for _, cnd in ipairs(type(st.conditions) == "table" and st.conditions or {}) do
+    if cnd.type == "PodScheduled" and cnd.status == "False" then
+      return string.format("pod %s cannot be scheduled: %s", pod.metadata.name, tostring(cnd.message or cnd.reason)), false
+    end
+  end
+  for _, cs in ipairs(type(st.containerStatuses) == "table" and st.containerStatuses or {}) do
+    local w = type(cs.state) == "table" and cs.state.waiting
+    if type(w) == "table" then
+      local fatal = w.reason == "ImagePullBackOff" or w.reason == "ErrImagePull" or w.reason == "InvalidImageName"
+        or w.reason == "CreateContainerConfigError"
+      return string.format("pod %s: container %s is waiting: %s%s", pod.metadata.name, cs.name, tostring(w.reason),
+        w.message and (": " .. w.message) or ""), fatal
+    end
+  end
+  return string.format("pod %s is %s%s", pod.metadata.name, tostring(st.phase or "Pending"),
+    pod.spec and pod.spec.nodeName and (" on node " .. pod.spec.nodeName) or ""), false
+end
+
+-- delete_and_wait(c, path, what): delete what is at path (background
+-- propagation) and wait until it is gone (at most 30 s)
+function M.delete_and_wait(c, path, what)
+  local _, err = c:delete(path, { propagation = "Background" })
+  if err then
+    if err.status == 404 then return end
+    client.check(nil, err)
+  end
+  local t0 = sys.monotime()
+  while sys.monotime() - t0 < 30 do
+    local _, gerr = c:get(path)
+    if gerr and gerr.status == 404 then return end
+    sys.sleep(0.5)
+  end
+  errors.raise("timeout", string.format("the previous %s was not deleted within 30 s", what))
+end
+
+local function when(e)
+  return tostring(e.lastTimestamp ~= client.null and e.lastTimestamp or e.eventTime or "")
+end
+
+-- collect(c, ns, obj, pods [, limit]) -> {logs = {{pod=, text=, error=}},
+-- events = sorted list}; limit: bytes of log per pod (default 1 MiB)
+function M.collect(c, ns, obj, pods, limit)
+  local out = { logs = {}, events = {} }
+  for _, pod in ipairs(pods) do
+    local text, err = c:request("GET", client.path("v1", "pods", ns, pod.metadata.name) .. "/log?limitBytes="
+      .. tostring(limit or 1048576), nil, { raw = true, accept = "text/plain" })
+    out.logs[#out.logs + 1] = { pod = pod.metadata.name, text = text, error = err and err.msg or nil }
+  end
+  local objs = { obj }
+  for _, p in ipairs(pods) do objs[#objs + 1] = p end
+  for _, o in ipairs(objs) do
+    for _, e in ipairs(c:list(client.path("v1", "events", ns),
+                              { field_selector = "involvedObject.uid=" .. o.metadata.uid }) or {}) do
+      out.events[#out.events + 1] = e
+    end
+  end
+  table.sort(out.events, function(a, b)
+    if when(a) ~= when(b) then return when(a) < when(b) end
+    return (tonumber(a.metadata.resourceVersion) or 0) < (tonumber(b.metadata.resourceVersion) or 0)
+  end)
+  return out
+end
+
+-- print(run, got, kind): the logs and events of collect() on stderr
+function M.print(run, got)
+  local out = io.stderr
+  for _, l in ipairs(got.logs) do
+    out:write(string.format("--- %s log (pod %s/%s) ---\n", run.log_label or "agent", run.namespace, l.pod))
+    out:write(l.text or ("(no log: " .. tostring(l.error) .. ")\n"))
+    if l.text and l.text ~= "" and l.text:sub(-1) ~= "\n" then out:write("\n") end
+    out:write("--- end log ---\n")
+  end
+  out:write(string.format("--- events (%s %s/%s and its pods) ---\n", run.kind or "Job", run.namespace, run.name))
+  for _, e in ipairs(got.events) do
+    out:write(string.format("%s  %-7s %-22s %s/%s: %s\n", tostring(e.lastTimestamp or e.eventTime or ""),
+      tostring(e.type), tostring(e.reason), tostring(e.involvedObject and e.involvedObject.kind),
+      tostring(e.involvedObject and e.involvedObject.name), tostring(e.message)))
+  end
+  if #got.events == 0 then out:write("(no events)\n") end
+  out:write("--- end events ---\n")
+end
+
+local function done_job(obj) return M.condition(obj, "Complete") end
+local function failed_job(obj) return M.condition(obj, "Failed") end
+
+-- wait(run) -> obj (done), pods. On failure, timeout or a pod that cannot
+-- start: prints the logs and events (run.on_failure(got) is called with
+-- them first, when given) and raises "failure", "timeout" or "unavailable".
+function M.wait(run)
+  local c = run.c
+  local done, failed, pods_of = run.done or done_job, run.failed or failed_job, run.pods or M.job_pods
+  local label = string.format("%s %s %s/%s", run.what, run.kind or "Job", run.namespace, run.name)
+  local p = progress.new(label)
+  local t0 = sys.monotime()
+  local state = "waiting for the pod"
+  local warned = {}
+  while true do
+    local obj = client.check(c:get(run.path))
+    local elapsed = sys.monotime() - t0
+    if done(obj) then
+      p:finish(string.format("completed in %.0f s", elapsed))
+      return obj, pods_of(c, obj)
+    end
+    local fcnd = failed(obj)
+    local pods = pods_of(c, obj)
+    local fatal
+    if pods[1] then
+      state, fatal = M.pod_state(pods[#pods])
+      if state:find("cannot be scheduled", 1, true) and not warned[state] then
+        warned[state] = true
+        if not p.tty then log.warn(state) end
+      end
+    end
+    if fcnd or fatal or elapsed >= run.timeout then
+      p:finish()
+      local got = M.collect(c, run.namespace, obj, pods)
+      if run.on_failure then run.on_failure(got) end
+      M.print(run, got)
+      if fcnd then
+        errors.raise("failure", string.format("the %s %s %s/%s failed: %s%s (its log and events are above)",
+          run.what, run.kind or "Job", run.namespace, run.name, tostring(fcnd.reason),
+          fcnd.message and (": " .. fcnd.message) or ""))
+      elseif fatal then
+        errors.raise("unavailable", string.format("the %s cannot start: %s (image %s)", run.what, state,
+          tostring(run.image)))
+      end
+      errors.raise("timeout", string.format("the %s %s %s/%s did not finish within %s s: %s",
+        run.what, run.kind or "Job", run.namespace, run.name, tostring(run.timeout), state))
+    end
+    p:update(string.format("%s (%.0fs)", state, elapsed))
+    sys.sleep(M.POLL)
+  end
+end
+
+-- cleanup(c, list, what): delete each {path=, what=, opts=} (404 is fine);
+-- a warning lists what could not be deleted
+function M.cleanup(c, list, what)
+  local problems = {}
+  for _, d in ipairs(list) do
+    local _, err = c:delete(d.path, d.opts)
+    if err and err.status ~= 404 then problems[#problems + 1] = d.what .. ": " .. tostring(err.msg) end
+  end
+  if #problems > 0 then
+    log.warn("cleanup of the " .. what .. " was incomplete: " .. table.concat(problems, "; "))
+  end
+end
+
+return M
