@@ -57,8 +57,21 @@ static int l_public_pem(lua_State *L) {
   return 1;
 }
 
+/* sign.ed25519_keypair() -> seed, pub: a new Ed25519 key pair (32 bytes
+ * each: the private key and the public key); nil, msg, code on failure. */
+static int l_ed25519_keypair(lua_State *L) {
+  unsigned char seed[32], pub[32];
+  char err[ERRLEN];
+  int rc = eidos_sign_ed25519_keypair(seed, pub, err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushlstring(L, (const char *)seed, 32);
+  lua_pushlstring(L, (const char *)pub, 32);
+  return 2;
+}
+
 static const luaL_Reg funcs[] = {
   {"sign", l_sign},
+  {"ed25519_keypair", l_ed25519_keypair},
   {"verify", l_verify},
   {"public_pem", l_public_pem},
   {NULL, NULL}

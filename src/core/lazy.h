@@ -39,7 +39,8 @@
   X(PEM_read_bio_PrivateKey) X(PEM_read_bio_PUBKEY) X(PEM_write_bio_PUBKEY) \
   X(ERR_get_error) X(ERR_error_string_n) X(ERR_clear_error) \
   X(RAND_bytes) \
-  X(EVP_MD_CTX_copy_ex) X(EVP_PKEY_get_group_name) X(EVP_PKEY_get0_type_name)
+  X(EVP_MD_CTX_copy_ex) X(EVP_PKEY_get_group_name) X(EVP_PKEY_get0_type_name) \
+  X(EVP_PKEY_new_raw_private_key) X(EVP_PKEY_get_raw_public_key)
 
 /* GNU Nettle for plain hashing: it opens in ~0.1 ms where libcrypto takes
  * ~0.6 ms, and OpenSSL 3 also fetches the digest on every init. */

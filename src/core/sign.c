@@ -200,3 +200,23 @@ int eidos_sign_public_pem(const char *key, size_t keylen, char **pem,
   c->EVP_PKEY_free(pk);
   return rc;
 }
+
+int eidos_sign_ed25519_keypair(unsigned char seed[32], unsigned char pub[32],
+                               char *err, size_t errlen) {
+  const struct eidos_crypto *c = eidos_lazy_crypto(err, errlen);
+  EVP_PKEY *pk;
+  size_t n = 32;
+  char msg[256];
+  int rc = EIDOS_OK;
+  if (!c) return EIDOS_EUNAVAIL;
+  if (c->RAND_bytes(seed, 32) != 1)
+    return eidos_err(err, errlen, EIDOS_EINTERNAL, "no random bytes: %s", ossl_msg(c, msg, sizeof msg));
+  if (!(pk = c->EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32)))
+    return eidos_err(err, errlen, EIDOS_EINTERNAL, "cannot make an Ed25519 key: %s",
+                     ossl_msg(c, msg, sizeof msg));
+  if (c->EVP_PKEY_get_raw_public_key(pk, pub, &n) != 1 || n != 32)
+    rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "cannot derive the Ed25519 public key: %s",
+                   ossl_msg(c, msg, sizeof msg));
+  c->EVP_PKEY_free(pk);
+  return rc;
+}

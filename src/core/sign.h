@@ -29,4 +29,10 @@ int eidos_sign_verify(const char *pub, size_t publen, const void *data,
 int eidos_sign_public_pem(const char *key, size_t keylen, char **pem,
                           size_t *pemlen, char *err, size_t errlen);
 
+/* A new Ed25519 key pair from the system's random source: seed is the
+ * 32-byte private key, pub the 32-byte public key (what an OpenSSH
+ * ssh-ed25519 key holds). */
+int eidos_sign_ed25519_keypair(unsigned char seed[32], unsigned char pub[32],
+                               char *err, size_t errlen);
+
 #endif
