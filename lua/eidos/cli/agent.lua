@@ -8,26 +8,34 @@ local M = {}
 
 local AGENT = "deploy-agent"
 
--- flag specs for the snapshot command
-M.flags = {
-  { name = AGENT, help = "run the snapshot on a cluster node as a Kubernetes Job and fetch the result" },
-  { name = "namespace", short = "n", arg = "NS", requires = AGENT,
-    help = "namespace of the agent Job (default default)" },
-  { name = "image", arg = "IMAGE", requires = AGENT,
-    help = "container image of the agent (default ghcr.io/nvidia/eidos:<version>)" },
-  { name = "node-selector", arg = "KEY=VALUE", repeatable = true, requires = AGENT,
-    help = "schedule the agent on a node with this label" },
-  { name = "toleration", arg = "KEY[=VALUE]:EFFECT", repeatable = true, requires = AGENT,
-    help = "tolerate a taint (default: tolerate all); EFFECT is NoSchedule, PreferNoSchedule or NoExecute" },
-  { name = "runtime-class", arg = "NAME", requires = AGENT,
-    help = "runtimeClassName of the agent pod (e.g. nvidia, to see the GPUs)" },
-  { name = "no-cleanup", requires = AGENT, help = "keep the Job, its RBAC objects and ConfigMap after the run" },
-}
+-- agent_flags(requires) -> the agent's flag specs; requires: the flag they
+-- need (snapshot: --deploy-agent), or nil (validate, where the agent runs
+-- when no --snapshot is given)
+function M.agent_flags(requires)
+  return {
+    { name = "namespace", short = "n", arg = "NS", requires = requires,
+      help = "namespace of the agent Job (default default)" },
+    { name = "image", arg = "IMAGE", requires = requires,
+      help = "container image of the agent (default ghcr.io/nvidia/eidos:<version>)" },
+    { name = "node-selector", arg = "KEY=VALUE", repeatable = true, requires = requires,
+      help = "schedule the agent on a node with this label" },
+    { name = "toleration", arg = "KEY[=VALUE]:EFFECT", repeatable = true, requires = requires,
+      help = "tolerate a taint (default: tolerate all); EFFECT is NoSchedule, PreferNoSchedule or NoExecute" },
+    { name = "runtime-class", arg = "NAME", requires = requires,
+      help = "runtimeClassName of the agent pod (e.g. nvidia, to see the GPUs)" },
+    { name = "no-cleanup", requires = requires, help = "keep the Job, its RBAC objects and ConfigMap after the run" },
+  }
+end
 
--- params(opts) -> the parameters of eidos.k8s.agent.deploy. With
+-- flag specs for the snapshot command
+M.flags = { { name = AGENT, help = "run the snapshot on a cluster node as a Kubernetes Job and fetch the result" } }
+for _, f in ipairs(M.agent_flags(AGENT)) do M.flags[#M.flags + 1] = f end
+
+-- params(opts [, output]) -> the parameters of eidos.k8s.agent.deploy. With
 -- --deploy-agent, the snapshot command's --timeout is how long to wait for
--- the Job (default 5m).
-function M.params(opts)
+-- the Job (default 5m). output: where the snapshot goes (default opts.output;
+-- validate passes false: the snapshot is only read back)
+function M.params(opts, output)
   if os.getenv("EIDOS_AGENT_MODE") == "true" then
     errors.raise("invalid", "--deploy-agent inside the agent (EIDOS_AGENT_MODE=true): the agent does not deploy itself")
   end
@@ -47,7 +55,7 @@ function M.params(opts)
   local cmstore = require("eidos.k8s.cmstore")
   cmstore.parse("cm://" .. p.namespace .. "/x")          -- validates the namespace
   -- the Job writes into its own namespace only (its Role allows nothing else)
-  local out = opts.output
+  local out = output == nil and opts.output or output or nil
   local uns, uname
   if type(out) == "string" and out:match("^cm://") then uns, uname = cmstore.parse(out) end
   if uns == p.namespace then

@@ -171,29 +171,6 @@ M.NEEDED = {
   { "list", "", "events", true },
 }
 
-local function preflight(c, ns)
-  local missing = {}
-  for _, n in ipairs(M.NEEDED) do
-    local verb, group, res, namespaced = n[1], n[2], n[3], n[4]
-    local resource, sub = res:match("^([^/]+)/?(.*)$")
-    local ra = { verb = verb, group = group, resource = resource }
-    if sub ~= "" then ra.subresource = sub end
-    if namespaced then ra.namespace = ns end
-    local r, err = c:create("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
-      apiVersion = "authorization.k8s.io/v1", kind = "SelfSubjectAccessReview",
-      spec = { resourceAttributes = ra } })
-    if not r then client.check(nil, err) end
-    if not (type(r.status) == "table" and r.status.allowed == true) then
-      missing[#missing + 1] = string.format("%s %s%s%s", verb, res, group ~= "" and ("." .. group) or "",
-        namespaced and (" in namespace " .. ns) or " (cluster-wide)")
-    end
-  end
-  if #missing > 0 then
-    errors.raise("unauthorized", "cannot deploy the snapshot agent: the current credentials lack these "
-      .. "permissions: " .. table.concat(missing, "; "))
-  end
-end
-
 local function ensure_namespace(c, ns)
   local _, err = c:get(client.path("v1", "namespaces", nil, ns))
   if not err then return end
@@ -253,7 +230,7 @@ function M.deploy(p)
   p.tolerations = p.tolerations or M.TOLERATE_ALL
   p.node_selector = p.node_selector or {}
   local c = client.shared({ kubeconfig = p.kubeconfig, context = p.context })
-  preflight(c, p.namespace)
+  job.preflight(c, p.namespace, M.NEEDED, "deploy the snapshot agent")
   ensure_namespace(c, p.namespace)
   local objs = M.objects(p)
   local ok, res = pcall(function()

@@ -48,6 +48,32 @@ local progress = {
   end,
 }
 
+-- preflight(c, ns, needed, what): SelfSubjectAccessReviews for each
+-- needed permission {verb, group, resource[/subresource], namespaced};
+-- raises "unauthorized" listing every missing one ("cannot <what>: ...")
+function M.preflight(c, ns, needed, what)
+  local missing = {}
+  for _, n in ipairs(needed) do
+    local verb, group, res, namespaced = n[1], n[2], n[3], n[4]
+    local resource, sub = res:match("^([^/]+)/?(.*)$")
+    local ra = { verb = verb, group = group, resource = resource }
+    if sub ~= "" then ra.subresource = sub end
+    if namespaced then ra.namespace = ns end
+    local r, err = c:create("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+      apiVersion = "authorization.k8s.io/v1", kind = "SelfSubjectAccessReview",
+      spec = { resourceAttributes = ra } })
+    if not r then client.check(nil, err) end
+    if not (type(r.status) == "table" and r.status.allowed == true) then
+      missing[#missing + 1] = string.format("%s %s%s%s", verb, res, group ~= "" and ("." .. group) or "",
+        namespaced and (" in namespace " .. ns) or " (cluster-wide)")
+    end
+  end
+  if #missing > 0 then
+    errors.raise("unauthorized", "cannot " .. what .. ": the current credentials lack these permissions: "
+      .. table.concat(missing, "; "))
+  end
+end
+
 -- condition(obj, type) -> the condition of that type with status True, or nil
 function M.condition(obj, ctype)
   local st = type(obj.status) == "table" and obj.status or {}
