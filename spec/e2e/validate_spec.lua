@@ -69,7 +69,7 @@ describe("eidos validate", function()
     end)
 
     it("writes json with results in input order and summary counts", function()
-      local d = json_of(run({ "validate", "-r", RECIPE, "-s", SMALL, "-t", "json",
+      local d = json_of(run({ "validate", "-r", RECIPE, "-s", SMALL, "-t", "json", "--fail-on-error=false",
         "-c", "OS.release.VERSION_ID in (22.04, 24.04)", "-c", "GPU.smi.driver-version >= 580",
         "-c", "OS.release.ID rhel" }))
       assert.are.equal("ValidationResult", d.kind)
@@ -103,7 +103,7 @@ describe("eidos validate", function()
 
     it("prints an aligned table without colour when not on a terminal", function()
       local r = run({ "validate", "-r", RECIPE, "-s", SMALL, "-t", "table", "-c", "OS.release.ID rhel",
-        "-c", "Foo.bar.baz 1" })
+        "-c", "Foo.bar.baz 1", "--fail-on-error=false" })
       assert.are.equal(0, r.code)
       assert.is_nil(r.out:find("\27", 1, true))
       local lines = {}
@@ -135,7 +135,7 @@ describe("eidos validate", function()
     end)
 
     it("writes well-formed JUnit XML with failures, skips and escaped text", function()
-      local r = run({ "validate", "-r", RECIPE, "-s", SMALL, "-t", "junit",
+      local r = run({ "validate", "-r", RECIPE, "-s", SMALL, "-t", "junit", "--fail-on-error=false",
         "-c", "OS.release.ID rhel", "-c", "Foo.bar.baz 1", "-c", [[OS.release.NAME '<Ubuntu & "friends">']] })
       assert.are.equal(0, r.code, r.err)
       local suite, cases = junit_parse(r.out)
@@ -225,6 +225,7 @@ constraints:
       assert.are.equal("partial", d.status)
       assert.are.equal("skipped", d.results[2].status)
       args[#args + 1] = "--strict"
+      args[#args + 1] = "--fail-on-error=false"
       d = json_of(run(args))
       assert.are.equal("fail", d.status)
       assert.are.equal(true, d.metadata.strict)
@@ -250,8 +251,14 @@ constraints:
       assert.are.equal(0, code(pass, { "--fail-on-error", "--strict" }).code)
     end)
 
-    it("is 0 on a failure without --fail-on-error", function()
-      assert.are.equal(0, code(fail).code)
+    it("is 9 on a failure by default (--fail-on-error defaults to true), 0 with --fail-on-error=false", function()
+      local r = code(fail)
+      assert.are.equal(9, r.code)
+      assert.is_truthy(r.out:find("status: fail", 1, true))
+      r = code(fail, { "--fail-on-error=false" })
+      assert.are.equal(0, r.code, r.err)
+      assert.is_truthy(r.out:find("status: fail", 1, true))
+      assert.are.equal(2, code(fail, { "--fail-on-error=maybe" }).code)
     end)
 
     it("is 9 on a failure with --fail-on-error, after writing the result", function()
@@ -286,10 +293,11 @@ constraints:
       end)
     end
 
-    it("is 2 without --snapshot, or with a document that is not a snapshot or recipe", function()
-      local r = run({ "validate", "-c", "OS.release.ID ubuntu" })
-      assert.are.equal(2, r.code)
-      assert.is_truthy(r.err:find("no snapshot given", 1, true))
+    it("is 3 without --snapshot and no cluster to take one from; 2 for a document that is not a snapshot or recipe", function()
+      local r = run({ "validate", "-c", "OS.release.ID ubuntu" }, { env = { KUBECONFIG = "", HOME = "/nonexistent" } })
+      assert.are.equal(3, r.code, r.err)
+      assert.is_truthy(r.err:find("no --snapshot given", 1, true), r.err)
+      assert.is_truthy(r.err:find("KUBECONFIG", 1, true), r.err)
       r = run({ "validate", "-s", RECIPE, "-c", "OS.release.ID ubuntu" })
       assert.are.equal(2, r.code)
       assert.is_truthy(r.err:find('kind is "RecipeResult", expected "Snapshot"', 1, true), r.err)
@@ -335,16 +343,26 @@ return {
         return run({ "--lua-path", support.root, "validate", "-s", SMALL, "-t", "json", ... },
           { env = { EIDOS_HOME = home } })
       end
-      local d = json_of(v("-c", "OS.release.PRETTY_NAME matches ^Ubuntu 24%.", "-c", "OS.release.ID matches ^rh"))
+      local d = json_of(v("-c", "OS.release.PRETTY_NAME matches ^Ubuntu 24%.", "-c", "OS.release.ID matches ^rh",
+        "--fail-on-error=false"))
       assert.are.equal("passed", d.results[1].status)
       assert.are.equal("failed", d.results[2].status)
       assert.are.equal("expected matches ^rh, got ubuntu", d.results[2].reason)
       local r = v("-c", "OS.release.ID matches [")
       assert.are.equal(2, r.code)
       assert.is_truthy(r.err:find("at position 9: not a Lua pattern", 1, true), r.err)
-      -- without the file the word is not an operator: an exact match that fails
-      local plain = json_of(run({ "validate", "-s", SMALL, "-t", "json", "-c", "OS.release.ID matches x" }))
-      assert.are.equal("expected matches x, got ubuntu", plain.results[1].reason)
+      -- without the file the word is no operator: invalid input naming it, the
+      -- operators and where to add one (it used to compare as text and fail)
+      local plain = run({ "validate", "-s", SMALL, "-t", "json", "-c", "OS.release.ID matches x" })
+      assert.are.equal(2, plain.code)
+      assert.are.equal("", plain.out)
+      assert.is_truthy(plain.err:find('unknown operator "matches" (accepted: !=, <, <=, ==, >, >=, in, not in, ~)', 1, true),
+        plain.err)
+      assert.is_truthy(plain.err:find("lua/eidos/constraint/operators.d/matches.lua", 1, true), plain.err)
+      -- quoted, it is text
+      local quoted = json_of(run({ "validate", "-s", SMALL, "-t", "json", "--fail-on-error=false",
+        "-c", "OS.release.ID 'matches x'" }))
+      assert.are.equal("expected matches x, got ubuntu", quoted.results[1].reason)
       os.execute("rm -rf " .. support.q(home))
     end)
   end)
@@ -355,7 +373,7 @@ return {
       support.write(dir .. "/ops.lua", [[
 return { operators = { shout = { eval = function(a, o) return a:upper() == o, "not loud" end } } }
 ]])
-      local d = json_of(run({ "--hooks", dir, "validate", "-s", SMALL, "-t", "json",
+      local d = json_of(run({ "--hooks", dir, "validate", "-s", SMALL, "-t", "json", "--fail-on-error=false",
         "-c", "OS.release.ID shout UBUNTU", "-c", "OS.release.ID shout ubuntu" }))
       assert.are.equal("passed", d.results[1].status)
       assert.are.equal("expected shout ubuntu, got ubuntu (not loud)", d.results[2].reason)
@@ -401,7 +419,7 @@ return { operators = { shout = { eval = function(a, o) return a:upper() == o, "n
     it("reports the h100 snapshot's Kubernetes 1.30 against >= 1.32 as a failure", function()
       if not shared then pending("../shared is not present"); return end
       local d = json_of(run({ "validate", "-r", RECIPE, "-s", shared .. "/fixtures/snapshots/h100-eks-ubuntu.yaml",
-        "-t", "json" }))
+        "-t", "json", "--fail-on-error=false" }))
       assert.are.equal("fail", d.status)
       assert.are.equal("expected >= 1.32, got v1.30.14-eks-3025e55", d.results[1].reason)
     end)

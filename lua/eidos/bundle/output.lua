@@ -120,6 +120,8 @@ local function write_file(p, data, mode)
   end
 end
 
+M.write_file = write_file
+
 -- refuse to replace what is at out unless it is a bundle and force is set
 local function check_replace(out, force)
   local kind = fs.exists(out)

@@ -1,12 +1,21 @@
--- eidos validate: check a recipe's constraints (and ad-hoc --constraint
--- ones) against a snapshot and write a ValidationResult (yaml, json, table
--- or JUnit XML). Exit 0 unless --fail-on-error and the result is "fail"
--- (exit 9, errors.exit.checkfailed); bad input is 2, a missing file 3.
+-- eidos validate: check a cluster against a recipe, phase by phase
+-- (eidos.validate.phases): readiness (the recipe's constraints and ad-hoc
+-- --constraint ones against a snapshot: a file, URL or cm://, or one the
+-- snapshot agent takes when --snapshot is not given), deployment (what runs
+-- vs the recipe or --bundle), conformance, performance. Writes a
+-- ValidationResult (yaml, json, table, JUnit XML or CTRF JSON) and, with
+-- --evidence-dir, what the run read. Exit: 9 when a check failed (unless
+-- --fail-on-error=false), else 4/6/5/8/1 when a check could not run (RBAC,
+-- API unreachable, timeout, a check crashed, other), 2 bad input, 3 a file
+-- not found. This file only reads the flags and inputs and writes outputs.
 local errors = require("eidos.errors")
 local flags = require("eidos.cli.flags")
 local docio = require("eidos.docio")
 local log = require("eidos.log")
 local strx = require("eidos.text")
+
+local FORMATS = { "yaml", "json", "table", "junit", "ctrf" }
+local DAY = 86400000 -- ms
 
 local function load_doc(loc, what)
   return docio.load(loc, { what = what })
@@ -23,10 +32,8 @@ local function adhoc(text)
   return { name = path, value = rest, origin = "--constraint" }
 end
 
-local function recipe_constraints(loc)
-  local d, origin = load_doc(loc, "recipe")
-  local where = "recipe " .. tostring(origin)
-  require("eidos.recipe.build").check_result(d, where)
+-- recipe_constraints(d, where) -> the recipe's constraints, checked
+local function recipe_constraints(d, where)
   local list = d.constraints
   if list == nil or list == require("eidos.doc").null then return {} end
   if type(list) ~= "table" or (next(list) ~= nil and #list == 0) then
@@ -56,88 +63,173 @@ local function recipe_constraints(loc)
     if bad:count() == 0 then
       local sev = c.severity
       if sev == require("eidos.doc").null or sev == "" then sev = nil end
-      out[#out + 1] = { name = c.name, value = v, severity = sev, remediation = c.remediation,
-                        origin = at }
+      out[#out + 1] = { name = c.name, value = v, severity = sev, remediation = c.remediation, origin = at }
     end
   end
   bad:raise("invalid")
-  return out, origin
+  return out
+end
+
+local function library(o)
+  return require("eidos.bundle.library").open({
+    library_opts = o.data and { data = o.data, data_mode = o["data-mode"] } or nil })
+end
+
+local function write_result(o, result, info)
+  local report = require("eidos.validate.report")
+  if o.format == "junit" then
+    docio.write(o.output, report.junit(result))
+  elseif o.format == "ctrf" then
+    docio.write(o.output, require("eidos.validate.ctrf").report(result, info))
+  else
+    docio.emit(result, {
+      format = o.format, output = o.output,
+      table = function(v)
+        local tty = false
+        if o.output == nil or o.output == "-" then tty = require("eidos.core.sys").isatty(1) end
+        local nc = os.getenv("NO_COLOR")
+        return report.table(v, tty and (nc == nil or nc == ""))
+      end,
+    })
+  end
 end
 
 return {
   name = "validate",
-  summary = "Check a recipe's constraints against a snapshot",
-  usage = "eidos validate --snapshot S [--recipe R] [--constraint 'PATH EXPR']... [--strict] [--fail-on-error] [-t yaml|json|table|junit] [-o PATH]",
-  description = "Evaluate every constraint of a recipe (RecipeResult) and each --constraint against\n" ..
-    "the measurements of a snapshot, and write a ValidationResult: per constraint its\n" ..
-    "expression, the actual value, passed/failed/skipped and the reason; summary counts;\n" ..
-    "an overall status pass, partial (something skipped, or a warning failed) or fail.\n" ..
-    "Paths are Type.subtype.key (OS.sysctl./proc/sys/kernel/osrelease); operators:\n" ..
-    ">= <= > < == != (versions at the lower precision), ~1.32, in (a, b), not in (a, b),\n" ..
-    "ranges '>= 1.30, < 1.34', a bare value for an exact match. See docs/validate.md.\n" ..
-    "Exit codes: 0, or 9 with --fail-on-error when the status is fail; 2 invalid input;\n" ..
-    "3 a file not found.",
+  summary = "Check a cluster against a recipe: readiness, deployment, conformance, performance",
+  usage = "eidos validate [--phase readiness|deployment|conformance|performance|all]... [--recipe R] " ..
+    "[--snapshot S] [--bundle DIR|ARCHIVE] [--constraint 'PATH EXPR']... [--strict] [--fail-on-error=false] " ..
+    "[--evidence-dir DIR] [-t yaml|json|table|junit|ctrf] [-o PATH]",
+  description = "Validate in phases (--phase, repeatable or a comma list; default readiness; all = every phase):\n" ..
+    "  readiness    the recipe's constraints and each --constraint against a snapshot (--snapshot, or one\n" ..
+    "               the snapshot agent takes on the cluster: the agent flags apply)\n" ..
+    "  deployment   Helm releases, workloads, expected CRDs, Argo CD / Flux objects and values vs the recipe\n" ..
+    "               (or --bundle DIR|ARCHIVE, the bundle that was deployed)\n" ..
+    "  conformance  GPUs allocatable, DRA served, gang scheduling, one GPU advertiser, GFD labels, version\n" ..
+    "  performance  an NCCL all-reduce test over the recipe's GPU nodes vs its bandwidth threshold\n" ..
+    "Each check is passed, failed, skipped or error (could not run), with the evidence read and a\n" ..
+    "remediation. Checks are Lua files in lua/eidos/validate/checks/ (override or add). Expressions:\n" ..
+    ">= <= > < == != (versions at the lower precision), ~1.32, in (a, b), not in (a, b), ranges\n" ..
+    "'>= 1.30, < 1.34', a bare value for an exact match. See docs/validate.md.\n" ..
+    "Exit codes: 0; 9 a check failed (unless --fail-on-error=false); 4 a check was denied by RBAC,\n" ..
+    "6 the API is unreachable, 5 timeout, 8 a check crashed, 1 other checks that could not run;\n" ..
+    "2 invalid input; 3 a file not found.",
   flags = (function()
     local f = {
-      { name = "snapshot", short = "s", arg = "SOURCE", type = "uri", help = "the snapshot: a file, -, http(s):// URL or cm://NAMESPACE/NAME" },
-      { name = "recipe", short = "r", arg = "SOURCE", type = "uri", help = "a RecipeResult whose constraints are checked: file, -, URL or cm://" },
+      { name = "phase", arg = "PHASE", repeatable = true, type = "enum", open = true, separator = ",",
+        choices = { "readiness", "deployment", "conformance", "performance", "all" },
+        help = "phase(s) to run: readiness (default), deployment, conformance, performance, all" },
+      { name = "snapshot", short = "s", arg = "SOURCE", type = "uri",
+        help = "the snapshot: a file, -, http(s):// URL or cm://NAMESPACE/NAME (default: take one with the agent)" },
+      { name = "recipe", short = "r", arg = "SOURCE", type = "uri", help = "a RecipeResult: file, -, URL or cm://" },
+      { name = "bundle", arg = "DIR|ARCHIVE", type = "uri",
+        help = "the bundle that was deployed (directory or .tar.gz): expected charts, versions and values" },
       { name = "constraint", short = "c", arg = "'PATH EXPR'", repeatable = true,
-        help = "an extra constraint, e.g. 'K8s.server.version >= 1.32'" },
-      { name = "strict", help = "count every skipped constraint (path not in the snapshot) as failed" },
-      { name = "fail-on-error", help = "exit 9 when the status is fail (with --strict, also for skips)" },
+        help = "an extra readiness constraint, e.g. 'K8s.server.version >= 1.32'" },
+      { name = "strict", help = "count every skipped readiness constraint (path not in the snapshot) as failed" },
+      { name = "fail-on-error", default = true,
+        help = "exit 9 when a check failed (default true; --fail-on-error=false exits 0 then)" },
+      { name = "evidence-dir", arg = "DIR", type = "uri",
+        help = "write every object read and log collected there (secrets redacted), with checksums.txt" },
+      { name = "timeout", arg = "DURATION", type = "duration", unit = "s", min = 1, max = DAY,
+        help = "how long to wait for the snapshot agent (default 5m) and the NCCL test (default the recipe's)" },
+      { name = "data", arg = "DIR", type = "dir", help = "recipe data directory (as for 'eidos recipe')" },
+      { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
+        help = "overlay: DIR over the built-in library; replace: DIR alone" },
     }
-    for _, o in ipairs(flags.output({ "yaml", "json", "table", "junit" })) do f[#f + 1] = o end
+    for _, a in ipairs(require("eidos.cli.agent").agent_flags(nil)) do f[#f + 1] = a end
+    for _, o in ipairs(flags.output(FORMATS)) do f[#f + 1] = o end
     return f
   end)(),
   examples = {
     "eidos validate --recipe recipe.yaml --snapshot snapshot.yaml",
     "eidos validate -s cm://gpu-operator/eidos-snapshot -c 'K8s.server.version >= 1.32' -c 'OS.release.ID in (ubuntu, rhel)'",
-    "eidos validate -r recipe.yaml -s snapshot.yaml --strict --fail-on-error -t junit -o validate.xml",
+    "eidos validate -r recipe.yaml --phase deployment,conformance --bundle ./bundle -t table",
+    "eidos validate -r recipe.yaml --phase all -s snapshot.yaml -t ctrf -o validate.json --evidence-dir evidence",
   },
   run = function(ctx)
     local o = ctx.opts
-    if not o.snapshot or o.snapshot == "" then
-      errors.raise("invalid", "no snapshot given: --snapshot FILE, -, URL or cm://NAMESPACE/NAME is required")
-    end
-    if not o.recipe and not o.constraint then
-      errors.raise("invalid", "nothing to validate: give --recipe RECIPE and/or --constraint 'PATH EXPR'")
-    end
+    local phases = require("eidos.validate.phases").parse(o.phase)
+    local want = {}
+    for _, p in ipairs(phases) do want[p] = true end
+    local cluster_phases = want.deployment or want.conformance or want.performance
     if o.recipe == "-" and o.snapshot == "-" then
       errors.raise("invalid", "--recipe and --snapshot cannot both read stdin (-)")
     end
-    local list, recipe_origin = {}, nil
-    if o.recipe then list, recipe_origin = recipe_constraints(o.recipe) end
-    for _, t in ipairs(o.constraint or {}) do list[#list + 1] = adhoc(t) end
-    -- constraints are checked before the snapshot is read: bad input fails fast
-    local validate = require("eidos.validate")
-    validate.check_all(list)
-    local d, snap_origin = load_doc(o.snapshot, "snapshot")
-    local m = require("eidos.snapshot.model").from_doc(d, snap_origin)
-    local result = validate.run(list, m, { strict = o.strict, recipe = recipe_origin, snapshot = snap_origin })
-    if o.format == "junit" then
-      docio.write(o.output, require("eidos.validate.report").junit(result))
-    else
-      docio.emit(result, {
-        format = o.format, output = o.output,
-        table = function(v)
-          local tty = false
-          if o.output == nil or o.output == "-" then
-            tty = require("eidos.core.sys").isatty(1)
+    if o.bundle and not (want.deployment or want.conformance or want.performance) then
+      errors.raise("invalid", "--bundle only applies to --phase deployment, conformance or performance")
+    end
+    -- inputs, all checked before anything is read from the cluster
+    local recipe, recipe_origin, list = nil, nil, {}
+    if o.recipe then
+      local d, origin = load_doc(o.recipe, "recipe")
+      local where = "recipe " .. tostring(origin)
+      require("eidos.recipe.build").check_result(d, where)
+      recipe, recipe_origin = d, origin
+      if want.readiness then list = recipe_constraints(d, where) end
+    end
+    if want.readiness then
+      for _, t in ipairs(o.constraint or {}) do list[#list + 1] = adhoc(t) end
+      if #list == 0 and not o.recipe and #phases == 1 then
+        errors.raise("invalid", "nothing to validate: give --recipe RECIPE and/or --constraint 'PATH EXPR'")
+      end
+      require("eidos.validate").check_all(list)
+    elseif o.constraint then
+      errors.raise("invalid", "--constraint only applies to --phase readiness")
+    end
+    local plan = { phases = phases, recipe = recipe, meta = { recipe = recipe_origin, strict = o.strict or nil },
+                   params = { namespace = o.namespace, no_cleanup = o["no-cleanup"],
+                              timeout = o.timeout and o.timeout / 1000 or nil } }
+    if cluster_phases then
+      local expected = require("eidos.validate.expected")
+      if o.bundle then
+        local model, brecipe = expected.from_bundle(o.bundle, { library = library(o) })
+        plan.recipe = plan.recipe or brecipe
+        plan.model = model
+        plan.meta.bundle, plan.meta.deployer = o.bundle, model.deployer
+      elseif recipe then
+        plan.model = expected.from_recipe(recipe, { library = library(o), origin = "recipe " .. tostring(recipe_origin) })
+        plan.meta.deployer = plan.model.deployer
+      else
+        errors.raise("invalid", string.format("--phase %s needs the recipe: --recipe RECIPE or --bundle DIR",
+          table.concat(phases, ",")))
+      end
+    end
+    local ev = o["evidence-dir"] and require("eidos.validate.evidence").new() or nil
+    plan.evidence = ev
+    plan.cluster = require("eidos.validate.cluster").new({ evidence = ev })
+    plan.readiness = function()
+      local d, snap_origin
+      if o.snapshot then
+        d, snap_origin = load_doc(o.snapshot, "snapshot")
+      else
+        local agent = require("eidos.cli.agent")
+        local ok, text, loc = pcall(function() return require("eidos.k8s.agent").deploy(agent.params(o, false)) end)
+        if not ok then
+          if errors.is(text) and text.code == "notfound" then
+            errors.raise("notfound", "no --snapshot given, and no cluster to take one from with the snapshot agent: "
+              .. text.msg)
           end
-          local nc = os.getenv("NO_COLOR")
-          return require("eidos.validate.report").table(v, tty and (nc == nil or nc == ""))
-        end,
-      })
+          error(text, 0)
+        end
+        d, snap_origin = require("eidos.doc").decode(text, loc), loc
+      end
+      local m = require("eidos.snapshot.model").from_doc(d, snap_origin)
+      plan.meta.snapshot = snap_origin
+      return require("eidos.validate").run(list, m, { strict = o.strict, recipe = recipe_origin, snapshot = snap_origin })
     end
-    local s = result.summary
-    if o["fail-on-error"] and validate.failed(result) then
-      errors.raise("checkfailed", string.format("validation failed: %d of %d constraint%s failed%s",
-        s.failed - s.warnings, s.total, s.total == 1 and "" or "s",
-        o.strict and " (--strict counts skipped constraints as failed)" or ""))
+    local result, info = require("eidos.validate.phases").run(plan)
+    write_result(o, result, info)
+    if ev then
+      local n = ev:write(o["evidence-dir"], result)
+      log.info(string.format("wrote %d evidence files to %s", n, o["evidence-dir"]))
     end
+    local code, msg = require("eidos.validate.result").exit(result, info.codes, o["fail-on-error"], o.strict)
+    if code then errors.raise(code, msg) end
     if result.status ~= "pass" then
-      log.info(string.format("validation %s: %d passed, %d failed, %d skipped", result.status,
-        s.passed, s.failed, s.skipped))
+      local n = require("eidos.validate.result").counts(result)
+      log.info(string.format("validation %s: %d passed, %d failed, %d skipped, %d error", result.status,
+        n.passed, n.failed, n.skipped, n.error))
     end
     return 0
   end,

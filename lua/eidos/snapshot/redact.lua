@@ -76,6 +76,28 @@ function M.value(mtype, subtype, key, v)
   return v
 end
 
+-- tree(v) -> a copy of a document (Kubernetes objects, Helm values) with
+-- the value under every secret-looking key replaced, and the value of
+-- every {name = <secret-looking>, value = ...} entry (container env).
+-- Floats with an integral value come back as integers (JSON read them as
+-- floats). Used for validate --evidence-dir.
+function M.tree(v)
+  if type(v) == "number" then return math.tointeger(v) or v end
+  if type(v) ~= "table" then return v end
+  local out = {}
+  local secret_entry = type(v.name) == "string" and v.value ~= nil and M.secret_name(v.name)
+  for k, x in pairs(v) do
+    if type(k) == "string" and M.secret_name(k) and x ~= "" and type(x) ~= "boolean" then
+      out[k] = M.marker
+    elseif secret_entry and k == "value" then
+      out[k] = M.marker
+    else
+      out[k] = M.tree(x)
+    end
+  end
+  return setmetatable(out, getmetatable(v))
+end
+
 -- measurement(m): redact a measurement {type, subtypes} in place; returns
 -- the number of values replaced
 function M.measurement(m)

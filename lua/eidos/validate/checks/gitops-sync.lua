@@ -1,0 +1,87 @@
+-- gitops-sync: for a bundle made with the argocd or flux deployer, each
+-- component's Argo CD Application is Synced and Healthy at the bundle's
+-- chart version, or its Flux HelmRelease is Ready at that version.
+local cluster = require("eidos.validate.cluster")
+
+local function app_source(app)
+  local spec = type(app.spec) == "table" and app.spec or {}
+  local list = type(spec.sources) == "table" and spec.sources or { spec.source }
+  for _, s in ipairs(list) do if type(s) == "table" and s.chart then return s end end
+end
+
+local function argocd(ctx, c)
+  local app = ctx.cluster:get("argoproj.io/v1alpha1", "applications", c.app.namespace, c.app.name)
+  if not app then
+    return ctx:fail({ component = c.name, expected = "Application " .. c.app.namespace .. "/" .. c.app.name,
+      actual = "absent", reason = string.format("no Argo CD Application %s in namespace %s (apply the bundle's "
+        .. "app-of-apps.yaml)", c.app.name, c.app.namespace) })
+  end
+  local ev = { cluster.ref(app) }
+  local st = type(app.status) == "table" and app.status or {}
+  local sync = type(st.sync) == "table" and st.sync.status or "Unknown"
+  local health = type(st.health) == "table" and st.health.status or "Unknown"
+  local src = app_source(app)
+  if src and c.version and not require("eidos.validate.helm").same_version(src.targetRevision, c.version) then
+    return ctx:fail({ component = c.name, evidence = ev, expected = "chart " .. tostring(c.chart) .. " " .. c.version,
+      actual = "chart " .. tostring(src.chart) .. " " .. tostring(src.targetRevision),
+      reason = string.format("Application %s targets %s %s, the bundle says %s", c.app.name, tostring(src.chart),
+        tostring(src.targetRevision), c.version) })
+  end
+  if sync ~= "Synced" or health ~= "Healthy" then
+    local msg = type(st.health) == "table" and st.health.message
+    return ctx:fail({ component = c.name, evidence = ev, expected = "Synced, Healthy",
+      actual = sync .. ", " .. health,
+      reason = string.format("Application %s is %s and %s%s", c.app.name, sync, health, msg and (": " .. msg) or "") })
+  end
+  ctx:pass({ component = c.name, evidence = ev, expected = "Synced, Healthy", actual = sync .. ", " .. health })
+end
+
+local function flux(ctx, c)
+  local hr = ctx.cluster:get("helm.toolkit.fluxcd.io/v2", "helmreleases", c.helmrelease.namespace, c.helmrelease.name)
+  if not hr then
+    return ctx:fail({ component = c.name, expected = "HelmRelease " .. c.helmrelease.namespace .. "/" .. c.helmrelease.name,
+      actual = "absent", reason = string.format("no Flux HelmRelease %s in namespace %s (apply the bundle's "
+        .. "kustomization.yaml)", c.helmrelease.name, c.helmrelease.namespace) })
+  end
+  local ev = { cluster.ref(hr) }
+  local ready = require("eidos.validate.kube").condition(hr, "Ready")
+  if not ready or ready.status ~= "True" then
+    return ctx:fail({ component = c.name, evidence = ev, expected = "Ready=True",
+      actual = ready and string.format("Ready=%s (%s)", tostring(ready.status), tostring(ready.reason)) or "no Ready condition",
+      reason = string.format("HelmRelease %s is not ready%s", c.helmrelease.name,
+        ready and ready.message and (": " .. ready.message) or "") })
+  end
+  local st = type(hr.status) == "table" and hr.status or {}
+  local hist = type(st.history) == "table" and st.history[1]
+  local got = type(hist) == "table" and hist.chartVersion or st.lastAttemptedRevision
+  if got and c.version and not require("eidos.validate.helm").same_version(got, c.version) then
+    return ctx:fail({ component = c.name, evidence = ev, expected = "chart version " .. c.version,
+      actual = "chart version " .. tostring(got),
+      reason = string.format("HelmRelease %s runs chart version %s, the bundle says %s", c.helmrelease.name,
+        tostring(got), c.version) })
+  end
+  ctx:pass({ component = c.name, evidence = ev, expected = "Ready=True", actual = "Ready=True"
+    .. (got and (", chart version " .. tostring(got)) or "") })
+end
+
+return {
+  phase = "deployment",
+  always = true,
+  order = 15,
+  description = "Argo CD Applications are Synced and Healthy, Flux HelmReleases are Ready (argocd and flux bundles)",
+  remediation = "Look at the Application (argocd app get) or HelmRelease (flux get helmreleases) for the reason.",
+  run = function(ctx)
+    local list = {}
+    for _, c in ipairs(ctx:components()) do
+      if c.app or c.helmrelease then list[#list + 1] = c end
+    end
+    if #list == 0 then
+      return ctx:skip({ reason = string.format("the deployer is %s: no Argo CD Application or Flux HelmRelease to check",
+        tostring(ctx:model().deployer)) })
+    end
+    ctx:each(list, function(c)
+      if c.app then return argocd(ctx, c) end
+      return flux(ctx, c)
+    end)
+  end,
+}
