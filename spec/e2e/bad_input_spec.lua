@@ -305,7 +305,12 @@ local ROWS = {
   { name = "a malformed constraint in the recipe", args = { "validate", "-s", "{snap}", "-r", "r.yaml" },
     files = { ["r.yaml"] = RECIPE_HEAD .. "constraints:\n- {name: K8s.server.version, value: '>= '}\n" }, code = 2, bad = "K8s.server.version", msg = "malformed expression" },
   { name = "nothing to validate", args = { "validate", "-s", "{snap}" }, code = 2, bad = "--recipe", msg = "nothing to validate" },
-  { name = "no snapshot", args = { "validate", "-c", "OS.release.ID ubuntu" }, code = 2, bad = "--snapshot", msg = "no snapshot given" },
+  { name = "no snapshot and no cluster to take one from", args = { "validate", "-c", "OS.release.ID ubuntu" },
+    env = { KUBECONFIG = "" }, code = 3, bad = "--snapshot", msg = "no cluster to take one from with the snapshot agent" },
+  { name = "an unknown validation phase", args = { "validate", "-s", "{snap}", "--phase", "readiness,perf" }, code = 2,
+    bad = '"perf"', msg = "accepted: readiness, deployment, conformance, performance, all" },
+  { name = "a constraint word that is no operator", args = { "validate", "-s", "{snap}", "-c", "OS.release.ID matches ubu" },
+    code = 2, bad = '"matches"', msg = "operators.d/matches.lua" },
 
   -- query selectors
   { name = "a selector key that does not exist", args = { "query", "--service", "eks", "--selector", "components.gpu-operator.values.nope" }, code = 3, bad = '"nope"', msg = "available keys: cdi" },
