@@ -27,6 +27,9 @@ M.SECRET_TYPE = "helm.sh/release.v1"
 M.STATUSES = { "deployed", "superseded", "failed", "uninstalling", "uninstalled", "pending-install",
                "pending-upgrade", "pending-rollback", "unknown" }
 
+-- the parts of a release JSON no check reads (the bulk of a record)
+M.UNREAD = { "manifest", "hooks", "chart.templates", "chart.files", "chart.schema", "chart.lock" }
+
 local json
 local function decode_json(text, what)
   if not json then
@@ -64,7 +67,10 @@ function M.decode_payload(text, what)
     end
     raw = out
   end
-  local rel = decode_json(raw, what)
+  -- what no check reads, and most of the bytes, is left out before decoding
+  local slim, jmsg = require("eidos.core.json").drop(raw, M.UNREAD)
+  if not slim then errors.raise("invalid", string.format("%s: the release is not JSON: %s", what, jmsg)) end
+  local rel = decode_json(slim, what)
   local chart = type(rel.chart) == "table" and rel.chart or {}
   return {
     name = rel.name, namespace = rel.namespace, version = rel.version,
@@ -96,15 +102,10 @@ local function revision(obj)
 end
 M.revision = revision
 
--- history(reader, ns, name) -> list of records, latest revision first;
--- each {obj=, revision=, status= (the label), storage="Secret"|"ConfigMap"}.
--- Secrets first; the ConfigMap driver is read only when there is no
--- Secret record (one list per component in the common case).
-function M.history(reader, ns, name)
-  local sel = "owner=helm,name=" .. name
+-- records(reader, ns, sel) -> Secret records, else ConfigMap ones
+local function records(reader, ns, sel)
   local out = {}
-  local secrets = reader:list("v1", "secrets", ns, { label_selector = sel, nocache = true }) or {}
-  for _, s in ipairs(secrets) do
+  for _, s in ipairs(reader:list("v1", "secrets", ns, { label_selector = sel, nocache = true }) or {}) do
     if s.type == M.SECRET_TYPE then out[#out + 1] = s end
   end
   if #out == 0 then
@@ -112,6 +113,20 @@ function M.history(reader, ns, name)
       out[#out + 1] = cm
     end
   end
+  return out
+end
+
+-- history(reader, ns, name) -> list of records, latest revision first;
+-- each {obj=, revision=, status= (the label), storage="Secret"|"ConfigMap"}.
+-- Only the revisions that are not superseded are read (Helm marks every
+-- older revision superseded, and keeps up to 10): the latest is among them
+-- whatever its status; when none is left, every revision is read. Secrets
+-- first; the ConfigMap driver only when there is no Secret record. The
+-- encoded data of all but the latest record is dropped at once.
+function M.history(reader, ns, name)
+  local sel = "owner=helm,name=" .. name
+  local out = records(reader, ns, sel .. ",status!=superseded")
+  if #out == 0 then out = records(reader, ns, sel) end
   local recs = {}
   for _, o in ipairs(out) do
     local l = type(o.metadata.labels) == "table" and o.metadata.labels or {}
@@ -121,6 +136,7 @@ function M.history(reader, ns, name)
     if a.revision ~= b.revision then return a.revision > b.revision end
     return a.obj.metadata.name < b.obj.metadata.name
   end)
+  for i = 2, #recs do recs[i].obj.data = nil end
   return recs
 end
 
