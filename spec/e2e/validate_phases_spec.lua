@@ -124,7 +124,8 @@ describe_if("eidos validate phases (test API server)", function()
         assert.truthy(seen["workloads-ready/" .. comp], comp)
       end
       assert.truthy(seen["expected-resources/gpu-operator"])
-      assert.matches("umbrella chart", seen["helm-release/gpu-operator"].actual, 1, true)
+      assert.are.equal("chart gpu-operator v25.10.1 in eidos-eks-h100-ubuntu-training-kubeflow 0.1.0, revision 1 deployed",
+        seen["helm-release/gpu-operator"].actual)
       assert.are.same({ apiVersion = "v1", kind = "Secret", namespace = "gpu-operator",
                         name = "sh.helm.release.v1.gpu-operator.v1" }, seen["helm-release/gpu-operator"].evidence[1])
       local bw = seen["nccl-all-reduce-bw/nil"]

@@ -208,7 +208,7 @@ function M.match(rel, comp)
     if type(d) == "table" and (d.alias == comp.name or (d.alias == nil and d.name == comp.name)
         or (d.name == comp.chart and (d.alias == nil or d.alias == comp.name))) then
       local key = d.alias or d.name
-      local got = string.format("chart %s %s (a dependency of %s %s)", tostring(d.name), tostring(d.version),
+      local got = string.format("chart %s %s in %s %s", tostring(d.name), tostring(d.version),
         tostring(md.name), tostring(md.version))
       local r = { shape = "umbrella", dep = d, key = key, expected = want, actual = got }
       if not M.same_version(d.version, comp.version) then

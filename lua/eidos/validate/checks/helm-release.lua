@@ -39,8 +39,8 @@ return {
       if not m.ok then
         return ctx:fail({ component = c.name, evidence = ev, expected = m.expected, actual = m.actual, reason = m.why })
       end
-      ctx:pass({ component = c.name, evidence = ev, expected = m.expected, actual = m.actual .. string.format(
-        ", revision %d deployed%s", st.rec.revision, m.shape == "umbrella" and " (umbrella chart)" or "") })
+      ctx:pass({ component = c.name, evidence = ev, expected = m.expected,
+        actual = m.actual .. string.format(", revision %d deployed", st.rec.revision) })
     end)
   end,
 }
