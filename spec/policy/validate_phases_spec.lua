@@ -144,6 +144,41 @@ describe("validate phases (no cluster)", function()
       assert.is_nil(other.shape)
     end)
 
+    it("reads the revisions that are not superseded, every revision when none is left, Secrets before ConfigMaps", function()
+      local function rec(kind, v, status)
+        return { kind = kind, type = kind == "Secret" and helm.SECRET_TYPE or nil, data = { release = "x" },
+                 metadata = { name = "sh.helm.release.v1.r.v" .. v, labels = { owner = "helm", name = "r",
+                   version = tostring(v), status = status } } }
+      end
+      local function reader(objs)
+        local r = { asked = {} }
+        function r.list(_, _, resource, _, opts)
+          r.asked[#r.asked + 1] = resource .. " " .. opts.label_selector
+          local out = {}
+          for _, o in ipairs(objs) do
+            local kind = resource == "secrets" and "Secret" or "ConfigMap"
+            local sup = opts.label_selector:find("status!=superseded", 1, true)
+            if o.kind == kind and not (sup and o.metadata.labels.status == "superseded") then out[#out + 1] = o end
+          end
+          return out
+        end
+        return r
+      end
+      local r = reader({ rec("Secret", 1, "superseded"), rec("Secret", 3, "pending-upgrade"), rec("Secret", 2, "deployed") })
+      local h = helm.history(r, "ns", "r")
+      assert.are.same({ 3, 2 }, { h[1].revision, h[2].revision })
+      assert.are.same({ "secrets owner=helm,name=r,status!=superseded" }, r.asked)
+      assert.is_nil(h[2].obj.data)              -- only the latest keeps its encoded data
+      assert.are.equal("x", h[1].obj.data.release)
+      r = reader({ rec("ConfigMap", 1, "superseded"), rec("ConfigMap", 2, "superseded") })
+      h = helm.history(r, "ns", "r")
+      assert.are.equal(2, h[1].revision)
+      assert.are.equal("ConfigMap", h[1].storage)
+      assert.are.same({ "secrets owner=helm,name=r,status!=superseded", "configmaps owner=helm,name=r,status!=superseded",
+                        "secrets owner=helm,name=r", "configmaps owner=helm,name=r" }, r.asked)
+      assert.are.same({}, helm.history(reader({}), "ns", "r"))
+    end)
+
     it("coalesces values as Helm does: maps merge, the given ones win, null deletes", function()
       local null = require("eidos.doc").null
       assert.are.same({ a = { b = 2, c = 3 }, d = { 9 } },
