@@ -160,6 +160,27 @@ function M.dra_gpus(reader, gv)
   return per, slices
 end
 
+-- advertised(reader) -> GPU nodes, and per node name the GPU devices the
+-- DRA driver publishes there, its ResourceSlices and the resource.k8s.io
+-- version (nil when DRA is not served)
+function M.advertised(reader)
+  local nodes = M.gpu_nodes(reader)
+  local gv = #nodes > 0 and M.dra_version(reader) or nil
+  local dra, slices = {}, {}
+  if gv then dra, slices = M.dra_gpus(reader, gv) end
+  return nodes, dra, slices, gv
+end
+
+-- clusterpolicies(reader) -> the GPU Operator's ClusterPolicies, each with
+-- its status.state ("unknown" when absent)
+function M.clusterpolicies(reader)
+  local out = {}
+  for _, cp in ipairs(reader:list("nvidia.com/v1", "clusterpolicies") or {}) do
+    out[#out + 1] = { obj = cp, state = type(cp.status) == "table" and cp.status.state or "unknown" }
+  end
+  return out
+end
+
 -- ---------------------------------------------------------------------------
 -- resources by kind
 

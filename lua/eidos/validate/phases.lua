@@ -26,8 +26,9 @@
 -- an error into a result in status "error" for that item (component named
 -- by item.name). ctx.cluster reads the API (eidos.validate.cluster);
 -- ctx.recipe is the RecipeResult; ctx.config the recipe's
--- validation.<phase> block; ctx:components() the expected components
--- (eidos.validate.expected); ctx:constraint(name) a phase constraint;
+-- validation.<phase> block; ctx:components([keep]) the expected components
+-- (eidos.validate.expected); ctx:needs(name) a component, or a skip when
+-- the recipe has none of that name; ctx:constraint(name) a phase constraint;
 -- ctx:release(comp) the component's latest Helm release (cached per run).
 -- A check that raises is reported in status "error" (never passed) with
 -- the message; a structured error keeps its code for the exit status.
@@ -191,7 +192,22 @@ function Ctx:model()
   return p.model
 end
 
-function Ctx:components() return self:model().components end
+-- components([keep]) -> the expected components (those keep(c) accepts)
+function Ctx:components(keep)
+  local all = self:model().components
+  if not keep then return all end
+  local out = {}
+  for _, c in ipairs(all) do if keep(c) then out[#out + 1] = c end end
+  return out
+end
+
+-- needs(name) -> the component, or nil after reporting the check skipped
+-- because the recipe does not deploy it
+function Ctx:needs(name)
+  local c = self:component(name)
+  if not c then self:skip({ reason = string.format("the recipe does not deploy %s", name) }) end
+  return c
+end
 
 function Ctx:component(name)
   for _, c in ipairs(self:components()) do if c.name == name then return c end end

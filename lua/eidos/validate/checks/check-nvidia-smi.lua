@@ -20,8 +20,8 @@ return {
   description = "nvidia-smi works on every GPU node (the GPU Operator's validator pod is ready there)",
   remediation = "kubectl -n gpu-operator logs the nvidia-operator-validator pod of the node (init container driver-validation).",
   run = function(ctx)
-    local c = ctx:component("gpu-operator")
-    if not c then return ctx:skip({ reason = "the recipe has no gpu-operator component" }) end
+    local c = ctx:needs("gpu-operator")
+    if not c then return end
     local nodes = kube.gpu_nodes(ctx.cluster)
     if #nodes == 0 then
       return ctx:fail({ component = c.name, expected = "GPU nodes", actual = "none",

@@ -13,8 +13,8 @@ return {
   description = "the DRA API (resource.k8s.io) is served and the NVIDIA DRA driver's DeviceClasses exist, when the recipe enables the driver",
   remediation = "DRA needs Kubernetes 1.32+ with the DynamicResourceAllocation feature (GA in 1.34); deploy nvidia-dra-driver-gpu again.",
   run = function(ctx)
-    local c = ctx:component("nvidia-dra-driver-gpu")
-    if not c then return ctx:skip({ reason = "the recipe does not deploy the DRA driver (nvidia-dra-driver-gpu)" }) end
+    local c = ctx:needs("nvidia-dra-driver-gpu")
+    if not c then return end
     local gv = kube.dra_version(ctx.cluster)
     if not gv then
       return ctx:fail({ component = c.name, expected = "resource.k8s.io served (" .. table.concat(kube.DRA_VERSIONS, ", ") .. ")",

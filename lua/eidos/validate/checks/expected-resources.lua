@@ -15,10 +15,7 @@ return {
   description = "the CRDs and objects each component is expected to create exist (CRDs established)",
   remediation = "Deploy the component again; a CRD that is not established is described by kubectl describe crd NAME.",
   run = function(ctx)
-    local list = {}
-    for _, c in ipairs(ctx:components()) do
-      if #(c.expected_resources or {}) > 0 then list[#list + 1] = c end
-    end
+    local list = ctx:components(function(c) return #(c.expected_resources or {}) > 0 end)
     if #list == 0 then
       return ctx:skip({ reason = "no component lists expectedResources (componentRefs or recipes/registry.yaml)" })
     end

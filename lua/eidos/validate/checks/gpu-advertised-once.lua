@@ -12,13 +12,11 @@ return {
   description = "the device plugin and the DRA driver do not both advertise the GPUs of a node",
   remediation = "Turn one of them off: the GPU Operator's devicePlugin.enabled=false, or the DRA driver's resources.gpus.enabled=false.",
   run = function(ctx)
-    local nodes = kube.gpu_nodes(ctx.cluster)
+    local nodes, dra, slices, gv = kube.advertised(ctx.cluster)
     if #nodes == 0 then return ctx:skip({ reason = "no GPU node (see gpu-allocatable)" }) end
-    local gv = kube.dra_version(ctx.cluster)
     if not gv then
       return ctx:pass({ expected = "GPUs advertised by one mechanism", actual = "DRA not served: device plugin only" })
     end
-    local dra, slices = kube.dra_gpus(ctx.cluster, gv)
     for _, n in ipairs(nodes) do
       local dp, d = kube.gpus(n, "allocatable"), dra[n.metadata.name] or 0
       local ev = { cluster.ref(n) }

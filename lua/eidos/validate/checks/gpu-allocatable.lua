@@ -13,13 +13,11 @@ return {
   description = "GPUs are advertised as allocatable on every GPU node (nvidia.com/gpu, or DRA ResourceSlices)",
   remediation = "Check the device plugin (or DRA kubelet plugin) pod on the node: kubectl -n gpu-operator get pods -o wide.",
   run = function(ctx)
-    local nodes = kube.gpu_nodes(ctx.cluster)
+    local nodes, dra = kube.advertised(ctx.cluster)
     if #nodes == 0 then
       return ctx:fail({ expected = "at least one GPU node", actual = "none",
         reason = "no GPU node: no node is labelled nvidia.com/gpu.present=true (GPU Operator / NFD) or has nvidia.com/gpu capacity" })
     end
-    local gv = kube.dra_version(ctx.cluster)
-    local dra = gv and kube.dra_gpus(ctx.cluster, gv) or {}
     for _, n in ipairs(nodes) do
       local dp, d = kube.gpus(n, "allocatable"), dra[n.metadata.name] or 0
       local want = string.format("node %s: allocatable %s > 0", n.metadata.name, kube.GPU)

@@ -24,8 +24,8 @@ return {
   description = "the running GPU Operator version meets the constraint " .. NAME,
   remediation = "Upgrade the GPU Operator to a version the recipe accepts (deploy the bundle again).",
   run = function(ctx)
-    local c = ctx:component("gpu-operator")
-    if not c then return ctx:skip({ reason = "the recipe has no gpu-operator component" }) end
+    local c = ctx:needs("gpu-operator")
+    if not c then return end
     local con = ctx:constraint(NAME)
     if not con then
       return ctx:skip({ component = c.name, reason = "the recipe's validation.deployment has no constraint " .. NAME })

@@ -13,9 +13,7 @@ return {
   description = "each component's Helm release exists, is deployed, and runs the recipe's chart and version",
   remediation = "Deploy the bundle again (./deploy.sh, or helm upgrade --install with the bundle's values).",
   run = function(ctx)
-    local list = {}
-    for _, c in ipairs(ctx:components()) do if c.has_chart then list[#list + 1] = c end end
-    ctx:each(list, function(c)
+    ctx:each(ctx:components(function(c) return c.has_chart end), function(c)
       if not c.release then
         return ctx:skip({ component = c.name, reason = "deployed by Argo CD: no Helm release (see gitops-sync)" })
       end

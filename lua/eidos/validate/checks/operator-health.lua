@@ -11,8 +11,8 @@ return {
   description = "the GPU Operator's Deployment is ready and its ClusterPolicy state is ready",
   remediation = "kubectl -n gpu-operator get pods; the ClusterPolicy's status.conditions say which operand is not ready.",
   run = function(ctx)
-    local c = ctx:component("gpu-operator")
-    if not c then return ctx:skip({ reason = "the recipe has no gpu-operator component" }) end
+    local c = ctx:needs("gpu-operator")
+    if not c then return end
     local dep = ctx.cluster:get("apps/v1", "deployments", c.namespace, "gpu-operator")
     if not dep then
       return ctx:fail({ component = c.name, expected = "Deployment " .. c.namespace .. "/gpu-operator ready",
@@ -23,20 +23,19 @@ return {
       return ctx:fail({ component = c.name, evidence = { cluster.ref(dep) }, expected = want, actual = got,
         reason = "the GPU Operator Deployment is not ready: " .. got })
     end
-    local cps = ctx.cluster:list("nvidia.com/v1", "clusterpolicies") or {}
+    local cps = kube.clusterpolicies(ctx.cluster)
     if #cps == 0 then
       return ctx:fail({ component = c.name, evidence = { cluster.ref(dep) }, expected = "a ClusterPolicy in state ready",
         actual = "no ClusterPolicy", reason = "the GPU Operator runs but there is no ClusterPolicy (nvidia.com/v1)" })
     end
     for _, cp in ipairs(cps) do
-      local state = type(cp.status) == "table" and cp.status.state or "unknown"
-      if state ~= "ready" then
-        return ctx:fail({ component = c.name, evidence = { cluster.ref(dep), cluster.ref(cp) },
-          expected = "ClusterPolicy state ready", actual = "ClusterPolicy state " .. tostring(state),
-          reason = string.format("ClusterPolicy %s is %s", cp.metadata.name, tostring(state)) })
+      if cp.state ~= "ready" then
+        return ctx:fail({ component = c.name, evidence = { cluster.ref(dep), cluster.ref(cp.obj) },
+          expected = "ClusterPolicy state ready", actual = "ClusterPolicy state " .. tostring(cp.state),
+          reason = string.format("ClusterPolicy %s is %s", cp.obj.metadata.name, tostring(cp.state)) })
       end
     end
-    ctx:pass({ component = c.name, evidence = { cluster.ref(dep), cluster.ref(cps[1]) },
+    ctx:pass({ component = c.name, evidence = { cluster.ref(dep), cluster.ref(cps[1].obj) },
       expected = "Deployment ready, ClusterPolicy ready", actual = "Deployment ready, ClusterPolicy ready" })
   end,
 }

@@ -13,8 +13,8 @@ return {
   description = "the custom metrics API (" .. API .. ", prometheus-adapter) is available",
   remediation = "kubectl get apiservice " .. API .. " -o yaml says why it is not available.",
   run = function(ctx)
-    local c = ctx:component("prometheus-adapter")
-    if not c then return ctx:skip({ reason = "the recipe has no metrics adapter (prometheus-adapter)" }) end
+    local c = ctx:needs("prometheus-adapter")
+    if not c then return end
     local s = ctx.cluster:get("apiregistration.k8s.io/v1", "apiservices", nil, API)
     if not s then
       return ctx:fail({ component = c.name, expected = "APIService " .. API .. " Available", actual = "absent",

@@ -61,9 +61,7 @@ return {
   description = "each component's values are the bundle's (or the recipe's), key by key",
   remediation = "Deploy the bundle again, or regenerate the bundle with the values the cluster should keep (--set).",
   run = function(ctx)
-    local list = {}
-    for _, c in ipairs(ctx:components()) do if c.has_chart then list[#list + 1] = c end end
-    ctx:each(list, function(c)
+    ctx:each(ctx:components(function(c) return c.has_chart end), function(c)
       local exp, act, ev = c.values or {}, nil, nil
       if c.app then
         local app = ctx.cluster:get("argoproj.io/v1alpha1", "applications", c.app.namespace, c.app.name)
