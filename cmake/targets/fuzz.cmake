@@ -2,7 +2,7 @@
 # Only active with -DEIDOS_FUZZ=ON, clang and -DEIDOS_SANITIZE=ON, in a
 # build directory of their own (fuzz/run uses build-fuzz):
 #   CC=clang cmake -S . -B build-fuzz -DEIDOS_FUZZ=ON -DEIDOS_SANITIZE=ON
-# The libraries the targets link (eidos_core, eidos_bind) get
+# The libraries the targets link (eidos_core, eidos_host, eidos_bind) get
 # -fsanitize=fuzzer-no-link on top of EIDOS_SANITIZE's address,undefined,
 # so libFuzzer sees their edges; every target is compiled and linked with
 # -fsanitize=fuzzer,address,undefined and lands in <build>/fuzz/<name>.
@@ -22,6 +22,7 @@ endif()
 
 target_compile_options(eidos_core PRIVATE -fsanitize=fuzzer-no-link)
 target_compile_options(eidos_bind PRIVATE -fsanitize=fuzzer-no-link)
+target_compile_options(eidos_host PRIVATE -fsanitize=fuzzer-no-link)
 
 set(EIDOS_FUZZ_FLAGS -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 set(EIDOS_FUZZ_DIR ${CMAKE_BINARY_DIR}/fuzz)

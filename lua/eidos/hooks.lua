@@ -1,8 +1,8 @@
 -- eidos.hooks: operator-written Lua hooks. Every *.lua file of each --hooks
 -- directory (repeatable; also EIDOS_HOOKS, colon-separated) is loaded into
 -- its own sandbox (eidos.core.sandbox: own Lua state, allowlisted globals,
--- memory and time caps). A hook file returns a table naming the hook points
--- it implements:
+-- time and memory limits that hold). A hook file returns a table naming
+-- the hook points it implements:
 --   criteria(c) -> c            normalise or add criteria values
 --   select(candidates, c) -> candidates   filter or reorder overlays (names)
 --   recipe(r) -> r              transform the RecipeResult
@@ -10,10 +10,14 @@
 --   snapshot(s) -> measurements extra derived measurements
 --   bundle(files, recipe) -> files        add or change bundle files
 --   template_helpers = {name = function(...) ...}
--- Hooks run in a deterministic order (directory order, then file name);
--- results are checked. A hook that fails stops the command with its file,
--- line and message (exit 8 for a crash, 2 for a bad result); with
--- --hooks-lenient it is logged and skipped instead.
+-- Callers just call apply(point, value, ...) (or collect, operators,
+-- template_helpers): with no hook at that point they get the value back
+-- untouched, at the cost of a table lookup. Hooks run in a deterministic
+-- order (directory order, then file name); results are checked. A hook
+-- that fails stops the command naming its file (and line where known):
+-- exit 5 over its time limit, 8 over its memory limit or on an error, 2 for
+-- a bad result; with --hooks-lenient it is logged and skipped instead.
+-- The limits of hooks live here, and only here (LIMITS).
 local errors = require("eidos.errors")
 local log = require("eidos.log")
 local strx = require("eidos.text")
@@ -24,10 +28,23 @@ M.POINTS = { "criteria", "select", "recipe", "operators", "snapshot", "bundle", 
 local known = {}
 for _, p in ipairs(M.POINTS) do known[p] = true end
 
-local config = { dirs = {}, lenient = false, time_ms = 100, memory = 32 * 1024 * 1024 }
+-- the limits of every hook (and of operators.d files), with their flags:
+-- time_ms in milliseconds, memory in bytes
+M.LIMITS = {
+  { key = "time_ms", default = 100, flag = "hook-timeout" },
+  { key = "memory", default = 32 * 1024 * 1024, flag = "hook-memory" },
+}
+local DEFAULT = {}
+for _, l in ipairs(M.LIMITS) do DEFAULT[l.key] = l.default end
+local MIN_MEMORY = 64 * 1024 -- a hook's state needs ~30 KiB to start
+
+local MAX_FILE = 4 * 1024 * 1024 -- bytes of one hook file
+local MAX_LINE = 4096 -- bytes of a printed line that reach the log (all of it counts against the limit)
+
+local config = { dirs = {}, lenient = false, time_ms = DEFAULT.time_ms, memory = DEFAULT.memory }
 local loaded = nil -- list of {file=, box=, points={}}
 
--- configure{dirs=, lenient=, time_ms=, memory=} (from the global flags)
+-- configure{dirs=, lenient=, time_ms=, memory=bytes}
 function M.configure(c)
   config.dirs = {}
   for _, d in ipairs(c.dirs or {}) do config.dirs[#config.dirs + 1] = d end
@@ -36,53 +53,127 @@ function M.configure(c)
     for d in env:gmatch("[^:]+") do config.dirs[#config.dirs + 1] = d end
   end
   config.lenient = c.lenient or false
-  config.time_ms = c.time_ms or config.time_ms
-  config.memory = c.memory or config.memory
+  config.time_ms = c.time_ms or DEFAULT.time_ms
+  config.memory = c.memory or DEFAULT.memory
   loaded = nil
+end
+
+-- from_flags(opts): the global flags --hooks, --hooks-lenient,
+-- --hook-timeout (a duration in ms) and --hook-memory (a size in bytes), as
+-- the flag model parsed them
+function M.from_flags(opts)
+  local c = { dirs = opts.hooks, lenient = opts["hooks-lenient"] }
+  local t, m = opts["hook-timeout"], opts["hook-memory"]
+  if t ~= nil then c.time_ms = math.max(1, math.ceil(t)) end
+  if m ~= nil then
+    if m < MIN_MEMORY then
+      errors.raise("invalid", string.format("--hook-memory of %d bytes is too small for a hook (accepted: at least 64Ki)", m))
+    end
+    c.memory = math.floor(m)
+  end
+  M.configure(c)
+end
+
+-- limits() -> {time_ms=, memory=bytes} in force
+function M.limits()
+  return { time_ms = config.time_ms, memory = config.memory }
 end
 
 function M.active() return #config.dirs > 0 end
 
-local function fail(file, kind, msg)
+-- sandbox(text, name) -> box | nil, msg, code, reason: a sandbox under the
+-- limits in force whose print goes to the logger (info), long lines cut
+function M.sandbox(text, name)
+  local l = M.limits()
+  l.print = function(line)
+    if #line > MAX_LINE then line = string.format("%s... (%d bytes)", line:sub(1, MAX_LINE), #line) end
+    log.info(string.format("hook %s: %s", name, line))
+  end
+  return require("eidos.core.sandbox").new(text, name, l)
+end
+
+-- the message for HTTP clients: the hook's file name, no server paths
+local function public(name, reason, check)
+  if reason == "time" then
+    return string.format("hook %s exceeded its time limit of %d ms", name, config.time_ms)
+  elseif reason == "memory" then
+    local mib = config.memory % (1024 * 1024) == 0
+    return string.format("hook %s exceeded its memory limit of %d %s", name,
+      mib and config.memory // (1024 * 1024) or config.memory, mib and "MiB" or "bytes")
+  elseif reason == "result" then
+    return string.format("hook %s returned a bad result: %s", name, check)
+  end
+  return string.format("hook %s failed", name)
+end
+
+-- a hook failed; reason: "time", "memory", "error" (from the sandbox),
+-- "value" (a result that cannot cross) or "result" (a check of the point)
+local function fail(file, reason, msg)
   if config.lenient then
     log.warn(string.format("hook %s skipped: %s", file, msg))
     return
   end
-  if kind == "result" then
-    errors.raise("invalid", string.format("hook %s returned a bad result: %s", file, msg))
+  if reason == "value" then reason = "result" end
+  local name = file:match("[^/]*$")
+  local detail = { hook = name, public = public(name, reason, msg) }
+  if reason == "time" then
+    errors.raise("timeout", string.format("hook %s failed: %s (--hook-timeout)", file, msg), detail)
+  elseif reason == "memory" then
+    errors.raise("internal", string.format("hook %s failed: %s (--hook-memory)", file, msg), detail)
+  elseif reason == "result" then
+    errors.raise("invalid", string.format("hook %s returned a bad result: %s", file, msg), detail)
   end
-  errors.raise("internal", string.format("hook %s failed: %s", file, msg))
+  errors.raise("internal", string.format("hook %s failed: %s", file, msg), detail)
 end
 
-local function load_all()
+-- the *.lua files of dir, each a regular file (a FIFO must not be opened:
+-- reading it would block)
+local function files_of(fs, dir)
+  local kind = fs.exists(dir)
+  if kind ~= "dir" then
+    errors.raise("invalid", string.format("hooks directory %q %s", dir,
+      kind and ("is not a directory (it is a " .. kind .. ")") or "does not exist"))
+  end
+  local out = {}
+  local names, lmsg, lcode = fs.list(dir)
+  for _, name in ipairs(errors.check(names, lmsg, lcode)) do
+    if name:match("%.lua$") then
+      local file = strx.rstrip(dir, "/") .. "/" .. name
+      local st = errors.check(fs.stat(file))
+      local what = st.type == "symlink" and (st.target or "dangling symbolic link") or st.type
+      if what ~= "file" then
+        errors.raise("invalid", string.format("hook file %s is a %s, not a regular file (--hooks loads regular *.lua files)",
+          file, what))
+      end
+      out[#out + 1] = file
+    end
+  end
+  return out
+end
+
+-- load(): load every hook file now (eidosd does it at start, so that a
+-- broken hook stops the server rather than failing requests)
+function M.load()
   if loaded then return loaded end
   loaded = {}
   if #config.dirs == 0 then return loaded end
   local fs = require("eidos.core.fs")
-  local sandbox = require("eidos.core.sandbox")
   for _, dir in ipairs(config.dirs) do
-    if fs.exists(dir) ~= "dir" then
-      errors.raise("invalid", string.format("hooks directory %q does not exist", dir))
-    end
-    for _, name in ipairs(fs.list(dir)) do
-      if name:match("%.lua$") then
-        local file = strx.rstrip(dir, "/") .. "/" .. name
-        local src = errors.check(fs.read(file, 4 * 1024 * 1024))
-        local box, msg = sandbox.new(src, file, { time_ms = config.time_ms, memory = config.memory })
-        if not box then
-          -- a file that loads but returns no table is a bad result, not a crash
-          fail(file, msg:find("must return a table", 1, true) and "result" or "crash", msg)
-        else
-          local points = {}
-          for _, k in ipairs(box:keys()) do
-            if not known[k] then
-              fail(file, "result", string.format("unknown hook point %q (accepted: %s)", k, table.concat(M.POINTS, ", ")))
-            else
-              points[k] = box:kind(k)
-            end
+    for _, file in ipairs(files_of(fs, dir)) do
+      local src = errors.check(fs.read(file, MAX_FILE))
+      local box, msg, _, reason = M.sandbox(src, file)
+      if not box then
+        fail(file, reason, msg)
+      else
+        local points = {}
+        for _, k in ipairs(box:keys()) do
+          if not known[k] then
+            fail(file, "result", string.format("unknown hook point %q (accepted: %s)", k, table.concat(M.POINTS, ", ")))
+          else
+            points[k] = box:kind(k)
           end
-          loaded[#loaded + 1] = { file = file, box = box, points = points }
         end
+        loaded[#loaded + 1] = { file = file, box = box, points = points }
       end
     end
   end
@@ -92,11 +183,15 @@ end
 -- the hooks that implement point, in order
 function M.with(point)
   local out = {}
-  for _, h in ipairs(load_all()) do
+  if #config.dirs == 0 then return out end
+  for _, h in ipairs(M.load()) do
     if h.points[point] then out[#out + 1] = h end
   end
   return out
 end
+
+-- has(point) -> does any hook implement point?
+function M.has(point) return #M.with(point) > 0 end
 
 -- checks of each point's result: return nil or a message
 local check = {}
@@ -180,7 +275,7 @@ local function each(point, input, take, ...)
     local v = input()
     local res = table.pack(h.box:call(point, v, ...))
     if not res[1] then
-      fail(h.file, "crash", res[2])
+      fail(h.file, res[4], res[2])
     else
       local bad = check[point] and check[point](res[2], v)
       if bad then fail(h.file, "result", bad) else take(res[2]) end
@@ -189,35 +284,35 @@ local function each(point, input, take, ...)
 end
 
 -- apply(point, value, ...) -> value after every hook of that point, each
--- hook given the previous one's result (criteria, select, recipe, bundle)
+-- hook given the previous one's result (criteria, select, recipe, bundle);
+-- the very value given when no hook implements the point
 function M.apply(point, value, ...)
-  if not M.active() then return value end
+  if #config.dirs == 0 then return value end
   each(point, function() return value end, function(r) value = r end, ...)
   return value
 end
 
 -- collect(point, value, ...) -> list of every hook's checked result, each
 -- hook given the same value (points that add rather than transform:
--- snapshot(s) -> extra measurements)
+-- snapshot(s) -> extra measurements); {} without hooks
 function M.collect(point, value, ...)
   local out = {}
-  if not M.active() then return out end
+  if #config.dirs == 0 then return out end
   each(point, function() return value end, function(r) out[#out + 1] = r end, ...)
   return out
 end
 
--- operators from hooks: name -> {eval=function(actual, operand) -> ok, reason}
+-- operators from hooks: name -> {hook=file, eval=function(actual, operand) -> ok, reason}
 function M.operators()
   local out = {}
-  if not M.active() then return out end
   for _, h in ipairs(M.with("operators")) do
     for _, name in ipairs(h.box:keys({ "operators" })) do
       local box, file = h.box, h.file
       out[name] = {
         hook = file,
         eval = function(actual, operand)
-          local ok, r, reason = box:call({ "operators", name, "eval" }, actual, operand)
-          if not ok then fail(file, "crash", r); return false, "hook operator failed: " .. tostring(r) end
+          local ok, r, reason, why = box:call({ "operators", name, "eval" }, actual, operand)
+          if not ok then fail(file, why, r); return false, "hook operator failed: " .. tostring(r) end
           return r == true, reason
         end,
       }
@@ -226,16 +321,15 @@ function M.operators()
   return out
 end
 
--- template helpers from hooks: name -> function(...) -> value
+-- template helpers from hooks: name -> function(...) -> value; {} without hooks
 function M.template_helpers()
   local out = {}
-  if not M.active() then return out end
   for _, h in ipairs(M.with("template_helpers")) do
     for _, name in ipairs(h.box:keys({ "template_helpers" })) do
       local box, file = h.box, h.file
       out[name] = function(...)
-        local ok, r = box:call({ "template_helpers", name }, ...)
-        if not ok then fail(file, "crash", r); return "" end
+        local ok, r, _, why = box:call({ "template_helpers", name }, ...)
+        if not ok then fail(file, why, r); return "" end
         return r
       end
     end

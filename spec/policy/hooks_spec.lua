@@ -1,103 +1,9 @@
--- The hook sandbox: hostile hooks are contained with a clear error, never a
--- crash or a hang; well-behaved hooks transform data, crossing as copies.
-local sandbox = require("eidos.core.sandbox")
+-- eidos.hooks: hook files found, ordered, applied and checked; their
+-- failures mapped to exit codes with the file named; the limits, from the
+-- flags, in one place. The sandbox itself: spec/core/sandbox_spec.lua;
+-- hostile hooks end to end: spec/e2e/hostile_hooks_spec.lua.
 local hooks = require("eidos.hooks")
 local support = require("support")
-
-local MEMCASE = { time_ms = 20000, memory = 8 * 1024 * 1024 }
-
-local function box(src, opts)
-  return sandbox.new(src, "/hooks/test.lua", opts or { time_ms = 100, memory = 8 * 1024 * 1024 })
-end
-
--- call a hook function `f` defined in src; returns ok, result-or-message
-local function call(src, opts, ...)
-  local b, msg = box("return { f = function(...) " .. src .. " end }", opts)
-  assert(b, msg)
-  local t0 = os.clock()
-  local r = table.pack(b:call("f", ...))
-  assert.is_true(os.clock() - t0 < 20, "hook call was not cut short")
-  b:close()
-  return r[1], r[2]
-end
-
-describe("hook sandbox", function()
-  it("runs well-behaved hooks on copies of plain data", function()
-    local b = assert(box([[return { recipe = function(r) r.extra = #r.list; r.list[1] = "changed"; return r end }]]))
-    local input = { list = { "a", "b" } }
-    local ok, out = b:call("recipe", input)
-    assert.is_true(ok)
-    assert.are.equal(2, out.extra)
-    assert.are.equal("changed", out.list[1])
-    assert.are.equal("a", input.list[1]) -- the host's table is untouched
-  end)
-
-  describe("contains", function()
-    local cases = {
-      { "a plain infinite loop", "while true do end", "time limit" },
-      { "a loop inside pcall", "while true do pcall(function() while true do end end) end", "time limit" },
-      { "pcall around the loop", "local ok, e = pcall(function() while true do end end); while true do end", "time limit" },
-      { "xpcall with a looping handler", "xpcall(function() while true do end end, function() while true do end end); return 1", "time limit" },
-      { "a loop inside a coroutine", "local co = coroutine.wrap(function() while true do end end); co()", "time limit" },
-      { "coroutines that catch", "while true do local co = coroutine.create(function() while true do end end); coroutine.resume(co) end", "time limit" },
-      -- memory bombs get a long time limit, so the memory cap is what stops them
-      { "string.rep bombs", "local s = string.rep('x', 1 << 30); return #s", "memory limit", MEMCASE },
-      { "string.rep in pcall, retried", "while true do pcall(string.rep, 'x', 1 << 30) end", "time limit" },
-      { "table growth", "local t = {}; for i = 1, 1e9 do t[i] = i end", "memory limit", MEMCASE },
-      { "deep recursion", "local function f(n) return 1 + f(n + 1) end; return f(1)", nil, MEMCASE },
-      { "reaching io", "return io.open('/etc/passwd')", "io" },
-      { "os.execute", "return os.execute('true')", "execute" },
-      { "require", "return require('os')", "require" },
-      { "dofile", "return dofile('/etc/passwd')", "dofile" },
-      { "loadfile", "return loadfile('/etc/passwd')", "loadfile" },
-      { "debug", "return debug.getinfo(1)", "debug" },
-      { "string.dump", "return string.dump(function() end)", "dump" },
-      { "string.dump through a string", "return ('').dump(function() end)", "dump" },
-      { "load with bytecode", "local f, e = load('\\27Lua'); if not f then error(e) end", "binary" },
-      { "tampering with the string metatable", "local mt = getmetatable(''); mt.__index = nil", "index" },
-      { "an error object whose __tostring loops", "error(setmetatable({}, { __tostring = function() while true do end end }))", "table value" },
-      { "collectgarbage", "collectgarbage('stop')", "collectgarbage" },
-      { "a looping finalizer", "setmetatable({}, { __gc = function() while true do end end })", "__gc" },
-      { "xpcall whose handler loops after a normal error", "xpcall(error, function() while true do end end); return 1", "time limit" },
-      { "returning a function", "return print", "cannot pass a function" },
-    }
-    for _, c in ipairs(cases) do
-      it(c[1], function()
-        local ok, msg = call(c[2], c[4])
-        assert.is_false(ok, c[1] .. " was not refused")
-        assert.is_string(msg)
-        if c[3] then assert.truthy(msg:find(c[3], 1, true), msg) end
-      end)
-    end
-
-    it("a hook file whose top level loops or bombs", function()
-      local b, msg = box("while true do end")
-      assert.is_nil(b)
-      assert.truthy(msg:find("time limit", 1, true), msg)
-      b, msg = box("local t = {} for i = 1, 1e9 do t[i] = tostring(i) end", MEMCASE)
-      assert.is_nil(b)
-      assert.truthy(msg:find("memory limit", 1, true), msg)
-      b, msg = box("return 42")
-      assert.is_nil(b)
-      assert.truthy(msg:find("must return a table", 1, true), msg)
-    end)
-
-    it("names the file and line of an error", function()
-      local b = assert(box("return {\n f = function()\n  error('boom')\n end }"))
-      local ok, msg = b:call("f")
-      assert.is_false(ok)
-      assert.are.equal("/hooks/test.lua:3: boom", msg)
-    end)
-
-    it("keeps the sandbox usable after a contained failure", function()
-      local b = assert(box("return { spin = function() while true do end end, ok = function() return 'fine' end }"))
-      assert.is_false((b:call("spin")))
-      local ok, r = b:call("ok")
-      assert.is_true(ok)
-      assert.are.equal("fine", r)
-    end)
-  end)
-end)
 
 describe("eidos.hooks", function()
   local dir
@@ -161,5 +67,114 @@ describe("eidos.hooks", function()
     assert.is_false(okv)
     assert.are.equal("odd", reason)
     assert.are.equal("HI!", hooks.template_helpers().shout("hi"))
+  end)
+
+  it("returns the very value given when no hook implements the point", function()
+    local v = { service = "eks" }
+    assert.are.equal(v, hooks.apply("criteria", v)) -- no --hooks at all
+    assert.are.same({}, hooks.collect("snapshot", {}))
+    assert.are.same({}, hooks.template_helpers())
+    support.write(dir .. "/r.lua", "return { recipe = function(r) return r end }")
+    hooks.configure({ dirs = { dir } })
+    assert.are.equal(v, hooks.apply("criteria", v)) -- hooks, none at this point
+    assert.is_false(hooks.has("criteria"))
+    assert.is_true(hooks.has("recipe"))
+  end)
+
+  it("maps the limits to exit codes, naming the file and line", function()
+    support.write(dir .. "/slow.lua", "return {\n  recipe = function(r)\n    while true do end\n  end }")
+    hooks.configure({ dirs = { dir }, time_ms = 50 })
+    local ok, e = pcall(hooks.apply, "recipe", { kind = "RecipeResult", componentRefs = {} })
+    assert.is_false(ok)
+    assert.are.equal("timeout", e.code)
+    assert.truthy(e.msg:find(dir .. "/slow.lua:3: hook exceeded its time limit of 50 ms", 1, true), e.msg)
+    assert.are.same({ hook = "slow.lua", public = "hook slow.lua exceeded its time limit of 50 ms" }, e.detail)
+    support.write(dir .. "/slow.lua", "return { recipe = function(r) return string.rep('x', 1 << 30) end }")
+    hooks.configure({ dirs = { dir }, memory = 4 * 1024 * 1024 })
+    ok, e = pcall(hooks.apply, "recipe", { kind = "RecipeResult", componentRefs = {} })
+    assert.is_false(ok)
+    assert.are.equal("internal", e.code)
+    assert.truthy(e.msg:find("memory limit of 4194304 bytes", 1, true), e.msg)
+    assert.are.equal("hook slow.lua exceeded its memory limit of 4 MiB", e.detail.public)
+    hooks.configure({ dirs = { dir }, memory = 4 * 1024 * 1024, lenient = true })
+    assert.are.equal("RecipeResult", hooks.apply("recipe", { kind = "RecipeResult", componentRefs = {} }).kind)
+  end)
+
+  it("takes its limits from the flags, and nowhere else", function()
+    hooks.from_flags({ hooks = { dir }, ["hook-timeout"] = 250.5, ["hook-memory"] = 8 * 1024 * 1024 })
+    assert.are.same({ time_ms = 251, memory = 8 * 1024 * 1024 }, hooks.limits())
+    hooks.from_flags({ hooks = { dir } })
+    assert.are.same({ time_ms = 100, memory = 32 * 1024 * 1024 }, hooks.limits())
+    local ok, e = pcall(hooks.from_flags, { hooks = { dir }, ["hook-memory"] = 1000 })
+    assert.is_false(ok)
+    assert.are.equal("invalid", e.code)
+    assert.truthy(e.msg:find("--hook-memory of 1000 bytes is too small", 1, true), e.msg)
+    -- on the command line: the flag model's units, and its refusals
+    support.write(dir .. "/noop.lua", "return { recipe = function(r) return r end }")
+    for _, c in ipairs({ { "--hook-timeout", "0", "--hook-timeout" }, { "--hook-timeout", "ten", "--hook-timeout" },
+                         { "--hook-memory", "0", "--hook-memory" }, { "--hook-memory", "lots", "--hook-memory" } }) do
+      local r = support.run({ "recipe", "--service", "eks", "--hooks", dir, c[1], c[2] })
+      assert.are.equal(2, r.code, r.err)
+      assert.truthy(r.err:find(c[3], 1, true), r.err)
+    end
+  end)
+
+  it("sends what a hook prints to the logger", function()
+    support.write(dir .. "/p.lua", "return { recipe = function(r) print('seen', #r.componentRefs) return r end }")
+    local r = support.run({ "recipe", "--service", "eks", "--hooks", dir, "--log-level", "info", "-o", dir .. "/out.yaml" })
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.err:find("hook " .. dir .. "/p.lua: seen\t", 1, true), r.err)
+    r = support.run({ "recipe", "--service", "eks", "--hooks", dir, "-o", dir .. "/out.yaml" })
+    assert.falsy(r.err:find("seen", 1, true), r.err) -- info is below the default level
+    support.write(dir .. "/p.lua", "return { recipe = function(r) print(string.rep('x', 10000)) return r end }")
+    r = support.run({ "recipe", "--service", "eks", "--hooks", dir, "--log-level", "info", "-o", dir .. "/out.yaml" })
+    assert.truthy(r.err:find(string.rep("x", 4096) .. "... (10000 bytes)", 1, true), r.err)
+  end)
+
+  it("--help shows the defaults of LIMITS", function()
+    local help = support.run({ "recipe", "--help" }).out
+    local shown = { time_ms = function(v) return v .. "ms" end, memory = function(v) return (v // 1048576) .. "Mi" end }
+    for _, l in ipairs(hooks.LIMITS) do
+      local flag = ("--" .. l.flag):gsub("%p", "%%%0")
+      assert.truthy(help:find(flag .. " [^\n]*%[default " .. shown[l.key](l.default) .. "%]"), l.flag .. "\n" .. help)
+    end
+  end)
+end)
+
+describe("hooks directories", function()
+  local dir
+  before_each(function() dir = support.tmpdir() end)
+  after_each(function() os.execute("rm -rf " .. dir) end)
+
+  -- eidos recipe with --hooks dir, killed after 20 s if something blocks
+  local function recipe_with_hooks()
+    return support.run({ "20", support.eidos, "recipe", "--service", "eks", "--hooks", dir, "-o", dir .. "/out.yaml" },
+                       { bin = "timeout" })
+  end
+
+  local cases = {
+    { "a FIFO", "mkfifo %s", "is a FIFO" },
+    { "a socket", "python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' %s", "is a socket" },
+    { "a character device", "ln -s /dev/null %s", "is a character device" },
+    { "a directory", "mkdir %s", "is a directory" },
+    { "a dangling symbolic link", "ln -s /nonexistent %s", "is a dangling symbolic link" },
+  }
+  for _, c in ipairs(cases) do
+    it("refuses " .. c[1] .. " named *.lua (exit 2, naming it), without blocking", function()
+      local file = dir .. "/10-x.lua"
+      assert.is_true(os.execute(string.format(c[2], support.q(file))) == true)
+      local r = recipe_with_hooks()
+      assert.are.equal(2, r.code, r.err)
+      assert.truthy(r.err:find("hook file " .. file .. " " .. c[3] .. ", not a regular file", 1, true), r.err)
+    end)
+  end
+
+  it("ignores special files not named *.lua, and refuses a --hooks that is not a directory", function()
+    assert.is_true(os.execute("mkfifo " .. support.q(dir .. "/notes.fifo")) == true)
+    support.write(dir .. "/ok.lua", "return { recipe = function(r) return r end }")
+    assert.are.equal(0, recipe_with_hooks().code)
+    local r = support.run({ "recipe", "--service", "eks", "--hooks", dir .. "/ok.lua" })
+    assert.are.equal(2, r.code)
+    assert.truthy(r.err:find("is not a directory (it is a file)", 1, true), r.err)
   end)
 end)

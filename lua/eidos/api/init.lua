@@ -109,6 +109,9 @@ function M.new(cfg, opts)
         count_failure()
         msg, details = "internal server error", nil
       end
+      if type(e.detail) == "table" and e.detail.hook then -- named by its file, without the server's paths
+        msg, details = e.detail.public, { hook = e.detail.hook }
+      end
     else
       log.error("request handler failed", { requestId = req.id, error = tostring(e) })
       count_failure()

@@ -39,11 +39,7 @@ end
 -- a command reaches
 function M.configure_hooks(opts)
   if not opts.hooks and not os.getenv("EIDOS_HOOKS") then return end
-  local ms = opts["hook-timeout"]
-  require("eidos.hooks").configure({
-    dirs = opts.hooks, lenient = opts["hooks-lenient"],
-    time_ms = ms and math.ceil(ms), memory = opts["hook-memory"],
-  })
+  require("eidos.hooks").from_flags(opts)
 end
 
 -- apply(opts): every global flag of a parsed command line

@@ -4,8 +4,8 @@
 --  * the `operators` hook point of --hooks files (eidos.hooks).
 -- An operators.d file returns {[name] = {parse = function(text, v),
 -- eval = function(actual, operand, av)}} (parse optional). It runs in its
--- own sandbox (eidos.core.sandbox: a separate Lua state with allowlisted
--- globals, a memory cap and a time limit that pcall cannot swallow); values
+-- own sandbox (eidos.hooks.sandbox: a separate Lua state with allowlisted
+-- globals, under the limits of hooks); values
 -- cross as copies, so an operand must be plain data. The host does the
 -- common work: parse gets the operand with its quotes removed and, when it
 -- parses as a version, its eidos.core.version table (else nil); eval gets
@@ -18,8 +18,6 @@ local util = require("eidos.constraint.util")
 local M = {}
 
 M.DIR = "lua/eidos/constraint/operators.d/"
-M.TIME_MS = 100
-M.MEMORY = 32 * 1024 * 1024
 
 -- check_name(name, bad [, origin]) -> true when name is usable as an
 -- operator in an expression, else false after adding the problem to bad
@@ -43,9 +41,8 @@ end
 
 local function from_file(reg, path, origin)
   local res = require("eidos.core.res")
-  local sandbox = require("eidos.core.sandbox")
   local text = errors.check(res.read(path))
-  local box, msg = sandbox.new(text, origin, { time_ms = M.TIME_MS, memory = M.MEMORY })
+  local box, msg = require("eidos.hooks").sandbox(text, origin)
   if not box then errors.raise("invalid", "operator file " .. select(2, named(origin, false, msg))) end
   local bad = errors.problems(origin)
   local good = {}
