@@ -80,8 +80,7 @@ end
 -- cache. None while user hooks are configured (they may not be pure).
 local function cache_key(req, s)
   if not (s and s.cache) then return nil end
-  local hooks = package.loaded["eidos.hooks"]
-  if hooks and hooks.active() then return nil end
+  if require("eidos.hooks").active() then return nil end
   local h = require("eidos.core.sha256").new()
   h:update(req.query or "")
   h:update("\n")

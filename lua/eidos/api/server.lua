@@ -21,12 +21,11 @@ local function parse(args, main)
   log.setup({ json = true, level = level })
   config.apply_env_aliases(opts, main and function(msg) log.warn(msg) end or nil)
   local cfg = config.normalize(opts)
-  -- user hooks (--hooks DIR, EIDOS_HOOKS) apply to the server's recipes and bundles too
+  -- user hooks (--hooks DIR, EIDOS_HOOKS) apply to the server's recipes and
+  -- bundles too; every hook file is loaded now, in each worker's state, so
+  -- that a broken hook stops the server at start rather than failing requests
   require("eidos.cli.global").configure_hooks(opts)
-  -- load every hook file now, in each worker's state, so that a broken hook
-  -- stops the server at start rather than failing requests later
-  local hooks = package.loaded["eidos.hooks"]
-  if hooks and hooks.active() then hooks.with("recipe") end
+  require("eidos.hooks").load()
   return opts, cfg
 end
 

@@ -11,6 +11,7 @@ local doc = require("eidos.doc")
 local merge = require("eidos.core.merge")
 local emit = require("eidos.core.emit")
 local strx = require("eidos.text")
+local hooks = require("eidos.hooks")
 
 local M = {}
 
@@ -362,14 +363,14 @@ end
 -- is a map of path to content; paths the hook drops are dropped, new ones
 -- are added as 0644 files, existing ones keep their mode
 function M.apply_hooks(files, recipe)
-  local hooks = package.loaded["eidos.hooks"] -- loaded only when hooks are configured
-  if not (hooks and hooks.active() and #hooks.with("bundle") > 0) then return files end
   local map, mode = {}, {}
   for _, f in ipairs(files) do
     map[f.path] = f.data
     mode[f.path] = f.mode
   end
-  map = hooks.apply("bundle", map, merge.copy(recipe))
+  local hooked = hooks.apply("bundle", map, recipe) -- the hook gets copies
+  if hooked == map then return files end
+  map = hooked
   local out = {}
   for _, p in ipairs(doc.keys(map)) do out[#out + 1] = { path = p, data = map[p], mode = mode[p] } end
   return out

@@ -6,6 +6,7 @@
 -- from --hooks files (template_helpers) are added to the built-in ones.
 local template = require("eidos.template")
 local res = require("eidos.core.res")
+local hooks = require("eidos.hooks")
 
 local M = {}
 
@@ -25,8 +26,6 @@ end
 
 -- template functions from --hooks files (template_helpers), or nil
 function M.hook_funcs()
-  local hooks = package.loaded["eidos.hooks"] -- loaded only when hooks are configured
-  if not (hooks and hooks.active()) then return nil end
   local f = hooks.template_helpers()
   return next(f) and f or nil
 end

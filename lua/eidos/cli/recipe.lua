@@ -77,8 +77,7 @@ function M.query(opts)
   crit.fold_aliases(flagged, function(n) return "--" .. n end)
   -- flag values are checked here (for messages naming the flag) unless a
   -- criteria hook may still rewrite them
-  local h = package.loaded["eidos.hooks"]
-  local check = not (h and h.active() and #h.with("criteria") > 0)
+  local check = not require("eidos.hooks").has("criteria")
   for _, f in ipairs({ "service", "accelerator", "intent", "os", "platform", "nodes" }) do
     local v = flagged[f]
     if v ~= nil and not check then

@@ -100,18 +100,15 @@ local function run(ctx)
   end
   -- --hooks: snapshot(s) returns extra derived measurements, appended in
   -- hook order after the collected ones
-  local hooks = package.loaded["eidos.hooks"]
-  if hooks and hooks.active() then
+  for _, extra in ipairs(require("eidos.hooks").collect("snapshot", d)) do
     local doc = require("eidos.doc")
-    for _, extra in ipairs(hooks.collect("snapshot", d)) do
-      for _, m in ipairs(extra) do
-        local subs = doc.list({})
-        for _, st in ipairs(m.subtypes) do
-          subs[#subs + 1] = doc.ordered({ subtype = st.subtype, data = st.data or {}, context = st.context },
-            { "subtype", "data", "context" })
-        end
-        d.measurements[#d.measurements + 1] = doc.ordered({ type = m.type, subtypes = subs }, { "type", "subtypes" })
+    for _, m in ipairs(extra) do
+      local subs = doc.list({})
+      for _, st in ipairs(m.subtypes) do
+        subs[#subs + 1] = doc.ordered({ subtype = st.subtype, data = st.data or {}, context = st.context },
+          { "subtype", "data", "context" })
       end
+      d.measurements[#d.measurements + 1] = doc.ordered({ type = m.type, subtypes = subs }, { "type", "subtypes" })
     end
   end
   docio.emit(d, {

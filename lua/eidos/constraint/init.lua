@@ -38,8 +38,7 @@ function M.operators()
     local reg = {}
     for k, v in pairs(require("eidos.constraint.operators")) do reg[k] = v end
     -- user operators only cost a module load when there are some
-    if #require("eidos.core.res").list(USER_DIR) > 0 or (package.loaded["eidos.hooks"]
-        and package.loaded["eidos.hooks"].active()) then
+    if #require("eidos.core.res").list(USER_DIR) > 0 or require("eidos.hooks").active() then
       require("eidos.constraint.user").load(reg)
     end
     local ns = {}

@@ -18,6 +18,7 @@
 local doc = require("eidos.doc")
 local crit = require("eidos.recipe.criteria")
 local merge = require("eidos.recipe.merge")
+local hooks = require("eidos.hooks")
 
 local M = {}
 
@@ -195,17 +196,15 @@ function M.build(lib, q, opts)
   end
   M.sort(lib, matched)
   -- user hooks (--hooks): select(candidates, criteria) may filter or reorder
-  local hooks = package.loaded["eidos.hooks"]
-  if hooks and hooks.active() and #hooks.with("select") > 0 then
-    local names, byname, c = {}, {}, {}
+  do
+    local names, byname, c = {}, {}, { nodes = q.nodes }
     for i, e in ipairs(matched) do names[i] = e.name; byname[e.name] = e end
     for _, f in ipairs(crit.FIELDS) do c[f] = q[f] end
-    c.nodes = q.nodes
-    local out = {}
-    for _, n in ipairs(hooks.apply("select", names, c)) do
-      out[#out + 1] = byname[type(n) == "table" and n.name or n]
+    local picked = hooks.apply("select", names, c)
+    if picked ~= names then
+      matched = {}
+      for _, n in ipairs(picked) do matched[#matched + 1] = byname[type(n) == "table" and n.name or n] end
     end
-    matched = out
   end
 
   local st = merge.new()

@@ -76,6 +76,8 @@
 -- criteria(c) -> c in recipe.criteria before validation, select(names, c)
 -- -> names on the matched overlays (after ordering; it may filter or
 -- reorder them), recipe(r) -> r on the result of recipe.build.
+local hooks = require("eidos.hooks")
+
 local M = {}
 
 local infos = setmetatable({}, { __mode = "k" })
@@ -90,20 +92,8 @@ function M.library(opts)
   return require("eidos.recipe.library").open(opts)
 end
 
--- the user hooks module when --hooks / EIDOS_HOOKS configured some
-local function hooks()
-  local h = package.loaded["eidos.hooks"]
-  return h and h.active() and h or nil
-end
-
 function M.criteria(t, where)
-  local h = hooks()
-  if h and #h.with("criteria") > 0 then
-    local c = {}
-    for k, v in pairs(t or {}) do c[k] = v end
-    t = h.apply("criteria", c)
-  end
-  return require("eidos.recipe.criteria").new(t, where)
+  return require("eidos.recipe.criteria").new(hooks.apply("criteria", t or {}), where)
 end
 
 function M.criteria_doc(d, where)
@@ -132,8 +122,8 @@ function M.build(criteria, opts)
   local b = require("eidos.recipe.build")
   local result, info = b.build(lib, q, bopts)
   info.library = lib
-  local h = hooks()
-  if h and #h.with("recipe") > 0 then result = b.reorder(h.apply("recipe", result)) end
+  local hooked = hooks.apply("recipe", result)
+  if hooked ~= result then result = b.reorder(hooked) end
   infos[result] = info
   return result, info
 end
@@ -147,8 +137,7 @@ function M.list(library, filter)
 end
 
 function M.shared_key(criteria, library)
-  local h = hooks()
-  if h and (#h.with("select") > 0 or #h.with("recipe") > 0) then return nil end
+  if hooks.has("select") or hooks.has("recipe") then return nil end
   local names = {}
   for i, e in ipairs(lib_of(library):match(criteria)) do names[i] = e.name end
   return table.concat(names, ",")
