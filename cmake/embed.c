@@ -3,8 +3,9 @@
  * files (lua/, recipes/, templates/, data/) as string literals, sorted by
  * path, as the table eidos_res_files[] declared in src/core/res.h.
  * usage: embed OUT.c ROOTDIR LISTFILE [CODEDIR]  (LISTFILE: one relative path
- * a line; CODEDIR/<path>c, when present, is the luac output of a .lua file
- * and is embedded beside its source)
+ * a line; CODEDIR/<path>c, when present, is the file's precompiled form --
+ * luac's output for a .lua file, cmake/chunkgen.lua's for a YAML document or
+ * a template -- and is embedded beside its source)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,9 +60,8 @@ int main(int argc, char **argv) {
     snprintf(full, sizeof full, "%s/%s", argv[2], paths[i]);
     if (literal(out, "f", i, full)) return 1;
     if (argc == 5) {
-      size_t l = strlen(paths[i]);
       snprintf(full, sizeof full, "%s/%sc", argv[4], paths[i]);
-      has_code[i] = l > 4 && !strcmp(paths[i] + l - 4, ".lua") && access(full, R_OK) == 0;
+      has_code[i] = access(full, R_OK) == 0;
       if (has_code[i] && literal(out, "c", i, full)) return 1;
     }
   }

@@ -4,7 +4,8 @@
  * loads eidos Lua modules from it: files on disk as text only, the embedded
  * copy as the chunk the build precompiled from the same source (luac of the
  * same Lua release; loading it is ~16x faster than parsing, see
- * docs/performance.md).
+ * docs/performance.md). read_code hands out the build's chunks of YAML
+ * documents and templates the same way (never a file from disk).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,30 @@ static int l_read(lua_State *L) {
   if (owned) free((void *)data);
   lua_pushstring(L, origin);
   return 2;
+}
+
+/* res.read_code(rel, kind) -> text, origin, code | nil, msg, code: like
+ * read, and the build's precompiled Lua chunk of that text when the embedded
+ * copy is the one read (a file on disk identical to it is no override) and
+ * the chunk is of the kind asked for: "document" (a YAML document, see
+ * eidos.chunk) or "template" (eidos.template); code is nil otherwise.
+ * cmake/chunkgen.lua tags each chunk with its kind's first letter. */
+static int l_read_code(lua_State *L) {
+  static const char *const kinds[] = {"document", "template", NULL};
+  const char *rel = luaL_checkstring(L, 1), *data, *code;
+  char tag = "DT"[luaL_checkoption(L, 2, NULL, kinds)];
+  size_t len, codelen;
+  int owned, rc;
+  char origin[4096], err[512];
+  rc = eidos_res_read_code(rel, &data, &len, &owned, &code, &codelen, origin, sizeof origin,
+                           err, sizeof err);
+  if (rc) return eidos_bind_fail(L, rc, err);
+  lua_pushlstring(L, data, len);
+  if (owned) free((void *)data);
+  lua_pushstring(L, origin);
+  if (code && codelen > 1 && code[0] == tag) lua_pushlstring(L, code + 1, codelen - 1);
+  else lua_pushnil(L);
+  return 3;
 }
 
 static int list_cb(const char *path, const char *origin, void *ud) {
@@ -88,15 +113,18 @@ static int l_searcher(lua_State *L) {
     for (j = 0, k = 0; name[j] && k < sizeof mod - 1; j++) mod[k++] = name[j] == '.' ? '/' : name[j];
     mod[k] = 0;
     snprintf(rel, sizeof rel, pats[i], mod);
-    int binary;
-    rc = eidos_res_read_code(rel, &data, &len, &owned, &binary, origin, sizeof origin, err, sizeof err);
+    const char *code;
+    size_t codelen;
+    rc = eidos_res_read_code(rel, &data, &len, &owned, &code, &codelen, origin, sizeof origin,
+                             err, sizeof err);
     if (rc == EIDOS_ENOTFOUND) continue;
     if (rc) return luaL_error(L, "%s", err);
     snprintf(chunk, sizeof chunk, "@%s%s", strcmp(origin, "embedded") ? "" : "[embedded]/",
              strcmp(origin, "embedded") ? origin : rel);
     /* text only from disk; the embedded copy may be the build's own
        precompiled chunk of the same source */
-    rc = luaL_loadbufferx(L, data, len, chunk, binary ? "b" : "t");
+    rc = code ? luaL_loadbufferx(L, code, codelen, chunk, "b")
+              : luaL_loadbufferx(L, data, len, chunk, "t");
     if (owned) free((void *)data);
     if (rc != LUA_OK) return lua_error(L);
     lua_pushstring(L, origin);
@@ -108,6 +136,7 @@ static int l_searcher(lua_State *L) {
 
 static const luaL_Reg funcs[] = {
   {"read", l_read},
+  {"read_code", l_read_code},
   {"list", l_list},
   {"roots", l_roots},
   {"set_roots", l_set_roots},

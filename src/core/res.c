@@ -105,11 +105,12 @@ int eidos_res_read(const char *rel, const char **data, size_t *len, int *owned,
 }
 
 int eidos_res_read_code(const char *rel, const char **data, size_t *len, int *owned,
-                        int *binary, char *origin, size_t originlen,
+                        const char **code, size_t *codelen, char *origin, size_t originlen,
                         char *err, size_t errlen) {
   int rc = eidos_res_read(rel, data, len, owned, origin, originlen, err, errlen);
   const struct eidos_res_file *e;
-  *binary = 0;
+  *code = NULL;
+  *codelen = 0;
   if (rc != EIDOS_OK || !(e = eidos_res_embedded(rel)) || !e->code) return rc;
   if (*owned) {
     /* a file on disk identical to the embedded source (an installed
@@ -117,12 +118,12 @@ int eidos_res_read_code(const char *rel, const char **data, size_t *len, int *ow
        precompiled chunk of that same source */
     if (*len != e->len || memcmp(*data, e->data, e->len) != 0) return rc;
     free((void *)*data);
+    *data = e->data;
     *owned = 0;
     if (origin) snprintf(origin, originlen, "embedded");
   }
-  *data = e->code;
-  *len = e->codelen;
-  *binary = 1;
+  *code = e->code;
+  *codelen = e->codelen;
   return rc;
 }
 

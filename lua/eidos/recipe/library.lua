@@ -55,8 +55,11 @@ function Lib:has(rel)
   return self.file[rel] ~= nil
 end
 
--- read(rel) -> text, origin; raises notfound naming the path
-function Lib:read(rel)
+-- read(rel [, kind]) -> text, origin [, code]; raises notfound naming the
+-- path. kind ("document" or "template"): also the build's precompiled chunk
+-- of that kind of a built-in file (res.read_code; nil for files from disk),
+-- for doc.decode and eidos.template
+function Lib:read(rel, kind)
   local f = self.file[rel]
   if not f then
     errors.raise("notfound", string.format("recipe library file %q not found%s", tostring(rel),
@@ -71,17 +74,19 @@ function Lib:read(rel)
     return text, f.origin
   end
   local res = require("eidos.core.res")
-  local text, origin = res.read("recipes/" .. rel)
+  local text, origin, code
+  if kind then text, origin, code = res.read_code("recipes/" .. rel, kind)
+  else text, origin = res.read("recipes/" .. rel) end
   if not text then errors.raise("notfound", string.format("recipe library file recipes/%s: %s", rel, tostring(origin))) end
-  return text, origin == "embedded" and ("recipes/" .. rel) or origin
+  return text, origin == "embedded" and ("recipes/" .. rel) or origin, code
 end
 
 -- yaml(rel) -> parsed document (cached; do not mutate)
 function Lib:yaml(rel)
   local c = self.parsed[rel]
   if c ~= nil then return c end
-  local text, origin = self:read(rel)
-  c = doc.decode(text, origin)
+  local text, origin, code = self:read(rel, "document")
+  c = doc.decode(text, origin, nil, code)
   self.parsed[rel] = c
   return c
 end
@@ -389,10 +394,10 @@ function Lib:registry()
     return self._registry
   end
   local res = require("eidos.core.res")
-  local text, origin = res.read("recipes/registry.yaml")
+  local text, origin, code = res.read_code("recipes/registry.yaml", "document")
   if not text then errors.raise("invalid", "the recipe library has no registry.yaml") end
   local where = origin == "embedded" and "recipes/registry.yaml" or origin
-  local d = doc.decode(text, where)
+  local d = doc.decode(text, where, nil, code)
   local comps = type(d) == "table" and d.kind == "ComponentRegistry" and d.components
   if type(comps) ~= "table" then return require("eidos.recipe.libdata").registry(self) end
   local reg = { list = {}, byname = {}, where = {}, problems = {} }

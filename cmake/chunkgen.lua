@@ -1,0 +1,96 @@
+-- cmake/chunkgen.lua -- run at build time by the chunkgen tool
+-- (cmake/chunkgen.c: the same bindings as eidos, the source tree as the
+-- resource tree) to precompile the embedded library and templates into Lua
+-- chunks, so a run loads them without parsing YAML or template text:
+--   templates/**   the template compiled by eidos.template.translate, named
+--                  by its path (as the bundler renders it)
+--   recipes/ files named by a manifestFiles list of the library (registry
+--                  components, overlay componentRefs): the template, named
+--                  by its path in the library (below recipes/), as the
+--                  bundler renders manifests
+--   every other *.yaml of recipes/ and data/: the document (eidos.chunk)
+-- Each chunk is dumped with its debug information (error positions match
+-- the text compiled at run time) to OUTDIR/<path>c, tagged with the first
+-- letter of its kind ("D" document, "T" template: res.read_code hands a
+-- chunk out only as the kind asked for), where cmake/embed.c finds it as
+-- the file's precompiled form. A file that does not parse, or
+-- whose document a chunk cannot build exactly, gets none and is read from
+-- its text at run time, as are files overridden on disk.
+-- usage: chunkgen ROOT LISTFILE OUTDIR (LISTFILE: one resource path a line)
+local root, listfile, outdir = ...
+local res = require("eidos.core.res")
+local fs = require("eidos.core.fs")
+local yaml = require("eidos.core.yaml")
+local chunk = require("eidos.chunk")
+local template = require("eidos.template")
+
+local paths = {}
+for line in io.lines(listfile) do
+  if line ~= "" then paths[#paths + 1] = line end
+end
+table.sort(paths)
+
+local function read(rel)
+  local text, origin = res.read(rel)
+  if not text then error(string.format("chunkgen: %s: %s", rel, tostring(origin)), 0) end
+  return text
+end
+
+-- the documents of recipes/ and data/, and the manifests the library names
+local docs, manifests = {}, {}
+local function note_manifests(refs)
+  if type(refs) ~= "table" then return end
+  for _, r in ipairs(refs) do
+    if type(r) == "table" and type(r.manifestFiles) == "table" then
+      for _, m in ipairs(r.manifestFiles) do
+        if type(m) == "string" then manifests["recipes/" .. m] = true end
+      end
+    end
+  end
+end
+for _, p in ipairs(paths) do
+  if (p:match("^recipes/") or p:match("^data/")) and p:match("%.yaml$") then
+    local d = yaml.load(read(p))
+    if d ~= nil then
+      docs[p] = d
+      if type(d) == "table" and p:match("^recipes/") then
+        note_manifests(d.components)
+        if type(d.spec) == "table" then note_manifests(d.spec.componentRefs) end
+      end
+    end
+  end
+end
+
+local function write(rel, src, name, tag)
+  local out = outdir .. "/" .. rel .. "c"
+  local fn = assert(load(src, "=" .. name))
+  local code = tag .. string.dump(fn)
+  assert(fs.mkdir_p(out:match("^(.*)/[^/]*$")))
+  local old = fs.exists(out) == "file" and fs.read(out, #code + 1)
+  if old ~= code then assert(fs.write_atomic(out, code)) end
+  return true
+end
+
+local made, skipped = 0, {}
+for _, p in ipairs(paths) do
+  local src, name, why, tag
+  if p:match("^templates/") or manifests[p] then
+    tag = "T"
+    name = p:match("^recipes/(.*)$") or p
+    local ok, s = pcall(template.translate, read(p), name)
+    if ok then src = s else why = tostring(type(s) == "table" and s.msg or s) end
+  elseif docs[p] ~= nil then
+    tag = "D"
+    name = p
+    src, why = chunk.source(docs[p])
+  end
+  if src then
+    write(p, src, name, tag)
+    made = made + 1
+  else
+    os.remove(outdir .. "/" .. p .. "c")
+    if why then skipped[#skipped + 1] = p .. " (" .. why .. ")" end
+  end
+end
+io.stderr:write(string.format("chunkgen: %d chunks%s\n", made,
+  #skipped > 0 and ("; loaded from text at run time: " .. table.concat(skipped, ", ")) or ""))

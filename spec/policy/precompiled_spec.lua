@@ -1,0 +1,209 @@
+-- The build precompiles the embedded library's YAML documents and the
+-- templates into Lua chunks (cmake/chunkgen.lua); a run uses them whenever
+-- the embedded copy of a file wins. These specs hold the precompiled path to
+-- the from-source one: every document chunk builds exactly what the YAML
+-- loader builds, every template chunk is the dump of what the template
+-- compiler makes of the text at run time, and whole bundles come out
+-- byte-identical either way.
+local res = require("eidos.core.res")
+local yaml = require("eidos.core.yaml")
+local emit = require("eidos.core.emit")
+local chunk = require("eidos.chunk")
+local template = require("eidos.template")
+
+-- same(a, b, path) -> nil | "what differs where": equal
+-- values of the same Lua and number types, the same metatables (list
+-- markers), floats bit for bit, and a table shared in a exactly where it is
+-- shared in b
+local function same(a, b, path, seen)
+  seen = seen or {}
+  if type(a) ~= type(b) then return path .. ": " .. type(a) .. " vs " .. type(b) end
+  if type(a) == "number" then
+    if math.type(a) ~= math.type(b) then return path .. ": " .. math.type(a) .. " vs " .. math.type(b) end
+    if string.format("%a", a) ~= string.format("%a", b) then return path .. ": " .. a .. " vs " .. b end
+    return nil
+  end
+  if type(a) ~= "table" then
+    if a ~= b then return path .. ": " .. tostring(a) .. " vs " .. tostring(b) end
+    return nil
+  end
+  if seen[a] ~= nil or seen[b] ~= nil then
+    if seen[a] ~= b then return path .. ": shared differently" end
+    return nil
+  end
+  seen[a], seen[b] = b, a
+  if getmetatable(a) ~= getmetatable(b) then return path .. ": metatables differ" end
+  for k, v in pairs(a) do
+    if b[k] == nil then return path .. "." .. tostring(k) .. ": missing" end
+    local d = same(v, b[k], path .. "." .. tostring(k), seen)
+    if d then return d end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return path .. "." .. tostring(k) .. ": extra" end
+  end
+  return nil
+end
+
+local function embedded(kind)
+  local out = {}
+  for _, f in ipairs(res.list("")) do
+    local text, origin, code = res.read_code(f.path, kind)
+    if code then out[#out + 1] = { path = f.path, text = text, code = code, origin = origin } end
+  end
+  return out
+end
+
+describe("precompiled library documents", function()
+  local docs = embedded("document")
+
+  it("cover the library's overlays, registry and values and the data catalogs", function()
+    local have = {}
+    for _, d in ipairs(docs) do have[d.path] = true end
+    assert.is_true(have["recipes/registry.yaml"])
+    assert.is_true(have["recipes/overlays/base.yaml"])
+    assert.is_true(have["recipes/components/gpu-operator/values.yaml"])
+    assert.is_true(have["data/criteria.yaml"])
+    assert.is_true(#docs > 100)
+  end)
+
+  it("build exactly what the YAML loader builds, file by file", function()
+    for _, d in ipairs(docs) do
+      local want = assert(yaml.load(d.text))
+      local got = chunk.value(d.code, d.path)
+      assert.is_nil(same(want, got, d.path))
+    end
+  end)
+
+  it("are handed out only as the kind asked for", function()
+    local text, origin, code = res.read_code("recipes/registry.yaml", "template")
+    assert.is_string(text)
+    assert.are.equal("embedded", origin)
+    assert.is_nil(code)
+    local _, _, tcode = res.read_code("templates/helm/Chart.yaml.tpl", "document")
+    assert.is_nil(tcode)
+    assert.has_error(function() res.read_code("recipes/registry.yaml", "module") end)
+  end)
+
+  it("keep every kind of value: nulls, lists, numbers, strings, shared anchors", function()
+    local text = [[
+a: null
+b: [1, -2, 9223372036854775807, -9223372036854775808, 0.1, -0.0, 1e300, 5e-324]
+c: {d: [], e: {}, f: "x\ty\r\n\0z", g: true, h: false, "1": one}
+s: &s {k: [x, y]}
+t: *s
+u: [*s, *s]
+]]
+    local want = assert(yaml.load(text))
+    local src = assert(chunk.source(want))
+    local got = chunk.value(src, "sample")
+    assert.is_nil(same(want, got, "sample"))
+    assert.are.equal(emit.null, got.a)
+    assert.are.equal(got.s, got.t)
+    assert.are.equal(got.s, got.u[2])
+    assert.are.equal(emit.list_mt, getmetatable(got.c.d))
+    assert.is_nil(getmetatable(got.c.e))
+    assert.are.equal("-0x0p+0", string.format("%a", got.b[6]))
+  end)
+
+  it("are not made for what a chunk cannot build exactly", function()
+    assert.is_nil((chunk.source({ x = 0 / 0 })))
+    assert.is_nil((chunk.source({ x = math.huge })))
+    assert.is_nil((chunk.source({ [1.5] = "x" })))
+    assert.is_nil((chunk.source(setmetatable({}, {}))))
+  end)
+
+  it("lose to a file on disk that differs, and not to one that is identical", function()
+    local fs = require("eidos.core.fs")
+    local dir = assert(fs.mkdtemp("/tmp/eidos-precompiled-XXXXXX"))
+    local roots = res.roots()
+    local text = assert(res.read("data/criteria.yaml"))
+    assert(fs.mkdir_p(dir .. "/data"))
+    assert(fs.write_atomic(dir .. "/data/criteria.yaml", text))
+    res.set_roots({ dir })
+    local ok, err = pcall(function()
+      local _, origin, code = res.read_code("data/criteria.yaml", "document")
+      assert.are.equal("embedded", origin)
+      assert.is_string(code)
+      assert(fs.write_atomic(dir .. "/data/criteria.yaml", text .. "# changed\n"))
+      _, origin, code = res.read_code("data/criteria.yaml", "document")
+      assert.are.equal(dir .. "/data/criteria.yaml", origin)
+      assert.is_nil(code)
+    end)
+    res.set_roots(roots)
+    fs.remove_tree(dir)
+    assert(ok, err)
+  end)
+end)
+
+describe("precompiled templates", function()
+  local tpls = embedded("template")
+
+  it("cover the bundle templates and the library's manifests", function()
+    local have = {}
+    for _, t in ipairs(tpls) do have[t.path] = true end
+    assert.is_true(have["templates/helm/values.yaml.tpl"])
+    assert.is_true(have["templates/argocd/_helpers.tpl"])
+    assert.is_true(have["recipes/components/gpu-operator/manifests/dcgm-exporter.yaml"])
+    assert.is_nil(have["recipes/components/gpu-operator/values.yaml"])
+  end)
+
+  it("are the dump of what the compiler makes of the text at run time", function()
+    for _, t in ipairs(tpls) do
+      local name = t.path:match("^recipes/(.*)$") or t.path
+      local fn = assert(load(template.translate(t.text, name), "=" .. name, "t", {}))
+      assert.are.equal(string.dump(fn), t.code, t.path)
+    end
+  end)
+
+  it("are kept across garbage collections", function()
+    local c = template.compile("{{ .x }}", "kept.tpl")
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(c, template.compile("{{ .x }}", "kept.tpl"))
+  end)
+end)
+
+describe("bundles from the precompiled and the from-source library and templates", function()
+  local recipe = require("eidos.recipe")
+  local bundle = require("eidos.bundle")
+  local library = require("eidos.recipe.library")
+
+  local QUERIES = {
+    { service = "eks", accelerator = "gb200", os = "ubuntu", intent = "training" },
+    { service = "gke", accelerator = "h100", os = "cos", intent = "inference" },
+    { service = "any", accelerator = "any", intent = "any" },
+  }
+
+  local function bundles()
+    local out = {}
+    for _, q in ipairs(QUERIES) do
+      local r = recipe.build(recipe.criteria(q), { version = "0.5.0" })
+      out[#out + 1] = emit.yaml(r)
+      for _, d in ipairs(bundle.deployers) do
+        local b = bundle.build(r, { deployer = d, version = "0.5.0", repo = { URL = "X", Revision = "HEAD", Path = "" } })
+        for _, f in ipairs(b.files) do out[#out + 1] = d .. ":" .. f.path .. "\n" .. f.data end
+      end
+    end
+    return out
+  end
+
+  it("are byte-identical", function()
+    library.forget()
+    template.forget()
+    local pre = bundles()
+    local read_code = res.read_code
+    res.read_code = function(rel, kind)
+      local text, origin = read_code(rel, kind)
+      return text, origin, nil
+    end
+    library.forget()
+    template.forget()
+    local ok, src = pcall(bundles)
+    res.read_code = read_code
+    library.forget()
+    template.forget()
+    assert(ok, src)
+    assert.are.equal(#pre, #src)
+    for i = 1, #pre do assert.are.equal(pre[i], src[i]) end
+  end)
+end)
