@@ -114,7 +114,7 @@ u: [*s, *s]
 
   it("lose to a file on disk that differs, and not to one that is identical", function()
     local fs = require("eidos.core.fs")
-    local dir = assert(fs.mkdtemp("/tmp/eidos-precompiled-XXXXXX"))
+    local dir = require("support").tmpdir()
     local roots = res.roots()
     local text = assert(res.read("data/criteria.yaml"))
     assert(fs.mkdir_p(dir .. "/data"))

@@ -71,6 +71,28 @@ static int l_list(lua_State *L) {
   return 1;
 }
 
+struct names { lua_State *L; size_t plen; lua_Integer n; };
+
+static int names_cb(const char *path, const char *origin, void *ud) {
+  struct names *nm = ud;
+  (void)origin;
+  lua_pushstring(nm->L, path + nm->plen);
+  lua_rawseti(nm->L, -2, ++nm->n);
+  return 0;
+}
+
+/* res.names(prefix) -> { path below prefix, ... }: list's paths relative to
+ * the prefix, without origins (a library's file set, read on every query) */
+static int l_names(lua_State *L) {
+  size_t plen;
+  const char *prefix = luaL_checklstring(L, 1, &plen);
+  struct names nm = {L, plen, 0};
+  char err[256];
+  lua_newtable(L);
+  eidos_res_list(prefix, names_cb, &nm, err, sizeof err);
+  return 1;
+}
+
 /* res.roots() -> list of override root directories, in priority order */
 static int l_roots(lua_State *L) {
   int i, n = eidos_res_nroots();
@@ -138,6 +160,7 @@ static const luaL_Reg funcs[] = {
   {"read", l_read},
   {"read_code", l_read_code},
   {"list", l_list},
+  {"names", l_names},
   {"roots", l_roots},
   {"set_roots", l_set_roots},
   {"searcher", l_searcher},

@@ -432,12 +432,9 @@ function M.open(opts)
   local lib = setmetatable({ data = data, mode = data and mode or "builtin", file = {}, paths = {}, parsed = {},
                             _byrel = {}, _problem = {}, _seen = {} }, Lib)
   if lib.mode ~= "replace" then
-    local res = require("eidos.core.res")
-    for _, f in ipairs(res.list("recipes/")) do
-      local rel = f.path:sub(9)
-      lib.file[rel] = BUILTIN
-      lib.paths[#lib.paths + 1] = rel
-    end
+    local names = require("eidos.core.res").names("recipes/")
+    for _, rel in ipairs(names) do lib.file[rel] = BUILTIN end
+    lib.paths = names
   end
   if data then require("eidos.recipe.libdata").open_data(lib, data, mode) end
   cache[key] = lib
