@@ -15,6 +15,8 @@
 /* nothing is embedded in this tool: every resource is read from ROOT */
 const struct eidos_res_file eidos_res_files[] = {{NULL, NULL, 0, NULL, 0}};
 const size_t eidos_res_nfiles = 0;
+const struct eidos_res_file eidos_res_built[] = {{NULL, NULL, 0, NULL, 0}};
+const size_t eidos_res_nbuilt = 0;
 
 int main(int argc, char **argv) {
   lua_State *L;

@@ -9,6 +9,11 @@
 --                  by its path in the library (below recipes/), as the
 --                  bundler renders manifests
 --   every other *.yaml of recipes/ and data/: the document (eidos.chunk)
+-- and, derived from several files (OUTDIR/built/<name>, listed in
+-- OUTDIR/built.txt, embedded as res.built(name)):
+--   overlay-headers  {rel = header} of every overlay file of recipes/ whose
+--                  header eidos.recipe.scan reads from its text (what a
+--                  query reads of every overlay; eidos.recipe.library)
 -- Each chunk is dumped with its debug information (error positions match
 -- the text compiled at run time) to OUTDIR/<path>c, tagged with the first
 -- letter of its kind ("D" document, "T" template: res.read_code hands a
@@ -61,14 +66,30 @@ for _, p in ipairs(paths) do
   end
 end
 
-local function write(rel, src, name, tag)
-  local out = outdir .. "/" .. rel .. "c"
+local function write(rel, src, name, tag, ext)
+  local out = outdir .. "/" .. rel .. (ext or "c")
   local fn = assert(load(src, "=" .. name))
   local code = tag .. string.dump(fn)
   assert(fs.mkdir_p(out:match("^(.*)/[^/]*$")))
   local old = fs.exists(out) == "file" and fs.read(out, #code + 1)
   if old ~= code then assert(fs.write_atomic(out, code)) end
   return true
+end
+
+-- chunk name -> document, derived from several files
+local built = {}
+do
+  local scan = require("eidos.recipe.scan")
+  local library = require("eidos.recipe.library")
+  local headers = {}
+  for _, p in ipairs(paths) do
+    local rel = p:match("^recipes/(.*)$")
+    if rel and library.is_overlay_path(rel) then
+      local h = scan.header(read(p))
+      if h then headers[rel] = h end
+    end
+  end
+  built["overlay-headers"] = headers
 end
 
 local made, skipped = 0, {}
@@ -92,5 +113,12 @@ for _, p in ipairs(paths) do
     if why then skipped[#skipped + 1] = p .. " (" .. why .. ")" end
   end
 end
+local names = {}
+for name, d in pairs(built) do names[#names + 1] = name end
+table.sort(names)
+for _, name in ipairs(names) do
+  write("built/" .. name, assert(chunk.source(built[name])), name, "D", "")
+end
+assert(fs.write_atomic(outdir .. "/built.txt", table.concat(names, "\n") .. "\n"))
 io.stderr:write(string.format("chunkgen: %d chunks%s\n", made,
   #skipped > 0 and ("; loaded from text at run time: " .. table.concat(skipped, ", ")) or ""))

@@ -58,11 +58,17 @@ describe("eidos.core.res listing", function()
     assert.is_nil(by["other/ignored.txt"])
   end)
 
-  it("names the same paths relative to the prefix, sorted", function()
-    local want = {}
-    for _, f in ipairs(res.list("recipes/")) do want[#want + 1] = f.path:sub(#"recipes/" + 1) end
-    local got = res.names("recipes/")
+  it("names the same paths relative to the prefix, sorted, with the ones on disk", function()
+    local want, want_disk = {}, {}
+    for _, f in ipairs(res.list("recipes/")) do
+      local rel = f.path:sub(#"recipes/" + 1)
+      want[#want + 1] = rel
+      if f.origin ~= "embedded" then want_disk[rel] = f.origin end
+    end
+    local got, disk = res.names("recipes/")
     assert.are.same(want, got)
+    assert.are.same(want_disk, disk)
+    assert.are.equal(dir1 .. "/recipes/registry.yaml", disk["registry.yaml"])
     for i = 2, #got do assert.is_true(got[i - 1] < got[i]) end
   end)
 end)

@@ -163,6 +163,98 @@ describe("precompiled templates", function()
   end)
 end)
 
+describe("the build's overlay headers", function()
+  local library = require("eidos.recipe.library")
+  local scan = require("eidos.recipe.scan")
+  local recipe = require("eidos.recipe")
+  local doc = require("eidos.doc")
+
+  local function headers()
+    return doc.decode("", "overlay-headers", assert(res.built("overlay-headers", "document")))
+  end
+
+  it("are what the scanner reads from each embedded overlay's text", function()
+    local hs, n = headers(), 0
+    for _, rel in ipairs((res.names("recipes/"))) do
+      if library.is_overlay_path(rel) then
+        local text = assert(res.read("recipes/" .. rel))
+        local want = scan.header(text)
+        assert.is_nil(same(want, hs[rel], rel))
+        n = n + 1
+      end
+    end
+    for rel in pairs(hs) do assert.is_true(library.is_overlay_path(rel), rel) end
+    assert.is_true(n > 100)
+  end)
+
+  -- every query of the catalog's values (and any): the overlays matched
+  local function matches()
+    local cat = require("eidos.recipe.criteria").catalog().fields
+    local function vals(f)
+      local out = { "any" }
+      for _, v in ipairs(cat[f].values) do out[#out + 1] = v end
+      return out
+    end
+    local out = {}
+    library.forget()
+    local lib = recipe.library()
+    for _, s in ipairs(vals("service")) do
+      for _, a in ipairs(vals("accelerator")) do
+        for _, i in ipairs(vals("intent")) do
+          for _, o in ipairs(vals("os")) do
+            local names = {}
+            for _, e in ipairs(lib:match(recipe.criteria({ service = s, accelerator = a, intent = i, os = o }))) do
+              names[#names + 1] = e.name .. "@" .. e.rel
+            end
+            out[#out + 1] = table.concat({ s, a, i, o }, "/") .. ": " .. table.concat(names, " ")
+          end
+        end
+      end
+    end
+    library.forget()
+    return out
+  end
+
+  it("match exactly the overlays the text scan matches, for every query", function()
+    local with = matches()
+    local built = res.built
+    res.built = function() return nil end
+    local ok, without = pcall(matches)
+    res.built = built
+    assert(ok, without)
+    assert.are.same(without, with)
+    assert.is_true(#with > 300)
+  end)
+
+  it("give way to an overlay on disk that differs from the embedded one", function()
+    local fs = require("eidos.core.fs")
+    local support = require("support")
+    local dir = support.tmpdir()
+    local rel = "recipes/overlays/eks.yaml"
+    local text = assert(res.read(rel))
+    local changed = text:gsub("\n    service: eks\n", "\n    service: gke\n", 1)
+    assert.are_not.equal(text, changed)
+    assert(fs.mkdir_p(dir .. "/recipes/overlays"))
+    assert(fs.write_atomic(dir .. "/" .. rel, changed))
+    local roots = res.roots()
+    res.set_roots({ dir })
+    library.forget()
+    local ok, err = pcall(function()
+      local function names(service)
+        local out = {}
+        for _, e in ipairs(recipe.library():match(recipe.criteria({ service = service }))) do out[e.name] = true end
+        return out
+      end
+      assert.is_nil(names("eks").eks)
+      assert.is_true(names("gke").eks)
+    end)
+    res.set_roots(roots)
+    library.forget()
+    fs.remove_tree(dir)
+    assert(ok, err)
+  end)
+end)
+
 describe("bundles from the precompiled and the from-source library and templates", function()
   local recipe = require("eidos.recipe")
   local bundle = require("eidos.bundle")
@@ -191,15 +283,16 @@ describe("bundles from the precompiled and the from-source library and templates
     library.forget()
     template.forget()
     local pre = bundles()
-    local read_code = res.read_code
+    local read_code, built = res.read_code, res.built
     res.read_code = function(rel, kind)
       local text, origin = read_code(rel, kind)
       return text, origin, nil
     end
+    res.built = function() return nil end
     library.forget()
     template.forget()
     local ok, src = pcall(bundles)
-    res.read_code = read_code
+    res.read_code, res.built = read_code, built
     library.forget()
     template.forget()
     assert(ok, src)

@@ -55,6 +55,10 @@ const struct eidos_res_file *eidos_res_embedded(const char *rel) {
   return bsearch(rel, eidos_res_files, eidos_res_nfiles, sizeof eidos_res_files[0], cmpfile);
 }
 
+const struct eidos_res_file *eidos_res_built_chunk(const char *name) {
+  return bsearch(name, eidos_res_built, eidos_res_nbuilt, sizeof eidos_res_built[0], cmpfile);
+}
+
 static int readfile(const char *path, const char **data, size_t *len,
                     char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");

@@ -25,6 +25,11 @@ struct eidos_res_file {
 extern const struct eidos_res_file eidos_res_files[];
 extern const size_t eidos_res_nfiles;
 
+/* Chunks the build derived from several embedded files (cmake/chunkgen.lua,
+ * e.g. "overlay-headers"), sorted by name; path is the name, data NULL. */
+extern const struct eidos_res_file eidos_res_built[];
+extern const size_t eidos_res_nbuilt;
+
 #define EIDOS_RES_MAXROOTS 16
 
 /* Replace the list of override roots (copied). Non-existing dirs are kept
@@ -55,6 +60,10 @@ int eidos_res_read_code(const char *rel, const char **data, size_t *len, int *ow
 
 /* The embedded entry for rel, or NULL. */
 const struct eidos_res_file *eidos_res_embedded(const char *rel);
+
+/* The build-derived chunk called name (tagged like a file's, see
+ * cmake/chunkgen.lua), or NULL. */
+const struct eidos_res_file *eidos_res_built_chunk(const char *name);
 
 /* Every resource below prefix ("" for all): union of embedded paths and
  * files below each root, sorted, each with the origin that wins. The

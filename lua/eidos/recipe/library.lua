@@ -97,6 +97,7 @@ local function is_overlay_path(rel)
   return not (rel == "registry.yaml" or rel == "data-v1.yaml" or rel:sub(-14) == "/registry.yaml"
     or rel:sub(-12) == "/data-v1.yaml")
 end
+M.is_overlay_path = is_overlay_path
 
 local function header_of(d)
   local h = { kind = d.kind, apiVersion = d.apiVersion }
@@ -111,6 +112,25 @@ local function header_of(d)
 end
 M.header_of = header_of
 
+-- built_header(rel) -> the header eidos.recipe.scan reads from a built-in
+-- overlay file, as the build read it (res.built "overlay-headers"), when
+-- the embedded copy of the file is the one used; else nil (read the text)
+function Lib:built_header(rel)
+  local hs = self._headers
+  if hs == nil then
+    local code = self.mode ~= "replace" and require("eidos.core.res").built("overlay-headers", "document")
+    hs = code and doc.decode("", "overlay-headers", code) or false
+    self._headers = hs
+  end
+  local h = hs and self.file[rel] == BUILTIN and hs[rel]
+  if h and self.disk[rel] then
+    -- a file on disk identical to the embedded one is no override
+    local _, origin = require("eidos.core.res").read_code("recipes/" .. rel, "document")
+    if origin ~= "embedded" then return nil end
+  end
+  return h or nil
+end
+
 -- entry(rel [, text]) -> overlay entry of a file, or false (not an
 -- overlay), plus a problem message. Cached per file. An entry: {name, rel,
 -- where, layer, base (parent name or nil), criteria (normalised or nil),
@@ -119,8 +139,11 @@ function Lib:entry(rel, text)
   local e = self._byrel[rel]
   if e ~= nil then return e, self._problem[rel] end
   local origin
-  if not text then text, origin = self:read(rel) end
-  local h = require("eidos.recipe.scan").header(text)
+  local h = not text and self:built_header(rel)
+  if not h then
+    if not text then text, origin = self:read(rel) end
+    h = require("eidos.recipe.scan").header(text)
+  end
   local problem
   if not h then
     local ok, d = pcall(doc.decode, text, origin or self:where(rel))
@@ -229,8 +252,9 @@ function Lib:check_data()
 end
 
 -- match(q) -> entries whose criteria match the validated query q, sorted by
--- name. Reads every overlay file, but skips the header of those whose
--- criteria block plainly pins another value (eidos.recipe.scan.rejects).
+-- name. Reads the header of every overlay (the build's, for the embedded
+-- files: built_header), skipping the files whose criteria block plainly
+-- pins another value (eidos.recipe.scan.rejects).
 function Lib:match(q)
   local crit = require("eidos.recipe.criteria")
   local out = {}
@@ -277,8 +301,14 @@ function Lib:match(q)
     if rel ~= "overlays/base.yaml" then
       local e = self._byrel[rel]
       if e == nil then
-        local text = self:read(rel)
-        if not require("eidos.recipe.scan").rejects(text, compatible) then e = self:entry(rel, text) end
+        local scan = require("eidos.recipe.scan")
+        local h = self:built_header(rel)
+        if h then
+          if not scan.rejects_header(h, compatible) then e = self:entry(rel) end
+        else
+          local text = self:read(rel)
+          if not scan.rejects(text, compatible) then e = self:entry(rel, text) end
+        end
       end
       if e and e.criteria and crit.match(e.criteria, q) then
         local prev = byname[e.name]
@@ -430,11 +460,12 @@ function M.open(opts)
   local key = mode .. "\0" .. (data or "")
   if cache[key] then return cache[key] end
   local lib = setmetatable({ data = data, mode = data and mode or "builtin", file = {}, paths = {}, parsed = {},
-                            _byrel = {}, _problem = {}, _seen = {} }, Lib)
+                            disk = {}, _byrel = {}, _problem = {}, _seen = {} }, Lib)
   if lib.mode ~= "replace" then
-    local names = require("eidos.core.res").names("recipes/")
+    -- disk: the built-in files a file on disk (an override root) supplies
+    local names, disk = require("eidos.core.res").names("recipes/")
     for _, rel in ipairs(names) do lib.file[rel] = BUILTIN end
-    lib.paths = names
+    lib.paths, lib.disk = names, disk
   end
   if data then require("eidos.recipe.libdata").open_data(lib, data, mode) end
   cache[key] = lib

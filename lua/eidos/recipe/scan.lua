@@ -122,6 +122,18 @@ function M.rejects(text, compatible)
   end
 end
 
+-- rejects_header(h, compatible) -> rejects() for a header already read
+-- (the build's, eidos.recipe.library): its criteria pin a field to a plain
+-- word that compatible(field, value) refuses
+local PLAIN = "^" .. WORD .. "$"
+function M.rejects_header(h, compatible)
+  if type(h.criteria) ~= "table" then return false end
+  for f, v in pairs(h.criteria) do
+    if f ~= "nodes" and type(v) == "string" and v:find(PLAIN) and not compatible(f, v) then return true end
+  end
+  return false
+end
+
 -- header(text) -> {kind, apiVersion, name, base, criteria, has_criteria} | nil
 function M.header(text)
   if text:find("\r", 1, true) or text:find("\t", 1, true) then return nil end
