@@ -1,9 +1,9 @@
 -- eidos.chunk: YAML documents as precompiled Lua chunks. At build time
 -- cmake/chunkgen.lua turns each YAML file of the embedded recipes/ and data/
 -- into the source of a Lua chunk (source below) and dumps it; at run time a
--- document whose embedded copy wins is built by running that chunk (value
--- below; doc.decode does it when res.read_code hands out a chunk) instead of
--- parsing its YAML, 6-12x faster (docs/performance.md).
+-- document whose embedded copy wins is built by running that chunk
+-- (doc.from_chunk; doc.decode does it when res.read_code hands out a chunk)
+-- instead of parsing its YAML, 6-12x faster (docs/performance.md).
 --
 -- The chunk builds exactly what eidos.core.yaml's load builds: maps as plain
 -- tables with string keys, lists with the eidos.list metatable, YAML null as
@@ -35,7 +35,8 @@ local function keys(t)
 end
 
 -- source(v) -> Lua source of a chunk that, called with (setmetatable,
--- emit.list_mt, emit.null), returns a value equal to v | nil, reason
+-- emit.list_mt, emit.null) as doc.from_chunk does, returns a value equal
+-- to v | nil, reason
 function M.source(v)
   -- tables reached twice become entries of T, defined before their users
   local seen, shared, order = {}, {}, {}
@@ -115,18 +116,6 @@ function M.source(v)
   end)
   if not ok then return nil, why end
   return table.concat(out)
-end
-
--- value(code, name) -> the document: runs a chunk made from source() (text
--- or the build's dump of it -- trusted code only: res.read_code's; name
--- names it in errors)
-function M.value(code, name)
-  local fn, msg = load(code, "=" .. tostring(name), nil, {})
-  if not fn then
-    require("eidos.errors").raise("internal", string.format("%s: precompiled document does not load: %s",
-      tostring(name), msg))
-  end
-  return fn(setmetatable, LIST, NULL)
 end
 
 return M

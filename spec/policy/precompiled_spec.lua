@@ -10,6 +10,7 @@ local yaml = require("eidos.core.yaml")
 local emit = require("eidos.core.emit")
 local chunk = require("eidos.chunk")
 local template = require("eidos.template")
+local doc = require("eidos.doc")
 
 -- same(a, b, path) -> nil | "what differs where": equal
 -- values of the same Lua and number types, the same metatables (list
@@ -69,7 +70,7 @@ describe("precompiled library documents", function()
   it("build exactly what the YAML loader builds, file by file", function()
     for _, d in ipairs(docs) do
       local want = assert(yaml.load(d.text))
-      local got = chunk.value(d.code, d.path)
+      local got = doc.from_chunk(d.code, d.path)
       assert.is_nil(same(want, got, d.path))
     end
   end)
@@ -95,7 +96,7 @@ u: [*s, *s]
 ]]
     local want = assert(yaml.load(text))
     local src = assert(chunk.source(want))
-    local got = chunk.value(src, "sample")
+    local got = doc.from_chunk(src, "sample")
     assert.is_nil(same(want, got, "sample"))
     assert.are.equal(emit.null, got.a)
     assert.are.equal(got.s, got.t)

@@ -93,7 +93,8 @@ function M.open(opts)
   if ok and type(recipe) == "table" and recipe.library and recipe.component_values then
     local l = recipe.library(opts.library_opts)
     return {
-      values = function(ref) return merge.copy(recipe.component_values(l, ref)) end,
+      -- a new table that shares nothing with the library (merge.deep)
+      values = function(ref) return recipe.component_values(l, ref) end,
       read = function(rel, kind) return recipe.read(l, rel, kind) end,
       registry = function(name) return recipe.registry(l, name) end,
     }

@@ -119,7 +119,7 @@ function Lib:built_header(rel)
   local hs = self._headers
   if hs == nil then
     local code = self.mode ~= "replace" and require("eidos.core.res").built("overlay-headers", "document")
-    hs = code and doc.decode("", "overlay-headers", code) or false
+    hs = code and doc.from_chunk(code, "overlay-headers") or false
     self._headers = hs
   end
   local h = hs and self.file[rel] == BUILTIN and hs[rel]
