@@ -11,9 +11,12 @@
 --   every other *.yaml of recipes/ and data/: the document (eidos.chunk)
 -- and, derived from several files (OUTDIR/built/<name>, listed in
 -- OUTDIR/built.txt, embedded as res.built(name)):
---   overlay-headers  {rel = header} of every overlay file of recipes/ whose
---                  header eidos.recipe.scan reads from its text (what a
---                  query reads of every overlay; eidos.recipe.library)
+--   overlays       the overlay files of recipes/ as a query reads them
+--                  (eidos.recipe.library): paths, every path that may hold
+--                  an overlay (sorted); headers, {rel = header} for those
+--                  whose header eidos.recipe.scan reads from the text; pins,
+--                  {field = {value = {rel...}}} of the plain-word values
+--                  those headers' criteria pin (nodes aside)
 -- Each chunk is dumped with its debug information (error positions match
 -- the text compiled at run time) to OUTDIR/<path>c, tagged with the first
 -- letter of its kind ("D" document, "T" template: res.read_code hands a
@@ -81,15 +84,26 @@ local built = {}
 do
   local scan = require("eidos.recipe.scan")
   local library = require("eidos.recipe.library")
-  local headers = {}
+  local list, headers, pins = {}, {}, {}
+  local list_mt = require("eidos.core.emit").list_mt
   for _, p in ipairs(paths) do
     local rel = p:match("^recipes/(.*)$")
     if rel and library.is_overlay_path(rel) then
+      list[#list + 1] = rel
       local h = scan.header(read(p))
-      if h then headers[rel] = h end
+      if h then
+        headers[rel] = h
+        for f, v in pairs(type(h.criteria) == "table" and h.criteria or {}) do
+          if scan.plain_pin(f, v) then
+            pins[f] = pins[f] or {}
+            pins[f][v] = pins[f][v] or setmetatable({}, list_mt)
+            table.insert(pins[f][v], rel)
+          end
+        end
+      end
     end
   end
-  built["overlay-headers"] = headers
+  built["overlays"] = { paths = setmetatable(list, list_mt), headers = headers, pins = pins }
 end
 
 local made, skipped = 0, {}

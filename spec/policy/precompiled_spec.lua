@@ -164,28 +164,41 @@ describe("precompiled templates", function()
   end)
 end)
 
-describe("the build's overlay headers", function()
+describe("the build's reading of the overlays", function()
   local library = require("eidos.recipe.library")
   local scan = require("eidos.recipe.scan")
   local recipe = require("eidos.recipe")
   local doc = require("eidos.doc")
 
-  local function headers()
-    return doc.decode("", "overlay-headers", assert(res.built("overlay-headers", "document")))
+  local function built()
+    return doc.from_chunk(assert(res.built("overlays", "document")), "overlays")
   end
 
-  it("are what the scanner reads from each embedded overlay's text", function()
-    local hs, n = headers(), 0
+  it("is what the scanner reads from each embedded overlay's text", function()
+    local b, n, paths, pins = built(), 0, {}, {}
     for _, rel in ipairs((res.names("recipes/"))) do
       if library.is_overlay_path(rel) then
+        paths[#paths + 1] = rel
         local text = assert(res.read("recipes/" .. rel))
         local want = scan.header(text)
-        assert.is_nil(same(want, hs[rel], rel))
+        assert.is_nil(same(want, b.headers[rel], rel))
+        for f, v in pairs(want and type(want.criteria) == "table" and want.criteria or {}) do
+          if scan.plain_pin(f, v) then pins[#pins + 1] = f .. "=" .. v .. "@" .. rel end
+        end
         n = n + 1
       end
     end
-    for rel in pairs(hs) do assert.is_true(library.is_overlay_path(rel), rel) end
-    assert.is_true(n > 100)
+    assert.are.same(paths, b.paths)
+    local got = {}
+    for f, byval in pairs(b.pins) do
+      for v, rels in pairs(byval) do
+        for _, rel in ipairs(rels) do got[#got + 1] = f .. "=" .. v .. "@" .. rel end
+      end
+    end
+    table.sort(pins)
+    table.sort(got)
+    assert.are.same(pins, got)
+    assert.is_true(n > 100 and #pins > 100)
   end)
 
   -- every query of the catalog's values (and any): the overlays matched
@@ -216,12 +229,19 @@ describe("the build's overlay headers", function()
     return out
   end
 
-  it("match exactly the overlays the text scan matches, for every query", function()
-    local with = matches()
-    local built = res.built
+  it("matches exactly the overlays the text scan matches, for every query", function()
+    -- the library embedded alone (no root on disk), then the text read
+    -- file by file (the build's reading withheld)
+    local roots = res.roots()
+    res.set_roots({})
+    local ok, with = pcall(matches)
+    res.set_roots(roots)
+    assert(ok, with)
+    local rb = res.built
     res.built = function() return nil end
-    local ok, without = pcall(matches)
-    res.built = built
+    local without
+    ok, without = pcall(matches)
+    res.built = rb
     assert(ok, without)
     assert.are.same(without, with)
     assert.is_true(#with > 300)

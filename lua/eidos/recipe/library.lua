@@ -112,17 +112,24 @@ local function header_of(d)
 end
 M.header_of = header_of
 
--- built_header(rel) -> the header eidos.recipe.scan reads from a built-in
--- overlay file, as the build read it (res.built "overlay-headers"), when
--- the embedded copy of the file is the one used; else nil (read the text)
-function Lib:built_header(rel)
-  local hs = self._headers
-  if hs == nil then
-    local code = self.mode ~= "replace" and require("eidos.core.res").built("overlay-headers", "document")
-    hs = code and doc.from_chunk(code, "overlay-headers") or false
-    self._headers = hs
+-- built() -> the build's reading of the built-in overlays (res.built
+-- "overlays": paths, headers, pins; see cmake/chunkgen.lua), or false
+function Lib:built()
+  local b = self._built
+  if b == nil then
+    local code = self.mode ~= "replace" and require("eidos.core.res").built("overlays", "document")
+    b = code and doc.from_chunk(code, "overlays") or false
+    self._built = b
   end
-  local h = hs and self.file[rel] == BUILTIN and hs[rel]
+  return b
+end
+
+-- built_header(rel) -> the header eidos.recipe.scan reads from a built-in
+-- overlay file, as the build read it, when the embedded copy of the file is
+-- the one used; else nil (read the text)
+function Lib:built_header(rel)
+  local b = self:built()
+  local h = b and self.file[rel] == BUILTIN and b.headers[rel]
   if h and self.disk[rel] then
     -- a file on disk identical to the embedded one is no override
     local _, origin = require("eidos.core.res").read_code("recipes/" .. rel, "document")
@@ -178,11 +185,22 @@ function Lib:entry(rel, text)
   return e, problem
 end
 
+-- only_builtin() -> the build's reading of the overlays when it is the
+-- whole library: the embedded files alone (no directory layered, no file
+-- of recipes/ on disk), else nil
+function Lib:only_builtin()
+  if self.data or next(self.disk) ~= nil then return nil end
+  return self:built() or nil
+end
+
 -- overlay_paths() -> the files that may hold overlays (sorted)
 function Lib:overlay_paths()
   if self._opaths then return self._opaths end
-  local out = {}
-  for _, rel in ipairs(self.paths) do if is_overlay_path(rel) then out[#out + 1] = rel end end
+  local b = self:only_builtin()
+  local out = b and b.paths or {}
+  if not b then
+    for _, rel in ipairs(self.paths) do if is_overlay_path(rel) then out[#out + 1] = rel end end
+  end
   self._opaths = out
   return out
 end
@@ -297,10 +315,25 @@ function Lib:match(q)
     return c == "any" or c == q[f]
   end
   local byname = {}
+  -- the embedded library alone: the files whose pins the query refuses are
+  -- known without looking at each file (what rejects() would say of each)
+  local rejected = {}
+  local b = self:only_builtin()
+  if b then
+    for f, byval in pairs(b.pins) do
+      for v, rels in pairs(byval) do
+        if not compatible(f, v) then
+          for _, rel in ipairs(rels) do rejected[rel] = true end
+        end
+      end
+    end
+  end
   for _, rel in ipairs(self:overlay_paths()) do
-    if rel ~= "overlays/base.yaml" then
+    if rel ~= "overlays/base.yaml" and not rejected[rel] then
       local e = self._byrel[rel]
-      if e == nil then
+      if e == nil and b and b.headers[rel] then
+        e = self:entry(rel)
+      elseif e == nil then
         local scan = require("eidos.recipe.scan")
         local h = self:built_header(rel)
         if h then

@@ -122,14 +122,20 @@ function M.rejects(text, compatible)
   end
 end
 
+-- plain_pin(field, value) -> true for a criteria entry rejects() judges:
+-- a field other than nodes pinned to a plain word
+local PLAIN = "^" .. WORD .. "$"
+function M.plain_pin(f, v)
+  return f ~= "nodes" and type(v) == "string" and v:find(PLAIN) ~= nil
+end
+
 -- rejects_header(h, compatible) -> rejects() for a header already read
 -- (the build's, eidos.recipe.library): its criteria pin a field to a plain
 -- word that compatible(field, value) refuses
-local PLAIN = "^" .. WORD .. "$"
 function M.rejects_header(h, compatible)
   if type(h.criteria) ~= "table" then return false end
   for f, v in pairs(h.criteria) do
-    if f ~= "nodes" and type(v) == "string" and v:find(PLAIN) and not compatible(f, v) then return true end
+    if M.plain_pin(f, v) and not compatible(f, v) then return true end
   end
   return false
 end
