@@ -14,7 +14,10 @@
 --   overlays       the overlay files of recipes/ as a query reads them
 --                  (eidos.recipe.library): paths, every path that may hold
 --                  an overlay (sorted); headers, {rel = header} for those
---                  whose header eidos.recipe.scan reads from the text; pins,
+--                  whose header eidos.recipe.scan reads from the text --
+--                  true where that header is exactly library.header_of
+--                  of the file's document (then read from the document's
+--                  own chunk, only for the files a query looks at); pins,
 --                  {field = {value = {rel...}}} of the plain-word values
 --                  those headers' criteria pin (nodes aside)
 -- Each chunk is dumped with its debug information (error positions match
@@ -79,6 +82,16 @@ local function write(rel, src, name, tag, ext)
   return true
 end
 
+-- same(a, b) -> are a and b equal values of the same types and metatables
+local function same(a, b)
+  if type(a) ~= type(b) or math.type(a) ~= math.type(b) then return false end
+  if type(a) ~= "table" then return a == b end
+  if getmetatable(a) ~= getmetatable(b) then return false end
+  for k, v in pairs(a) do if not same(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+
 -- chunk name -> document, derived from several files
 local built = {}
 do
@@ -92,7 +105,8 @@ do
       list[#list + 1] = rel
       local h = scan.header(read(p))
       if h then
-        headers[rel] = h
+        local d = docs[p]
+        headers[rel] = type(d) == "table" and same(library.header_of(d), h) or h
         for f, v in pairs(type(h.criteria) == "table" and h.criteria or {}) do
           if scan.plain_pin(f, v) then
             pins[f] = pins[f] or {}

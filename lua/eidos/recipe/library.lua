@@ -126,7 +126,9 @@ end
 
 -- built_header(rel) -> the header eidos.recipe.scan reads from a built-in
 -- overlay file, as the build read it, when the embedded copy of the file is
--- the one used; else nil (read the text)
+-- the one used; else nil (read the text). Where the build found that
+-- header to be exactly header_of the file's document, it comes from the
+-- document (its own precompiled chunk, kept for applying the overlay).
 function Lib:built_header(rel)
   local b = self:built()
   local h = b and self.file[rel] == BUILTIN and b.headers[rel]
@@ -135,6 +137,7 @@ function Lib:built_header(rel)
     local _, origin = require("eidos.core.res").read_code("recipes/" .. rel, "document")
     if origin ~= "embedded" then return nil end
   end
+  if h == true then h = header_of(self:yaml(rel)) end
   return h or nil
 end
 
