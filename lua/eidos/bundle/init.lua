@@ -98,7 +98,7 @@ local function check_recipe(r, origin)
   end
   local bad = errors.problems()
   local function add(path, fmt, ...) bad:add(path, string.format(fmt, ...)) end
-  for _, p in ipairs(require("eidos.recipe.build").result_problems(r, "recipe " .. tostring(origin))) do
+  for _, p in ipairs(require("eidos.recipe.reader").result_problems(r, "recipe " .. tostring(origin))) do
     bad:add(p.path, p.msg)
   end
   local refs = r.componentRefs

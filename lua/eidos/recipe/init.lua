@@ -142,7 +142,7 @@ function M.build(criteria, opts)
 end
 
 function M.check_result(d, where)
-  return require("eidos.recipe.build").check_result(d, where or "recipe")
+  return require("eidos.recipe.reader").check_result(d, where or "recipe")
 end
 
 function M.list(library, filter)
