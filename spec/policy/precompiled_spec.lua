@@ -295,7 +295,7 @@ describe("bundles from the precompiled and the from-source library and templates
     for _, q in ipairs(QUERIES) do
       local r = recipe.build(recipe.criteria(q), { version = "0.5.0" })
       out[#out + 1] = emit.yaml(r)
-      for _, d in ipairs(bundle.deployers) do
+      for _, d in ipairs(require("eidos.bundle.options").deployers()) do
         local b = bundle.build(r, { deployer = d, version = "0.5.0", repo = { URL = "X", Revision = "HEAD", Path = "" } })
         for _, f in ipairs(b.files) do out[#out + 1] = d .. ":" .. f.path .. "\n" .. f.data end
       end
