@@ -65,6 +65,11 @@ static int close_stdout(void) {
   return 0;
 }
 
+/* lua_close(L), minus the frees: sanitizer builds free everything, so that
+ * leaks and use-after-free stay visible */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+static void close_quickly(lua_State *L) { lua_close(L); }
+#else
 /* The state's allocator while it closes: frees are dropped (the OS takes
  * the whole heap back at exit), allocations still work for finalizers.
  * Freeing every object was 4-5% of a short command (docs/performance.md). */
@@ -75,16 +80,13 @@ static void *closing_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   return real_alloc(ud, ptr, osize, nsize);
 }
 
-/* lua_close(L), minus the frees; sanitizer builds free everything, so that
- * leaks and use-after-free stay visible */
 static void close_quickly(lua_State *L) {
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   void *ud;
   real_alloc = lua_getallocf(L, &ud);
   lua_setallocf(L, closing_alloc, ud);
-#endif
   lua_close(L);
 }
+#endif
 
 int main(int argc, char **argv) {
   lua_State *L;
