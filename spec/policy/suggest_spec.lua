@@ -126,13 +126,7 @@ end)
 
 describe("eidos.snapshot.suggest.nearest", function()
   it("ranks as scoring every path would, on the fixture snapshots", function()
-    local files = { "spec/fixtures/snapshots/validate-small.yaml" }
-    local shared = support.shared()
-    if shared then
-      files[#files + 1] = shared .. "/fixtures/snapshots/h100-eks-ubuntu.yaml"
-      files[#files + 1] = shared .. "/fixtures/snapshots/gb200-eks-ubuntu.yaml"
-    end
-    for _, f in ipairs(files) do
+    for _, f in ipairs(support.snapshot_files("spec/fixtures/snapshots/validate-small.yaml")) do
       local text = support.read(f)
       if text then
         local m = model.from_doc(assert(yaml.load(text)), f)
