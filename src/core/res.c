@@ -218,7 +218,7 @@ int eidos_res_list(const char *prefix,
   }
   for (i = lo; i < eidos_res_nfiles && !strncmp(eidos_res_files[i].path, prefix, plen); i++)
     add(&it, eidos_res_files[i].path, "embedded", 0);
-  qsort(it.v, it.n, sizeof *it.v, cmpitem);
+  if (it.n) qsort(it.v, it.n, sizeof *it.v, cmpitem);
   for (i = 0; i < it.n; i++) {
     if (i > 0 && strcmp(it.v[i].path, it.v[i - 1].path) == 0) continue;
     if (strncmp(it.v[i].path, prefix, plen) != 0) continue;
