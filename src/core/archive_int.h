@@ -27,4 +27,9 @@ int eidos_targz_fits(const eidos_archive_item *it, size_t n, int64_t mtime);
 int eidos_targz_write(const eidos_archive_item *it, size_t n, int64_t mtime,
                       char **out, size_t *outlen, char *err, size_t errlen);
 
+/* data as a gzip stream, the bytes libarchive's gzip filter (no name, no
+ * timestamp) gives, written with zlib; *out is malloc'd. */
+int eidos_gzip(const void *data, size_t len, char **out, size_t *outlen,
+               char *err, size_t errlen);
+
 #endif

@@ -340,54 +340,7 @@ static int write_archive(const char *path, int format, const eidos_archive_entry
 
 int eidos_archive_gzip(const void *data, size_t len, char **out, size_t *outlen,
                        char *err, size_t errlen) {
-  const struct eidos_archive *A;
-  struct archive *a = NULL;
-  struct archive_entry *ae = NULL;
-  membuf m = {NULL, 0, 0, 0};
-  int rc = EIDOS_OK;
-  if (!(A = eidos_lazy_archive(err, errlen))) return EIDOS_EUNAVAIL;
-  if (!(a = A->archive_write_new()) || !(ae = A->archive_entry_new())) {
-    rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
-    goto done;
-  }
-  if (A->archive_write_set_format_raw(a) != ARCHIVE_OK ||
-      A->archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-      A->archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
-      A->archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-      A->archive_write_open(a, &m, NULL, mem_write, NULL) != ARCHIVE_OK) {
-    rc = ar_fail(A, a, "cannot set up gzip", NULL, err, errlen);
-    goto done;
-  }
-  A->archive_entry_set_pathname(ae, "data");
-  A->archive_entry_set_filetype(ae, AE_IFREG);
-  A->archive_entry_set_size(ae, (la_int64_t)len);
-  if (A->archive_write_header(a, ae) != ARCHIVE_OK) {
-    rc = ar_fail(A, a, "cannot start gzip", NULL, err, errlen);
-    goto done;
-  }
-  while (len) {
-    /* libarchive takes at most SSIZE_MAX per call; feed it in 1 MiB pieces */
-    size_t n = len > 1048576 ? 1048576 : len;
-    if (A->archive_write_data(a, data, n) != (la_ssize_t)n) {
-      rc = ar_fail(A, a, "cannot compress", NULL, err, errlen);
-      goto done;
-    }
-    data = (const char *)data + n;
-    len -= n;
-  }
-  if (A->archive_write_close(a) != ARCHIVE_OK) {
-    rc = m.oom ? eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory")
-               : ar_fail(A, a, "cannot finish gzip", NULL, err, errlen);
-    goto done;
-  }
-  *out = m.p;
-  *outlen = m.len;
-  m.p = NULL;
-done:
-  if (ae) A->archive_entry_free(ae);
-  if (a) A->archive_write_free(a);
-  free(m.p);
-  return rc;
+  return eidos_gzip(data, len, out, outlen, err, errlen);
 }
 
 int eidos_archive_write(const char *path, int format,

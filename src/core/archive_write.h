@@ -48,7 +48,8 @@ int eidos_archive_write(const char *path, int format,
 int eidos_archive_check_path(const char *p, size_t n, char *err, size_t errlen);
 
 /* gzip len bytes of data (no name, no timestamp in the header: the same
- * bytes give the same output); *out is malloc'd. */
+ * bytes give the same output; libarchive's gzip filter's bytes, written with
+ * zlib, src/core/targz.c); *out is malloc'd. */
 int eidos_archive_gzip(const void *data, size_t len, char **out, size_t *outlen,
                        char *err, size_t errlen);
 
