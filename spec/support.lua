@@ -108,4 +108,16 @@ function M.shared()
   return nil
 end
 
+-- snapshot_files(first) -> first, then the real snapshots of the shared
+-- fixtures when they are present
+function M.snapshot_files(first)
+  local files = { first }
+  local shared = M.shared()
+  if shared then
+    files[#files + 1] = shared .. "/fixtures/snapshots/h100-eks-ubuntu.yaml"
+    files[#files + 1] = shared .. "/fixtures/snapshots/gb200-eks-ubuntu.yaml"
+  end
+  return files
+end
+
 return M

@@ -54,6 +54,19 @@ function M.encode(d, format)
   return errors.check(text, msg, code)
 end
 
+-- from_chunk(code, name) -> the document a chunk made by eidos.chunk.source
+-- builds (text, or the build's dump of it -- trusted code only:
+-- res.read_code's; name names it in errors). The chunk takes setmetatable,
+-- the list metatable and null, and touches nothing else.
+local load_chunk = load
+function M.from_chunk(code, name)
+  local fn, msg = load_chunk(code, "=" .. tostring(name), nil, {})
+  if not fn then
+    errors.raise("internal", string.format("%s: precompiled document does not load: %s", tostring(name), msg))
+  end
+  return fn(setmetatable, emit.list_mt, emit.null)
+end
+
 -- Limits of every document read, checked once by the loader while the text
 -- is read (src/bind/lyaml.c): the expanded size in bytes, aliases counted as
 -- what they repeat (max_expanded; nil: the loader's default, max(16 x the
@@ -77,11 +90,14 @@ local function load(fn, text, name, limits)
   return v
 end
 
--- decode(text, name [, limits]) -> value. YAML (JSON is YAML too); `name`
--- names the source in errors; limits as M.limits (default M.limits). An
--- empty document, a second document, a parse error and a limit passed are
--- "invalid" errors naming the source.
-function M.decode(text, name, limits)
+-- decode(text, name [, limits [, code]]) -> value. YAML (JSON is YAML
+-- too); `name` names the source in errors; limits as M.limits (default
+-- M.limits). An empty document, a second document, a parse error and a
+-- limit passed are "invalid" errors naming the source. code: the build's
+-- precompiled chunk of exactly this text (the third value of
+-- res.read_code), which builds the same value without parsing (from_chunk).
+function M.decode(text, name, limits, code)
+  if code then return M.from_chunk(code, name) end
   return load(yaml.load, text, name, limits)
 end
 

@@ -6,7 +6,7 @@
 --     bytes count one each), or max + 1 as soon as it is known to exceed max:
 --     only the diagonal band of width 2*max+1 is computed, and a row whose
 --     band minimum is above max stops the computation, so the cost is
---     O(max * min(#a, #b)) instead of O(#a * #b).
+--     O(max * min(#a, #b)) instead of O(#a * #b) (eidos.core.editdist).
 --   near(word, candidates, opts) -> the closest candidates (ties kept, in
 --     candidate order): a candidate that starts with the word (3 bytes or
 --     more) counts as distance 0, one the word starts with ("warning" for
@@ -15,54 +15,12 @@
 --   hint(word, candidates, opts) -> 'did you mean "x"?' or "".
 local M = {}
 
-local byte, lower, min = string.byte, string.lower, math.min
+local lower = string.lower
 
-function M.distance(a, b, max)
-  a, b = lower(a), lower(b)
-  local la, lb = #a, #b
-  if la > lb then a, b, la, lb = b, a, lb, la end -- a is the shorter
-  max = max or lb
-  if lb - la > max then return max + 1 end
-  if la == 0 then return lb end
-  local prev2, prev, cur = {}, {}, {}
-  local big = max + 1
-  for j = 0, min(lb, max) do prev[j] = j end
-  for j = min(lb, max) + 1, lb do prev[j] = big end
-  local pa -- the previous byte of a
-  for i = 1, la do
-    local lo, hi = i - max, i + max
-    if lo < 1 then lo = 1 end
-    if hi > lb then hi = lb end
-    cur[0] = i <= max and i or big
-    if lo > 1 then cur[lo - 1] = big end
-    local ca = byte(a, i)
-    local best = cur[0]
-    local pb = lo > 1 and byte(b, lo - 1) or nil -- the previous byte of b
-    for j = lo, hi do
-      local cb = byte(b, j)
-      local v = prev[j - 1] + (ca == cb and 0 or 1)
-      local d = prev[j] + 1
-      if d < v then v = d end
-      d = cur[j - 1] + 1
-      if d < v then v = d end
-      -- two neighbouring bytes swapped count as one edit
-      if pa and j > 1 and ca == pb and pa == cb then
-        d = prev2[j - 2] + 1
-        if d < v then v = d end
-      end
-      if v > big then v = big end
-      cur[j] = v
-      if v < best then best = v end
-      pb = cb
-    end
-    if hi < lb then cur[hi + 1] = big end
-    if best > max then return big end
-    prev2, prev, cur = prev, cur, prev2
-    pa = ca
-  end
-  local d = prev[lb]
-  return d > max and big or d
-end
+-- the table is computed in C (src/core/editdist.c: the same recurrence,
+-- with the common prefix and suffix dropped first, and Hyyro's bit-parallel
+-- form for the many-candidates search of eidos.snapshot.suggest)
+M.distance = require("eidos.core.editdist").distance
 
 function M.near(word, candidates, opts)
   opts = opts or {}

@@ -183,13 +183,7 @@ describe("eidos.snapshot.model", function()
     end)
 
     it("finds every listed path (real snapshots when ../shared is present)", function()
-      local files = { SMALL }
-      local shared = support.shared()
-      if shared then
-        files[#files + 1] = shared .. "/fixtures/snapshots/h100-eks-ubuntu.yaml"
-        files[#files + 1] = shared .. "/fixtures/snapshots/gb200-eks-ubuntu.yaml"
-      end
-      for _, f in ipairs(files) do
+      for _, f in ipairs(support.snapshot_files(SMALL)) do
         local mm = model.from_doc(load(f), f)
         local ps = model.paths(mm)
         assert.is_true(#ps > 20)

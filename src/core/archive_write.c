@@ -2,11 +2,13 @@
  * archive_write.c -- the reproducible archive writer of archive_write.h.
  * Entry paths are checked, the parent directories of every entry are
  * added, and the list is sorted and de-duplicated before anything is
- * written. libarchive writes into a growing memory buffer (pax-restricted
- * tar through gzip with "!timestamp", or zip with deflate); for zip the DOS
- * date and time fields, which libarchive derives from local time, are then
- * rewritten from UTC. A file path gets the finished buffer through
- * eidos_fs_write_atomic.
+ * written. A tar.gz whose entries all fit plain ustar headers is written
+ * with zlib alone (targz.c: the same bytes, without opening libarchive and
+ * its dependencies); otherwise libarchive writes into a growing memory
+ * buffer (pax-restricted tar through gzip with "!timestamp", or zip with
+ * deflate); for zip the DOS date and time fields, which libarchive derives
+ * from local time, are then rewritten from UTC. A file path gets the
+ * finished buffer through eidos_fs_write_atomic.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -18,14 +20,9 @@
 #include "fs.h"
 #include "lazy.h"
 #include "archive_write.h"
+#include "archive_int.h"
 
-typedef struct item {
-  char *name;          /* archive name; directories end in "/" */
-  size_t nlen;
-  const void *data;
-  size_t len;
-  int dir, exec;
-} item;
+typedef eidos_archive_item item;
 
 typedef struct membuf {
   char *p;
@@ -245,29 +242,16 @@ static int ar_fail(const struct eidos_archive *A, struct archive *a, const char 
                    name ? " " : "", name ? name : "", msg ? msg : "unknown error");
 }
 
-int eidos_archive_write(const char *path, int format,
-                        const eidos_archive_entry *entries, size_t n,
-                        int64_t mtime, char **out, size_t *outlen,
-                        char *err, size_t errlen) {
+/* the checked, sorted items written as format by libarchive into *m */
+static int with_libarchive(int format, const item *it, size_t k, int64_t mtime, membuf *m,
+                           char *err, size_t errlen) {
   const struct eidos_archive *A;
   struct archive *a = NULL;
   struct archive_entry *ae = NULL;
-  membuf m = {NULL, 0, 0, 0};
-  item *it = NULL;
-  size_t k = 0, i;
-  int rc;
-  if (format != EIDOS_ARCHIVE_TARGZ && format != EIDOS_ARCHIVE_ZIP)
-    return eidos_err(err, errlen, EIDOS_EINVAL, "unknown archive format code %d", format);
-  if (mtime < 0)
-    return eidos_err(err, errlen, EIDOS_EINVAL,
-                     "archive mtime %lld is negative; expected seconds since 1970",
-                     (long long)mtime);
+  size_t i;
+  int rc = EIDOS_OK;
   if (!(A = eidos_lazy_archive(err, errlen))) return EIDOS_EUNAVAIL;
-  if ((rc = build(entries, n, &it, &k, err, errlen))) return rc;
-  if (!(a = A->archive_write_new())) {
-    rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
-    goto done;
-  }
+  if (!(a = A->archive_write_new())) return eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
   if (format == EIDOS_ARCHIVE_TARGZ) {
     if (A->archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
         A->archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
@@ -281,7 +265,7 @@ int eidos_archive_write(const char *path, int format,
     goto done;
   }
   if (A->archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-      A->archive_write_open(a, &m, NULL, mem_write, NULL) != ARCHIVE_OK) {
+      A->archive_write_open(a, m, NULL, mem_write, NULL) != ARCHIVE_OK) {
     rc = ar_fail(A, a, "cannot open", NULL, err, errlen);
     goto done;
   }
@@ -311,77 +295,64 @@ int eidos_archive_write(const char *path, int format,
     }
   }
   if (A->archive_write_close(a) != ARCHIVE_OK) {
-    rc = m.oom ? eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory")
-               : ar_fail(A, a, "cannot finish", NULL, err, errlen);
+    rc = m->oom ? eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory")
+                : ar_fail(A, a, "cannot finish", NULL, err, errlen);
     goto done;
   }
-  if (format == EIDOS_ARCHIVE_ZIP &&
-      (rc = zip_fix_times((unsigned char *)m.p, m.len, mtime, err, errlen)))
-    goto done;
-  if (path) {
+  if (format == EIDOS_ARCHIVE_ZIP)
+    rc = zip_fix_times((unsigned char *)m->p, m->len, mtime, err, errlen);
+done:
+  if (ae) A->archive_entry_free(ae);
+  A->archive_write_free(a);
+  return rc;
+}
+
+/* eidos_archive_write; libarchive alone when force_libarchive */
+static int write_archive(const char *path, int format, const eidos_archive_entry *entries,
+                         size_t n, int64_t mtime, char **out, size_t *outlen,
+                         int force_libarchive, char *err, size_t errlen) {
+  membuf m = {NULL, 0, 0, 0};
+  item *it = NULL;
+  size_t k = 0;
+  int rc;
+  if (format != EIDOS_ARCHIVE_TARGZ && format != EIDOS_ARCHIVE_ZIP)
+    return eidos_err(err, errlen, EIDOS_EINVAL, "unknown archive format code %d", format);
+  if (mtime < 0)
+    return eidos_err(err, errlen, EIDOS_EINVAL,
+                     "archive mtime %lld is negative; expected seconds since 1970",
+                     (long long)mtime);
+  if ((rc = build(entries, n, &it, &k, err, errlen))) return rc;
+  if (format == EIDOS_ARCHIVE_TARGZ && !force_libarchive && eidos_targz_fits(it, k, mtime))
+    rc = eidos_targz_write(it, k, mtime, &m.p, &m.len, err, errlen);
+  else
+    rc = with_libarchive(format, it, k, mtime, &m, err, errlen);
+  free_items(it, k);
+  if (rc == EIDOS_OK && path) {
     rc = eidos_fs_write_atomic(path, m.p, m.len, EIDOS_FS_DEFAULT_MODE, err, errlen);
-  } else {
+  } else if (rc == EIDOS_OK) {
     *out = m.p;
     *outlen = m.len;
     m.p = NULL;
-    rc = EIDOS_OK;
   }
-done:
-  if (ae) A->archive_entry_free(ae);
-  if (a) A->archive_write_free(a);
-  free_items(it, k);
   free(m.p);
   return rc;
 }
 
 int eidos_archive_gzip(const void *data, size_t len, char **out, size_t *outlen,
                        char *err, size_t errlen) {
-  const struct eidos_archive *A;
-  struct archive *a = NULL;
-  struct archive_entry *ae = NULL;
-  membuf m = {NULL, 0, 0, 0};
-  int rc = EIDOS_OK;
-  if (!(A = eidos_lazy_archive(err, errlen))) return EIDOS_EUNAVAIL;
-  if (!(a = A->archive_write_new()) || !(ae = A->archive_entry_new())) {
-    rc = eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory");
-    goto done;
-  }
-  if (A->archive_write_set_format_raw(a) != ARCHIVE_OK ||
-      A->archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-      A->archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
-      A->archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-      A->archive_write_open(a, &m, NULL, mem_write, NULL) != ARCHIVE_OK) {
-    rc = ar_fail(A, a, "cannot set up gzip", NULL, err, errlen);
-    goto done;
-  }
-  A->archive_entry_set_pathname(ae, "data");
-  A->archive_entry_set_filetype(ae, AE_IFREG);
-  A->archive_entry_set_size(ae, (la_int64_t)len);
-  if (A->archive_write_header(a, ae) != ARCHIVE_OK) {
-    rc = ar_fail(A, a, "cannot start gzip", NULL, err, errlen);
-    goto done;
-  }
-  while (len) {
-    /* libarchive takes at most SSIZE_MAX per call; feed it in 1 MiB pieces */
-    size_t n = len > 1048576 ? 1048576 : len;
-    if (A->archive_write_data(a, data, n) != (la_ssize_t)n) {
-      rc = ar_fail(A, a, "cannot compress", NULL, err, errlen);
-      goto done;
-    }
-    data = (const char *)data + n;
-    len -= n;
-  }
-  if (A->archive_write_close(a) != ARCHIVE_OK) {
-    rc = m.oom ? eidos_err(err, errlen, EIDOS_EINTERNAL, "out of memory")
-               : ar_fail(A, a, "cannot finish gzip", NULL, err, errlen);
-    goto done;
-  }
-  *out = m.p;
-  *outlen = m.len;
-  m.p = NULL;
-done:
-  if (ae) A->archive_entry_free(ae);
-  if (a) A->archive_write_free(a);
-  free(m.p);
-  return rc;
+  return eidos_gzip(data, len, out, outlen, err, errlen);
+}
+
+int eidos_archive_write(const char *path, int format,
+                        const eidos_archive_entry *entries, size_t n,
+                        int64_t mtime, char **out, size_t *outlen,
+                        char *err, size_t errlen) {
+  return write_archive(path, format, entries, n, mtime, out, outlen, 0, err, errlen);
+}
+
+int eidos_archive_write_libarchive(const char *path, int format,
+                                   const eidos_archive_entry *entries, size_t n,
+                                   int64_t mtime, char **out, size_t *outlen,
+                                   char *err, size_t errlen) {
+  return write_archive(path, format, entries, n, mtime, out, outlen, 1, err, errlen);
 }

@@ -1,6 +1,8 @@
 /*
  * archive_write.h -- reproducible tar.gz and zip archives written with
- * libarchive (loaded on first use, see lazy.h); named so as not to shadow
+ * libarchive (loaded on first use, see lazy.h) -- or, for a tar.gz whose
+ * entries fit plain ustar headers, the same bytes with zlib alone (much
+ * cheaper to open, see targz.c); named so as not to shadow
  * libarchive's own <archive.h>. Identical entries give identical bytes in
  * every process, time zone and locale: entries are sorted by path
  * (bytewise) with their parent directories added, every entry has the same
@@ -46,8 +48,16 @@ int eidos_archive_write(const char *path, int format,
 int eidos_archive_check_path(const char *p, size_t n, char *err, size_t errlen);
 
 /* gzip len bytes of data (no name, no timestamp in the header: the same
- * bytes give the same output); *out is malloc'd. */
+ * bytes give the same output; libarchive's gzip filter's bytes, written with
+ * zlib, src/core/targz.c); *out is malloc'd. */
 int eidos_archive_gzip(const void *data, size_t len, char **out, size_t *outlen,
                        char *err, size_t errlen);
+
+/* eidos_archive_write with libarchive for every format: what the zlib
+ * tar.gz writer is held to (spec/core/c/test_archive.c). */
+int eidos_archive_write_libarchive(const char *path, int format,
+                                   const eidos_archive_entry *entries, size_t n,
+                                   int64_t mtime, char **out, size_t *outlen,
+                                   char *err, size_t errlen);
 
 #endif

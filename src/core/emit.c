@@ -256,6 +256,7 @@ static yaml_scalar_style_t string_style(const char *s, size_t n) {
 }
 
 int eidos_emit_key(struct eidos_emit *e, const char *s, size_t n) {
+  yaml_scalar_style_t style;
   if (e->depth <= 0 || !e->inmap[e->depth]) return fail(e, EIDOS_EINTERNAL, "key outside a map");
   if (e->fmt == EIDOS_EMIT_JSON) {
     jsep(e);
@@ -264,8 +265,8 @@ int eidos_emit_key(struct eidos_emit *e, const char *s, size_t n) {
     e->afterkey = 1;
     return e->failed;
   }
-  return yscalar(e, s, n, string_style(s, n) == YAML_LITERAL_SCALAR_STYLE
-                              ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : string_style(s, n));
+  style = string_style(s, n);
+  return yscalar(e, s, n, style == YAML_LITERAL_SCALAR_STYLE ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : style);
 }
 
 int eidos_emit_string(struct eidos_emit *e, const char *s, size_t n) {

@@ -73,10 +73,13 @@
   X(archive_entry_pathname) X(archive_entry_size) X(archive_entry_size_is_set) \
   X(archive_entry_filetype) X(archive_entry_perm) X(archive_entry_hardlink)
 
-/* zlib to read gzip streams (gunzip.c: Helm release records): it opens in
- * ~0.1 ms, libarchive with its dependencies in ~3 ms */
+/* zlib (it opens in ~0.1 ms, libarchive with its dependencies in ~3 ms;
+ * docs/performance.md): inflate to read gzip streams (gunzip.c: Helm
+ * release records), deflate for the gzip stream of tar.gz bundles and OCI
+ * layers (targz.c) */
 #define EIDOS_ZLIB_SYMS(X) \
-  X(inflateInit2_) X(inflate) X(inflateEnd) X(inflateReset)
+  X(inflateInit2_) X(inflate) X(inflateEnd) X(inflateReset) \
+  X(deflateInit2_) X(deflate) X(deflateEnd) X(deflateBound) X(crc32)
 
 #define EIDOS_LAZY_FIELD(n) __typeof__(n) *n;
 struct eidos_crypto { EIDOS_CRYPTO_SYMS(EIDOS_LAZY_FIELD) };

@@ -55,6 +55,10 @@ const struct eidos_res_file *eidos_res_embedded(const char *rel) {
   return bsearch(rel, eidos_res_files, eidos_res_nfiles, sizeof eidos_res_files[0], cmpfile);
 }
 
+const struct eidos_res_file *eidos_res_built_chunk(const char *name) {
+  return bsearch(name, eidos_res_built, eidos_res_nbuilt, sizeof eidos_res_built[0], cmpfile);
+}
+
 static int readfile(const char *path, const char **data, size_t *len,
                     char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
@@ -105,11 +109,12 @@ int eidos_res_read(const char *rel, const char **data, size_t *len, int *owned,
 }
 
 int eidos_res_read_code(const char *rel, const char **data, size_t *len, int *owned,
-                        int *binary, char *origin, size_t originlen,
+                        const char **code, size_t *codelen, char *origin, size_t originlen,
                         char *err, size_t errlen) {
   int rc = eidos_res_read(rel, data, len, owned, origin, originlen, err, errlen);
   const struct eidos_res_file *e;
-  *binary = 0;
+  *code = NULL;
+  *codelen = 0;
   if (rc != EIDOS_OK || !(e = eidos_res_embedded(rel)) || !e->code) return rc;
   if (*owned) {
     /* a file on disk identical to the embedded source (an installed
@@ -117,21 +122,23 @@ int eidos_res_read_code(const char *rel, const char **data, size_t *len, int *ow
        precompiled chunk of that same source */
     if (*len != e->len || memcmp(*data, e->data, e->len) != 0) return rc;
     free((void *)*data);
+    *data = e->data;
     *owned = 0;
     if (origin) snprintf(origin, originlen, "embedded");
   }
-  *data = e->code;
-  *len = e->codelen;
-  *binary = 1;
+  *code = e->code;
+  *codelen = e->codelen;
   return rc;
 }
 
 /* ---- listing ---- */
 
-struct item { char *path; char *origin; size_t seq; };
+/* path and origin are owned (malloc'd) for files from disk, static for the
+   embedded copy */
+struct item { const char *path; const char *origin; size_t seq; int owned; };
 struct items { struct item *v; size_t n, cap; };
 
-static int add(struct items *it, const char *path, const char *origin) {
+static int add(struct items *it, const char *path, const char *origin, int owned) {
   if (it->n == it->cap) {
     size_t cap = it->cap ? it->cap * 2 : 256;
     struct item *v = realloc(it->v, cap * sizeof *v);
@@ -139,9 +146,15 @@ static int add(struct items *it, const char *path, const char *origin) {
     it->v = v;
     it->cap = cap;
   }
-  it->v[it->n].path = strdup(path);
-  it->v[it->n].origin = strdup(origin);
-  it->v[it->n].seq = it->n;
+  struct item *x = &it->v[it->n];
+  x->path = owned ? strdup(path) : path;
+  x->origin = owned ? strdup(origin) : origin;
+  if (!x->path || !x->origin) {
+    if (owned) { free((void *)x->path); free((void *)x->origin); }
+    return -1;
+  }
+  x->seq = it->n;
+  x->owned = owned;
   it->n++;
   return 0;
 }
@@ -161,7 +174,7 @@ static void walk(struct items *it, const char *root, const char *rel, int depth)
     snprintf(full, sizeof full, "%s/%s", root, sub);
     if (stat(full, &st) != 0) continue;
     if (S_ISDIR(st.st_mode)) walk(it, root, sub, depth + 1);
-    else if (S_ISREG(st.st_mode)) add(it, sub, full);
+    else if (S_ISREG(st.st_mode)) add(it, sub, full, 1);
   }
   closedir(d);
 }
@@ -175,26 +188,44 @@ static int cmpitem(const void *a, const void *b) {
   return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Only the part of each tree that can hold the prefix is read: below a
+   root, the directory the prefix names up to its last '/' (every top
+   directory for a prefix without one); of the embedded table, which is
+   sorted, the range of paths that start with the prefix. */
 int eidos_res_list(const char *prefix,
                    int (*cb)(const char *path, const char *origin, void *ud),
                    void *ud, char *err, size_t errlen) {
   struct items it = {0};
-  size_t i, plen = strlen(prefix);
+  size_t i, lo = 0, hi = eidos_res_nfiles, plen = strlen(prefix);
+  const char *slash = strrchr(prefix, '/');
+  char dir[4096];
   int r;
   static const char *tops[] = {"lua", "recipes", "templates", "data"};
   (void)err; (void)errlen;
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - prefix) : 0, prefix);
   for (r = 0; r < nroots; r++) {
     size_t t;
-    for (t = 0; t < sizeof tops / sizeof *tops; t++) walk(&it, roots[r], tops[t], 0);
+    for (t = 0; t < sizeof tops / sizeof *tops; t++) {
+      size_t tl = strlen(tops[t]);
+      if (!*dir) walk(&it, roots[r], tops[t], 0);
+      else if (!strncmp(dir, tops[t], tl) && (dir[tl] == '/' || !dir[tl])) walk(&it, roots[r], dir, 0);
+    }
   }
-  for (i = 0; i < eidos_res_nfiles; i++) add(&it, eidos_res_files[i].path, "embedded");
-  qsort(it.v, it.n, sizeof *it.v, cmpitem);
+  while (lo < hi) { /* first embedded path >= prefix */
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(eidos_res_files[mid].path, prefix) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  for (i = lo; i < eidos_res_nfiles && !strncmp(eidos_res_files[i].path, prefix, plen); i++)
+    add(&it, eidos_res_files[i].path, "embedded", 0);
+  if (it.n) qsort(it.v, it.n, sizeof *it.v, cmpitem);
   for (i = 0; i < it.n; i++) {
     if (i > 0 && strcmp(it.v[i].path, it.v[i - 1].path) == 0) continue;
     if (strncmp(it.v[i].path, prefix, plen) != 0) continue;
     if (cb(it.v[i].path, it.v[i].origin, ud)) break;
   }
-  for (i = 0; i < it.n; i++) { free(it.v[i].path); free(it.v[i].origin); }
+  for (i = 0; i < it.n; i++)
+    if (it.v[i].owned) { free((void *)it.v[i].path); free((void *)it.v[i].origin); }
   free(it.v);
   return EIDOS_OK;
 }

@@ -15,13 +15,20 @@ struct eidos_res_file {
   const char *path;
   const char *data;
   size_t len;
-  const char *code; /* lua/ files: the same source precompiled by the build's
-                       luac (NULL when not compiled); never from disk */
+  const char *code; /* the build's precompiled form of the file (NULL when
+                       none): a Lua module's chunk (luac), or a YAML
+                       document or a template as a Lua chunk tagged with its
+                       kind (cmake/chunkgen.lua); never from disk */
   size_t codelen;
 };
 
 extern const struct eidos_res_file eidos_res_files[];
 extern const size_t eidos_res_nfiles;
+
+/* Chunks the build derived from several embedded files (cmake/chunkgen.lua,
+ * e.g. "overlay-headers"), sorted by name; path is the name, data NULL. */
+extern const struct eidos_res_file eidos_res_built[];
+extern const size_t eidos_res_nbuilt;
 
 #define EIDOS_RES_MAXROOTS 16
 
@@ -42,16 +49,21 @@ int eidos_res_checkpath(const char *rel, char *err, size_t errlen);
 int eidos_res_read(const char *rel, const char **data, size_t *len, int *owned,
                    char *origin, size_t originlen, char *err, size_t errlen);
 
-/* Like eidos_res_read for a Lua module: a file on disk is always source
- * text (*binary = 0) -- unless it is byte-identical to the embedded source,
- * which is then no override; the embedded copy is the build's precompiled
- * chunk when there is one (*binary = 1), else its source. */
+/* Like eidos_res_read, and code, codelen: the build's precompiled chunk of
+ * the text returned when that text is the embedded copy -- a file on disk
+ * byte-identical to the embedded source is no override (it is dropped, data
+ * points at the embedded copy, origin reads "embedded"); the chunk is NULL
+ * when rel has none or another file on disk wins (that one loads as text). */
 int eidos_res_read_code(const char *rel, const char **data, size_t *len, int *owned,
-                        int *binary, char *origin, size_t originlen,
+                        const char **code, size_t *codelen, char *origin, size_t originlen,
                         char *err, size_t errlen);
 
 /* The embedded entry for rel, or NULL. */
 const struct eidos_res_file *eidos_res_embedded(const char *rel);
+
+/* The build-derived chunk called name (tagged like a file's, see
+ * cmake/chunkgen.lua), or NULL. */
+const struct eidos_res_file *eidos_res_built_chunk(const char *name);
 
 /* Every resource below prefix ("" for all): union of embedded paths and
  * files below each root, sorted, each with the origin that wins. The

@@ -54,13 +54,17 @@ void eidos_scalar_resolve(const char *s, size_t len, struct eidos_scalar *out) {
   char buf[64];
   memset(out, 0, sizeof *out);
   out->kind = EIDOS_SCALAR_STRING;
-  if (anyof(s, len, nulls)) { out->kind = EIDOS_SCALAR_NULL; return; }
-  if (anyof(s, len, trues)) { out->kind = EIDOS_SCALAR_BOOL; out->b = 1; return; }
-  if (anyof(s, len, falses)) { out->kind = EIDOS_SCALAR_BOOL; return; }
-  if (anyof(s, len, infs)) { out->kind = EIDOS_SCALAR_FLOAT; out->f = HUGE_VAL; return; }
-  if (anyof(s, len, ninfs)) { out->kind = EIDOS_SCALAR_FLOAT; out->f = -HUGE_VAL; return; }
-  if (anyof(s, len, nans)) { out->kind = EIDOS_SCALAR_FLOAT; out->f = NAN; return; }
-  if (len == 0 || len >= sizeof buf) return;
+  if (len <= 5) { /* the longest word above */
+    if (anyof(s, len, nulls)) { out->kind = EIDOS_SCALAR_NULL; return; }
+    if (anyof(s, len, trues)) { out->kind = EIDOS_SCALAR_BOOL; out->b = 1; return; }
+    if (anyof(s, len, falses)) { out->kind = EIDOS_SCALAR_BOOL; return; }
+    if (anyof(s, len, infs)) { out->kind = EIDOS_SCALAR_FLOAT; out->f = HUGE_VAL; return; }
+    if (anyof(s, len, ninfs)) { out->kind = EIDOS_SCALAR_FLOAT; out->f = -HUGE_VAL; return; }
+    if (anyof(s, len, nans)) { out->kind = EIDOS_SCALAR_FLOAT; out->f = NAN; return; }
+  }
+  /* a number starts with a digit, a sign or a point */
+  if (len == 0 || len >= sizeof buf || !(isdig(s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.'))
+    return;
   memcpy(buf, s, len);
   buf[len] = 0;
   {
@@ -113,7 +117,7 @@ int eidos_scalar_needs_quotes(const char *s, size_t len) {
   if (len == 0) return 1;
   eidos_scalar_resolve(s, len, &sc);
   if (sc.kind != EIDOS_SCALAR_STRING) return 1;
-  if (anyof(s, len, yaml11)) return 1;
+  if (len <= 3 && anyof(s, len, yaml11)) return 1; /* the longest word above */
   if (s[0] == ' ' || s[len - 1] == ' ') return 1;
   /* YAML 1.1 timestamps (2026-11-22, 2026-11-22T16:00:25Z) */
   if (len >= 8 && isdig(s[0]) && isdig(s[1]) && isdig(s[2]) && isdig(s[3]) && s[4] == '-' && isdig(s[5]))

@@ -99,7 +99,7 @@ local function check_recipe(r, origin)
   end
   local bad = errors.problems()
   local function add(path, fmt, ...) bad:add(path, string.format(fmt, ...)) end
-  for _, p in ipairs(require("eidos.recipe.build").result_problems(r, "recipe " .. tostring(origin))) do
+  for _, p in ipairs(require("eidos.recipe.reader").result_problems(r, "recipe " .. tostring(origin))) do
     bad:add(p.path, p.msg)
   end
   local refs = r.componentRefs
@@ -309,15 +309,15 @@ function M.prepare(recipe, opts)
         invalid("component %s: two manifests named %s (%s and %s)", c.Name, name, seen[name], p)
       end
       seen[name] = p
-      local text, src = lib.read(p)
+      local text, _, code = lib.read(p, "template")
       local out = template.render(text, p, {
         Values = all,
         Release = { Name = c.Name, Namespace = c.Namespace, Service = "Helm" },
         -- a component without a version renders as chart version 0.1.0, as
         -- upstream's renderer does (so "<chart>-<version>" stays a label value)
         Chart = { Name = c.Chart, Version = c.Version ~= "" and (c.Version:gsub("^v", "")) or "0.1.0" },
-      }, { loader = function(path) return lib.read((path:gsub("^recipes/", ""))) end,
-           funcs = require("eidos.bundle.render").hook_funcs() })
+      }, { loader = function(path) return lib.read((path:gsub("^recipes/", "")), "template") end,
+           funcs = require("eidos.bundle.render").hook_funcs() }, code)
       if not blank_manifest(out) then
         out = out:gsub("^[ \t]*\n", ""):gsub("^\n+", "")
         if out:sub(-1) ~= "\n" then out = out .. "\n" end

@@ -3,7 +3,10 @@
 --   lib.values(ref)     -> hydrated values of a component reference
 --                          (components/<name>/values.yaml, then the ref's
 --                          valuesFile, then its inline overrides)
---   lib.read(relpath)   -> text of a library file (manifests), origin
+--   lib.read(relpath [, kind]) -> text of a library file (manifests),
+--                          origin; kind "template": and the build's
+--                          precompiled chunk of a built-in manifest, or nil
+--                          (eidos.template.render's code)
 --   lib.registry(name)  -> the registry entry of a component, or nil
 -- open() uses the recipe engine (eidos.recipe) when it is installed; a
 -- library rooted at a directory (open{root=DIR}, used by specs and
@@ -90,8 +93,9 @@ function M.open(opts)
   if ok and type(recipe) == "table" and recipe.library and recipe.component_values then
     local l = recipe.library(opts.library_opts)
     return {
-      values = function(ref) return merge.copy(recipe.component_values(l, ref)) end,
-      read = function(rel) return recipe.read(l, rel) end,
+      -- a new table that shares nothing with the library (merge.deep)
+      values = function(ref) return recipe.component_values(l, ref) end,
+      read = function(rel, kind) return recipe.read(l, rel, kind) end,
       registry = function(name) return recipe.registry(l, name) end,
     }
   end

@@ -164,7 +164,7 @@ return {
     if o.recipe then
       local d, origin = load_doc(o.recipe, "recipe")
       local where = "recipe " .. tostring(origin)
-      require("eidos.recipe.build").check_result(d, where)
+      require("eidos.recipe.reader").check_result(d, where)
       recipe, recipe_origin = d, origin
       if want.readiness then list = recipe_constraints(d, where) end
     end

@@ -33,9 +33,9 @@ function M.catalog()
   if catalog then return catalog end
   local res = require("eidos.core.res")
   local doc = require("eidos.doc")
-  local text, origin = res.read("data/criteria.yaml")
+  local text, origin, code = res.read_code("data/criteria.yaml", "document")
   if not text then errors.raise("internal", "data/criteria.yaml is missing: " .. tostring(origin)) end
-  local d = doc.decode(text, origin)
+  local d = doc.decode(text, origin, nil, code)
   local fields = {}
   for _, f in ipairs(M.FIELDS) do
     local spec = type(d.fields) == "table" and d.fields[f]

@@ -67,8 +67,11 @@
 --       listing the keys available where the walk stopped).
 --   recipe.explain(result, library) -> RecipeExplanation document (result
 --       must come from recipe.build in this process).
---   recipe.read(library, relpath) -> text of a library file (values,
---       manifests), e.g. "components/gpu-operator/manifests/dcgm-exporter.yaml".
+--   recipe.read(library, relpath [, kind]) -> text, origin of a library file
+--       (values, manifests), e.g. "components/gpu-operator/manifests/dcgm-exporter.yaml";
+--       kind "template" or "document": also the build's precompiled chunk of
+--       that kind of a built-in file, or nil (for eidos.template.render,
+--       doc.decode).
 --   recipe.registry(library, name) -> registry entry of a component, or nil.
 --   recipe.lint(library) -> report (see eidos.recipe.lint).
 --
@@ -129,7 +132,7 @@ function M.build(criteria, opts)
 end
 
 function M.check_result(d, where)
-  return require("eidos.recipe.build").check_result(d, where or "recipe")
+  return require("eidos.recipe.reader").check_result(d, where or "recipe")
 end
 
 function M.list(library, filter)
@@ -172,8 +175,8 @@ function M.explain(result, library)
   return require("eidos.recipe.explain").explain(result, lib_of(library or info.library), info)
 end
 
-function M.read(library, rel)
-  return (lib_of(library):read(rel))
+function M.read(library, rel, kind)
+  return lib_of(library):read(rel, kind)
 end
 
 function M.registry(library, name)

@@ -55,8 +55,11 @@ function Lib:has(rel)
   return self.file[rel] ~= nil
 end
 
--- read(rel) -> text, origin; raises notfound naming the path
-function Lib:read(rel)
+-- read(rel [, kind]) -> text, origin [, code]; raises notfound naming the
+-- path. kind ("document" or "template"): also the build's precompiled chunk
+-- of that kind of a built-in file (res.read_code; nil for files from disk),
+-- for doc.decode and eidos.template
+function Lib:read(rel, kind)
   local f = self.file[rel]
   if not f then
     errors.raise("notfound", string.format("recipe library file %q not found%s", tostring(rel),
@@ -71,17 +74,19 @@ function Lib:read(rel)
     return text, f.origin
   end
   local res = require("eidos.core.res")
-  local text, origin = res.read("recipes/" .. rel)
+  local text, origin, code
+  if kind then text, origin, code = res.read_code("recipes/" .. rel, kind)
+  else text, origin = res.read("recipes/" .. rel) end
   if not text then errors.raise("notfound", string.format("recipe library file recipes/%s: %s", rel, tostring(origin))) end
-  return text, origin == "embedded" and ("recipes/" .. rel) or origin
+  return text, origin == "embedded" and ("recipes/" .. rel) or origin, code
 end
 
 -- yaml(rel) -> parsed document (cached; do not mutate)
 function Lib:yaml(rel)
   local c = self.parsed[rel]
   if c ~= nil then return c end
-  local text, origin = self:read(rel)
-  c = doc.decode(text, origin)
+  local text, origin, code = self:read(rel, "document")
+  c = doc.decode(text, origin, nil, code)
   self.parsed[rel] = c
   return c
 end
@@ -92,6 +97,7 @@ local function is_overlay_path(rel)
   return not (rel == "registry.yaml" or rel == "data-v1.yaml" or rel:sub(-14) == "/registry.yaml"
     or rel:sub(-12) == "/data-v1.yaml")
 end
+M.is_overlay_path = is_overlay_path
 
 local function header_of(d)
   local h = { kind = d.kind, apiVersion = d.apiVersion }
@@ -106,6 +112,35 @@ local function header_of(d)
 end
 M.header_of = header_of
 
+-- built() -> the build's reading of the built-in overlays (res.built
+-- "overlays": paths, headers, pins; see cmake/chunkgen.lua), or false
+function Lib:built()
+  local b = self._built
+  if b == nil then
+    local code = self.mode ~= "replace" and require("eidos.core.res").built("overlays", "document")
+    b = code and doc.from_chunk(code, "overlays") or false
+    self._built = b
+  end
+  return b
+end
+
+-- built_header(rel) -> the header eidos.recipe.scan reads from a built-in
+-- overlay file, as the build read it, when the embedded copy of the file is
+-- the one used; else nil (read the text). Where the build found that
+-- header to be exactly header_of the file's document, it comes from the
+-- document (its own precompiled chunk, kept for applying the overlay).
+function Lib:built_header(rel)
+  local b = self:built()
+  local h = b and self.file[rel] == BUILTIN and b.headers[rel]
+  if h and self.disk[rel] then
+    -- a file on disk identical to the embedded one is no override
+    local _, origin = require("eidos.core.res").read_code("recipes/" .. rel, "document")
+    if origin ~= "embedded" then return nil end
+  end
+  if h == true then h = header_of(self:yaml(rel)) end
+  return h or nil
+end
+
 -- entry(rel [, text]) -> overlay entry of a file, or false (not an
 -- overlay), plus a problem message. Cached per file. An entry: {name, rel,
 -- where, layer, base (parent name or nil), criteria (normalised or nil),
@@ -114,8 +149,11 @@ function Lib:entry(rel, text)
   local e = self._byrel[rel]
   if e ~= nil then return e, self._problem[rel] end
   local origin
-  if not text then text, origin = self:read(rel) end
-  local h = require("eidos.recipe.scan").header(text)
+  local h = not text and self:built_header(rel)
+  if not h then
+    if not text then text, origin = self:read(rel) end
+    h = require("eidos.recipe.scan").header(text)
+  end
   local problem
   if not h then
     local ok, d = pcall(doc.decode, text, origin or self:where(rel))
@@ -150,11 +188,22 @@ function Lib:entry(rel, text)
   return e, problem
 end
 
+-- only_builtin() -> the build's reading of the overlays when it is the
+-- whole library: the embedded files alone (no directory layered, no file
+-- of recipes/ on disk), else nil
+function Lib:only_builtin()
+  if self.data or next(self.disk) ~= nil then return nil end
+  return self:built() or nil
+end
+
 -- overlay_paths() -> the files that may hold overlays (sorted)
 function Lib:overlay_paths()
   if self._opaths then return self._opaths end
-  local out = {}
-  for _, rel in ipairs(self.paths) do if is_overlay_path(rel) then out[#out + 1] = rel end end
+  local b = self:only_builtin()
+  local out = b and b.paths or {}
+  if not b then
+    for _, rel in ipairs(self.paths) do if is_overlay_path(rel) then out[#out + 1] = rel end end
+  end
   self._opaths = out
   return out
 end
@@ -224,8 +273,9 @@ function Lib:check_data()
 end
 
 -- match(q) -> entries whose criteria match the validated query q, sorted by
--- name. Reads every overlay file, but skips the header of those whose
--- criteria block plainly pins another value (eidos.recipe.scan.rejects).
+-- name. Reads the header of every overlay (the build's, for the embedded
+-- files: built_header), skipping the files whose criteria block plainly
+-- pins another value (eidos.recipe.scan.rejects).
 function Lib:match(q)
   local crit = require("eidos.recipe.criteria")
   local out = {}
@@ -268,12 +318,33 @@ function Lib:match(q)
     return c == "any" or c == q[f]
   end
   local byname = {}
+  -- the embedded library alone: the files whose pins the query refuses are
+  -- known without looking at each file (what rejects() would say of each)
+  local rejected = {}
+  local b = self:only_builtin()
+  if b then
+    for f, byval in pairs(b.pins) do
+      for v, rels in pairs(byval) do
+        if not compatible(f, v) then
+          for _, rel in ipairs(rels) do rejected[rel] = true end
+        end
+      end
+    end
+  end
   for _, rel in ipairs(self:overlay_paths()) do
-    if rel ~= "overlays/base.yaml" then
+    if rel ~= "overlays/base.yaml" and not rejected[rel] then
       local e = self._byrel[rel]
-      if e == nil then
-        local text = self:read(rel)
-        if not require("eidos.recipe.scan").rejects(text, compatible) then e = self:entry(rel, text) end
+      if e == nil and b and b.headers[rel] then
+        e = self:entry(rel)
+      elseif e == nil then
+        local scan = require("eidos.recipe.scan")
+        local h = self:built_header(rel)
+        if h then
+          if not scan.rejects_header(h, compatible) then e = self:entry(rel) end
+        else
+          local text = self:read(rel)
+          if not scan.rejects(text, compatible) then e = self:entry(rel, text) end
+        end
       end
       if e and e.criteria and crit.match(e.criteria, q) then
         local prev = byname[e.name]
@@ -389,10 +460,10 @@ function Lib:registry()
     return self._registry
   end
   local res = require("eidos.core.res")
-  local text, origin = res.read("recipes/registry.yaml")
+  local text, origin, code = res.read_code("recipes/registry.yaml", "document")
   if not text then errors.raise("invalid", "the recipe library has no registry.yaml") end
   local where = origin == "embedded" and "recipes/registry.yaml" or origin
-  local d = doc.decode(text, where)
+  local d = doc.decode(text, where, nil, code)
   local comps = type(d) == "table" and d.kind == "ComponentRegistry" and d.components
   if type(comps) ~= "table" then return require("eidos.recipe.libdata").registry(self) end
   local reg = { list = {}, byname = {}, where = {}, problems = {} }
@@ -425,14 +496,12 @@ function M.open(opts)
   local key = mode .. "\0" .. (data or "")
   if cache[key] then return cache[key] end
   local lib = setmetatable({ data = data, mode = data and mode or "builtin", file = {}, paths = {}, parsed = {},
-                            _byrel = {}, _problem = {}, _seen = {} }, Lib)
+                            disk = {}, _byrel = {}, _problem = {}, _seen = {} }, Lib)
   if lib.mode ~= "replace" then
-    local res = require("eidos.core.res")
-    for _, f in ipairs(res.list("recipes/")) do
-      local rel = f.path:sub(9)
-      lib.file[rel] = BUILTIN
-      lib.paths[#lib.paths + 1] = rel
-    end
+    -- disk: the built-in files a file on disk (an override root) supplies
+    local names, disk = require("eidos.core.res").names("recipes/")
+    for _, rel in ipairs(names) do lib.file[rel] = BUILTIN end
+    lib.paths, lib.disk = names, disk
   end
   if data then require("eidos.recipe.libdata").open_data(lib, data, mode) end
   cache[key] = lib

@@ -122,6 +122,24 @@ function M.rejects(text, compatible)
   end
 end
 
+-- plain_pin(field, value) -> true for a criteria entry rejects() judges:
+-- a field other than nodes pinned to a plain word
+local PLAIN = "^" .. WORD .. "$"
+function M.plain_pin(f, v)
+  return f ~= "nodes" and type(v) == "string" and v:find(PLAIN) ~= nil
+end
+
+-- rejects_header(h, compatible) -> rejects() for a header already read
+-- (the build's, eidos.recipe.library): its criteria pin a field to a plain
+-- word that compatible(field, value) refuses
+function M.rejects_header(h, compatible)
+  if type(h.criteria) ~= "table" then return false end
+  for f, v in pairs(h.criteria) do
+    if M.plain_pin(f, v) and not compatible(f, v) then return true end
+  end
+  return false
+end
+
 -- header(text) -> {kind, apiVersion, name, base, criteria, has_criteria} | nil
 function M.header(text)
   if text:find("\r", 1, true) or text:find("\t", 1, true) then return nil end

@@ -391,6 +391,9 @@ function M.load(code, name, mode)
     errors.raise("internal", string.format("%s: template compiler produced invalid code: %s", name, msg))
   end
   local main, defs = chunk()
+  if type(main) ~= "function" or type(defs) ~= "table" then
+    errors.raise("internal", string.format("%s: not a compiled template", name))
+  end
   return { main = main, defines = defs, name = name, source = code }
 end
 
@@ -412,11 +415,13 @@ local function normpath(dir, rel)
   return table.concat(parts, "/")
 end
 
+-- default_loader(path) -> text, origin, code (the build's chunk of an
+-- embedded template, or nil) | nil, msg
 local function default_loader(path)
   local res = require("eidos.core.res")
-  local text, origin = res.read(path)
+  local text, origin, code = res.read_code(path, "template")
   if not text then return nil, origin end
-  return text, origin
+  return text, origin, code
 end
 M.default_loader = default_loader
 
@@ -453,9 +458,9 @@ end
 function Runtime:loadfile(path)
   local c = self.files[path]
   if c then return c end
-  local text, msg = self.loader(path)
+  local text, msg, code = self.loader(path)
   if not text then fail(string.format("template %q not found (%s)", path, tostring(msg))) end
-  c = self.compile(text, path, self.extra)
+  c = self.compile(text, path, self.extra, code)
   self.files[path] = c
   self:register(c)
   return c

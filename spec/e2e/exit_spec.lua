@@ -1,0 +1,26 @@
+-- The executable's exit path (src/host/main.c): the Lua state is closed
+-- without freeing each object (outside sanitizer builds), but everything
+-- closing means is still done -- every finalizer runs, files a script left
+-- open are flushed and closed -- and the exit code is the command's.
+local support = require("support")
+
+describe("eidos at exit", function()
+  it("runs every finalizer and flushes files a script left open", function()
+    local d = support.tmpdir()
+    support.write(d .. "/t.lua", [[
+      local out = assert(io.open(arg[1], "w"))
+      out:write(string.rep("y", 100000))
+      for i = 1, 3 do
+        setmetatable({}, { __gc = function() io.stderr:write("finalized ", i, "\n") end })
+      end
+      _G.keep = setmetatable({}, { __gc = function() io.stderr:write("finalized kept\n") end })
+    ]])
+    local r = support.run({ "lua", d .. "/t.lua", d .. "/out2.txt" })
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal(string.rep("y", 100000), support.read(d .. "/out2.txt"))
+    for _, w in ipairs({ "finalized 1", "finalized 2", "finalized 3", "finalized kept" }) do
+      assert.is_truthy(r.err:find(w, 1, true), r.err)
+    end
+    os.execute("rm -rf " .. support.q(d))
+  end)
+end)
