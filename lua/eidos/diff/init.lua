@@ -283,15 +283,12 @@ local function snapshot_path(lab)
   return p .. "[" .. tostring(lab[5]) .. "]" .. (#rest > 0 and ("." .. key) or "")
 end
 
--- glob(pattern) -> a Lua pattern: `*` any run of characters, all else literal
-local function glob(p)
-  return "^" .. p:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", ".*") .. "$"
-end
-
 -- ignored(path, patterns) -> the first pattern that matches, or nil
+-- (eidos.snapshot.filter's matcher: `*` is any run of characters)
 function M.ignored(path, patterns)
+  local match = require("eidos.snapshot.filter").match
   for _, p in ipairs(patterns or {}) do
-    if path:match(glob(p)) then return p end
+    if match(p, path) then return p end
   end
 end
 
