@@ -56,7 +56,8 @@ static int l_isatty(lua_State *L) {
 }
 
 /* sys.catch_stop() -- from now on SIGTERM and SIGINT are recorded instead
- * of ending the process (a second one still ends it) [-0, +0, -] */
+ * of ending the process (another one, a second or more later, still ends
+ * it) [-0, +0, -] */
 static int l_catch_stop(lua_State *L) {
   (void)L;
   eidos_sys_catch_stop();

@@ -42,14 +42,20 @@ int eidos_sys_isatty(long long fd) {
 }
 
 static volatile sig_atomic_t stop_sig = 0;
+static long long stop_at_ms = 0; /* written once, in the handler, before stop_sig */
 
 static void on_stop(int sig) {
   if (stop_sig) {
-    /* a second request: stop now, as the default action would */
-    signal(sig, SIG_DFL);
-    raise(sig);
+    /* a second request a second or more after the first: stop now, as the
+     * default action would (one request often arrives twice: timeout(1)
+     * signals the child and then its process group) */
+    if (eidos_sys_now_ms() - stop_at_ms >= 1000) {
+      signal(sig, SIG_DFL);
+      raise(sig);
+    }
     return;
   }
+  stop_at_ms = eidos_sys_now_ms();
   stop_sig = sig;
 }
 

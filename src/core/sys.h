@@ -29,8 +29,9 @@ int eidos_sys_exec(const char *path, char *const argv[], char *err,
 int eidos_sys_isatty(long long fd);
 
 /* From now on SIGTERM and SIGINT no longer end the process: they are
- * recorded, for eidos_sys_stop_signal() to report (a second one of either
- * ends the process as the default would). */
+ * recorded, for eidos_sys_stop_signal() to report (another one of either,
+ * a second or more after the first, ends the process as the default
+ * would). */
 void eidos_sys_catch_stop(void);
 
 /* The stop signal caught since eidos_sys_catch_stop(), or 0. */
