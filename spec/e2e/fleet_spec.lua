@@ -75,7 +75,8 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
   end
 
   it("64 nodes: one snapshot per node, labelled with its node and the run; nothing else left", function()
-    srv:control("fleet", { overrides = { ["gpu-node-17"] = { ["GPU.smi.driver"] = "550.54.15" } } })
+    srv:control("fleet", { overrides = { ["gpu-node-17"] = { ["GPU.smi.driver"] = "550.54.15" },
+                                         ["gpu-node-9"] = { ["K8s.server.version"] = "v1.29.15-eks-3025e55" } } })
     local r = fleet({ "-o", "cm://gpu-operator/fleet" })
     assert.are.equal(0, r.code, r.err)
     local run_id = r.err:match("fleet run (%w+) in gpu%-operator")
@@ -101,6 +102,38 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
     end
     assert.are.equal(NODES, created)
     assert.are.equal(0, leftovers(run_id))
+
+    -- the fleet validated: the node with another driver is an outlier, the
+    -- one with an old server fails K8s.server.version; exit per the flags
+    local args = { "validate", "-s", "cm://gpu-operator/fleet-*", "-c", "K8s.server.version >= 1.30",
+                   "-c", "GPU.smi.driver >= 550", "-t", "json" }
+    r = run(args)
+    assert.are.equal(9, r.code, r.err)
+    assert.truthy(r.err:find("validation failed on 1 of 64 nodes", 1, true), r.err)
+    local v = cjson.decode(r.out)
+    assert.are.equal("FleetValidationResult", v.kind)
+    assert.are.equal("fail", v.status)
+    assert.are.same({ nodes = 64, passed = 63, partial = 0, failed = 1, error = 0, constraints = 2 }, v.summary)
+    assert.are.equal(NODES, #v.nodes)
+    assert.are.equal("gpu-node-1", v.nodes[1].node)
+    assert.are.equal("gpu-node-64", v.nodes[64].node)
+    assert.are.same({ { constraint = "K8s.server.version", expression = ">= 1.30", nodes = { "gpu-node-9" } } }, v.failing)
+    local by = {}
+    for _, o in ipairs(v.outliers) do by[o.path] = o end
+    assert.are.same({ path = "GPU.smi.driver", majority = "570.86.15", count = 63,
+                      nodes = { { node = "gpu-node-17", value = "550.54.15" } } }, by["GPU.smi.driver"])
+    assert.are.same({ { node = "gpu-node-9", value = "v1.29.15-eks-3025e55" } }, by["K8s.server.version"].nodes)
+    assert.are.equal(2, #v.outliers)
+    args[#args + 1] = "--fail-on-error=false"
+    r = run(args)
+    assert.are.equal(0, r.code, r.err)
+    -- the same ConfigMaps by their run's label
+    r = run({ "validate", "--snapshot-selector", "eidos.nvidia.com/run-id=" .. run_id, "--namespace", "gpu-operator",
+              "-c", "K8s.server.version >= 1.30", "-c", "GPU.smi.driver >= 550", "-t", "json", "--fail-on-error=false" })
+    assert.are.equal(0, r.code, r.err)
+    local v2 = cjson.decode(r.out)
+    assert.are.same(v.failing, v2.failing)
+    assert.are.same(v.outliers, v2.outliers)
   end)
 
   it("-o DIR/ and -o cm:// in another namespace: the CLI writes them, labelled; the agents' ConfigMaps are removed",
