@@ -399,7 +399,7 @@ function M.prune(p)
   end
   local kept = {}
   for i = 1, math.min(p.keep, #runs) do kept[#kept + 1] = runs[i].id end
-  io.stderr:write(string.format("eidos: prune %s: %d run%s, kept %d (%s), removed %d%s\n", ns, #runs,
+  io.stderr:write(string.format("eidos: prune in namespace %s: %d run%s, kept %d (%s), removed %d%s\n", ns, #runs,
     #runs == 1 and "" or "s", #kept, #kept > 0 and table.concat(kept, ", ") or "none", #removed,
     #removed > 0 and (":\n" .. table.concat(removed, "\n")) or ""))
   if #problems > 0 then
