@@ -263,6 +263,22 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
     assert.are.equal(0, leftovers(ids[1]))
   end)
 
+  it("eidos diff reads cm:// and https:// (two nodes of a fleet run differ in their driver)", function()
+    srv:control("fleet", { overrides = { ["gpu-node-2"] = { ["GPU.smi.driver"] = "580.105.08" } } })
+    local r = fleet({ "--node-selector", "pool=gpu-b", "-o", "cm://gpu-operator/d" })
+    assert.are.equal(0, r.code, r.err)
+    local cm = assert(api():get("/api/v1/namespaces/gpu-operator/configmaps/d-gpu-node-4"))
+    support.write(srv.dir .. "/files/node-4.yaml", cm.data["snapshot.yaml"])
+    r = run({ "diff", srv.base .. "/__files/node-4.yaml", "cm://gpu-operator/d-gpu-node-2", "-t", "json",
+              "--ignore", "*source-node" }, { EIDOS_CA_FILE = srv.dir .. "/ca.crt" })
+    assert.are.equal(0, r.code, r.err)
+    local v = cjson.decode(r.out)
+    assert.are.equal(1, v.summary.total, r.out)
+    assert.are.same({ "changed", "GPU.smi.driver", "570.86.15", "580.105.08" },
+      { v.findings[1].change, v.findings[1].path, v.findings[1].old, v.findings[1].new })
+    assert.are.equal("cm://gpu-operator/d-gpu-node-2", v.metadata.new)
+  end)
+
   it("the real agent labels the ConfigMap it writes with its node and run", function()
     local r = run({ "snapshot", "--only", "OS", "--sysroot", "spec/fixtures/sysroot/basic", "-o", "cm://default/agent-like" },
       { NODE_NAME = "gpu-node-7", EIDOS_RUN_ID = "0abcdefghij", EIDOS_AGENT_MODE = "true" })
