@@ -77,7 +77,7 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
   it("64 nodes: one snapshot per node, labelled with its node and the run; nothing else left", function()
     srv:control("fleet", { overrides = { ["gpu-node-17"] = { ["GPU.smi.driver"] = "550.54.15" },
                                          ["gpu-node-9"] = { ["K8s.server.version"] = "v1.29.15-eks-3025e55" } } })
-    local r = fleet({ "-o", "cm://gpu-operator/fleet" })
+    local r = fleet({ "-o", "cm://gpu-operator/fleet", "-t", "json" })
     assert.are.equal(0, r.code, r.err)
     local run_id = r.err:match("fleet run (%w+) in gpu%-operator")
     assert.truthy(run_id, r.err)
@@ -90,7 +90,8 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
       local node = cm.metadata.labels["eidos.nvidia.com/node"]
       assert.are.equal("fleet-" .. node, cm.metadata.name)
       assert.are.equal(node, cm.metadata.annotations["eidos.nvidia.com/node"])
-      local d = require("eidos.doc").decode(cm.data["snapshot.yaml"], cm.metadata.name)
+      assert.are.equal("json", cm.data.format) -- -t json reaches the agents
+      local d = cjson.decode(cm.data["snapshot.json"])
       assert.are.equal(node, d.metadata["source-node"])
       seen[node] = true
     end
@@ -204,7 +205,8 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
     for _, q in ipairs(srv:requests()) do
       assert.is_false(q.method == "DELETE" and q.path:find("serviceaccounts/snap%-sa") ~= nil, q.path)
     end
-    assert.truthy(api():get("/api/v1/namespaces/gpu-operator/serviceaccounts/snap-sa"))
+    local sa = assert(api():get("/api/v1/namespaces/gpu-operator/serviceaccounts/snap-sa"))
+    assert.is_nil(sa.metadata.labels["eidos.nvidia.com/run-id"]) -- no run's, so --prune keeps it
     assert.truthy(api():delete("/apis/batch/v1/namespaces/gpu-operator/jobs/snap"))
   end)
 

@@ -72,7 +72,8 @@ function M.objects(p)
   local cname = p.cluster_role or M.cluster_name(ns)
   local objs = {}
   local function add(gv, resource, namespaced, obj, keep)
-    obj.metadata.labels = M.labels(p.labels)
+    -- an object to keep is no run's: --prune leaves it alone
+    obj.metadata.labels = M.labels(not keep and p.labels or nil)
     objs[#objs + 1] = { kind = obj.kind, name = obj.metadata.name, namespaced = namespaced, keep = keep,
                         path = client.path(gv, resource, namespaced and ns or nil), obj = obj }
   end
@@ -186,7 +187,8 @@ end
 -- writing p.cm_name on a node picked by p.node_selector.
 function M.job(p, unit)
   unit = unit or {}
-  local args = { "snapshot", "--format", "yaml", "-o", "cm://" .. p.namespace .. "/" .. (unit.cm or p.cm_name) }
+  local args = { "snapshot", "--format", p.agent_format or "yaml", "-o",
+                 "cm://" .. p.namespace .. "/" .. (unit.cm or p.cm_name) }
   if p.require_gpu then args[#args + 1] = "--require-gpu" end
   local l = unit.labels or p.labels
   return {

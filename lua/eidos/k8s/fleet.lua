@@ -269,6 +269,7 @@ function M.run(p)
     if not n.ready then u.state, u.code, u.reason = "failed", "unavailable", n.why end
   end
   p.labels = { [labels.RUN] = p.run }
+  if p.output.cm and p.output.cm.ns == ns then p.agent_format = p.format end -- they write -o themselves
   p.cm_names = cms
   p.role_name = base .. "-" .. p.run
   p.cluster_role = base .. "-" .. ns .. "-" .. p.run

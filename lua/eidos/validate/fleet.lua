@@ -109,7 +109,9 @@ function M.locations(opts)
       require("eidos.k8s.cmstore").parse("cm://" .. tostring(ns) .. "/x") -- the namespace
       if not pat or pat == "" then errors.raise("invalid", string.format("--snapshot %q has no name pattern", s)) end
       local l = cm_names(ns, { pattern = pat, kubeconfig = opts.kubeconfig, context = opts.context })
-      if #l == 0 then errors.raise("notfound", string.format("--snapshot %q: no ConfigMap matches in namespace %s", s, ns)) end
+      if #l == 0 then
+        errors.raise("notfound", string.format("--snapshot %q: no ConfigMap matches in namespace %s", s, ns))
+      end
       for _, x in ipairs(l) do add(x) end
     elseif not s:match("^%a[%w+.-]*://") and require("eidos.core.fs").exists(s) == "dir" then
       for _, x in ipairs(dir_files(s)) do add(x) end

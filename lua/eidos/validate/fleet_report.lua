@@ -39,7 +39,8 @@ function M.table(r, color)
       local shown = {}
       for i = 1, math.min(5, #f.nodes) do shown[i] = f.nodes[i] end
       local more = #f.nodes > 5 and string.format(" and %d more", #f.nodes - 5) or ""
-      rows[#rows + 1] = { f.constraint, f.expression, string.format("%d: %s%s", #f.nodes, table.concat(shown, ", "), more) }
+      rows[#rows + 1] = { f.constraint, f.expression,
+                          string.format("%d: %s%s", #f.nodes, table.concat(shown, ", "), more) }
     end
     out[#out + 1] = view.columns(rows)
   end
@@ -47,8 +48,8 @@ function M.table(r, color)
     rows = { { "OUTLIER PATH", "MAJORITY", "NODE", "VALUE" } }
     for _, o in ipairs(r.outliers) do
       for i, n in ipairs(o.nodes) do
-        rows[#rows + 1] = { i == 1 and o.path or "", i == 1 and string.format("%s (%d of %d)", value(o.majority), o.count,
-          r.summary.nodes) or "", n.node, value(n.value) }
+        local major = string.format("%s (%d of %d)", value(o.majority), o.count, r.summary.nodes)
+        rows[#rows + 1] = { i == 1 and o.path or "", i == 1 and major or "", n.node, value(n.value) }
       end
     end
     out[#out + 1] = view.columns(rows)
