@@ -175,6 +175,9 @@ return {
     "eidos snapshot -o snapshot.yaml --require-gpu",
     "eidos snapshot -o cm://gpu-operator/eidos-snapshot",
     "eidos snapshot --sysroot /host --timestamp 2026-01-01T00:00:00Z",
+    "eidos snapshot --deploy-agent --all-nodes --namespace eidos -o cm://eidos/fleet",
+    "eidos snapshot --prune --keep 3 --namespace eidos",
+    "eidos snapshot --watch --interval 10m -o cm://eidos/eidos-snapshot-$(hostname)",
   },
   run = run,
 }
