@@ -1,9 +1,11 @@
 /*
  * lsys.c -- eidos.core.sys: the host primitives Lua needs, over
  * src/core/sys.h: a sleep and the monotonic clock (polling, durations),
- * exec(2) (`eidos serve` becomes eidosd), and isatty (progress and colour
- * only on a terminal).
+ * exec(2) (`eidos serve` becomes eidosd), isatty (progress and colour
+ * only on a terminal), and the stop request of long-running commands
+ * (SIGTERM/SIGINT caught, polled, and a sleep that ends on it).
  */
+#include <signal.h>
 #include "bind.h"
 #include "../core/eidos.h"
 #include "../core/sys.h"
@@ -53,8 +55,41 @@ static int l_isatty(lua_State *L) {
   return 1;
 }
 
+/* sys.catch_stop() -- from now on SIGTERM and SIGINT are recorded instead
+ * of ending the process (another one, a second or more later, still ends
+ * it) [-0, +0, -] */
+static int l_catch_stop(lua_State *L) {
+  (void)L;
+  eidos_sys_catch_stop();
+  return 0;
+}
+
+static const char *signame(int sig) {
+  return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal";
+}
+
+/* sys.stopped() -> "SIGTERM" | "SIGINT" once one was caught, else nil
+ * [-0, +1, -] */
+static int l_stopped(lua_State *L) {
+  int sig = eidos_sys_stop_signal();
+  if (sig) lua_pushstring(L, signame(sig));
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* sys.pause(seconds) -> nil after the full sleep, or the signal's name
+ * ("SIGTERM") as soon as a stop signal was caught [-1, +1, v] */
+static int l_pause(lua_State *L) {
+  double s = luaL_checknumber(L, 1);
+  long long ms = s > 1e9 ? (long long)1e12 : s > 0 ? (long long)(s * 1000 + 0.5) : 0;
+  if (eidos_sys_pause_ms(ms)) lua_pushstring(L, signame(eidos_sys_stop_signal()));
+  else lua_pushnil(L);
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
   {"sleep", l_sleep}, {"monotime", l_monotime}, {"exec", l_exec}, {"isatty", l_isatty},
+  {"catch_stop", l_catch_stop}, {"stopped", l_stopped}, {"pause", l_pause},
   {NULL, NULL}
 };
 

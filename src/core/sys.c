@@ -1,7 +1,8 @@
 /*
- * sys.c -- clock, sleep, exec and isatty (see sys.h).
+ * sys.c -- clock, sleep, exec, isatty and the stop request (see sys.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -38,4 +39,44 @@ int eidos_sys_exec(const char *path, char *const argv[], char *err,
 
 int eidos_sys_isatty(long long fd) {
   return fd >= 0 && fd <= 0x7fffffff && isatty((int)fd);
+}
+
+static volatile sig_atomic_t stop_sig = 0;
+static long long stop_at_ms = 0; /* written once, in the handler, before stop_sig */
+
+static void on_stop(int sig) {
+  if (stop_sig) {
+    /* a second request a second or more after the first: stop now, as the
+     * default action would (one request often arrives twice: timeout(1)
+     * signals the child and then its process group) */
+    if (eidos_sys_now_ms() - stop_at_ms >= 1000) {
+      signal(sig, SIG_DFL);
+      raise(sig);
+    }
+    return;
+  }
+  stop_at_ms = eidos_sys_now_ms();
+  stop_sig = sig;
+}
+
+void eidos_sys_catch_stop(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+}
+
+int eidos_sys_stop_signal(void) { return (int)stop_sig; }
+
+int eidos_sys_pause_ms(long long ms) {
+  long long end = eidos_sys_now_ms() + (ms > 0 ? ms : 0);
+  for (;;) {
+    long long left = end - eidos_sys_now_ms();
+    if (stop_sig) return 1;
+    if (left <= 0) return 0;
+    /* short slices: the signal may be delivered to another thread */
+    eidos_sys_sleep_ms(left < 100 ? left : 100);
+  }
 }

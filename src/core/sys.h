@@ -1,8 +1,10 @@
 /*
  * sys.h -- the host's clock and process primitives every part of eidos
  * shares: the monotonic clock all deadlines are counted in, a sleep that
- * resumes after signals, replacing the process image, and whether a file
- * descriptor is a terminal. Bound for Lua as eidos.core.sys. Thread-safe.
+ * resumes after signals, replacing the process image, whether a file
+ * descriptor is a terminal, and the stop request (SIGTERM or SIGINT) a
+ * long-running command polls for. Bound for Lua as eidos.core.sys.
+ * Thread-safe.
  */
 #ifndef EIDOS_SYS_H
 #define EIDOS_SYS_H
@@ -25,5 +27,18 @@ int eidos_sys_exec(const char *path, char *const argv[], char *err,
 
 /* 1 if fd is an open terminal, else 0 (also for fds out of range). */
 int eidos_sys_isatty(long long fd);
+
+/* From now on SIGTERM and SIGINT no longer end the process: they are
+ * recorded, for eidos_sys_stop_signal() to report (another one of either,
+ * a second or more after the first, ends the process as the default
+ * would). */
+void eidos_sys_catch_stop(void);
+
+/* The stop signal caught since eidos_sys_catch_stop(), or 0. */
+int eidos_sys_stop_signal(void);
+
+/* Sleep up to ms milliseconds, returning early (1) when a stop signal has
+ * been caught; 0 after the full sleep. */
+int eidos_sys_pause_ms(long long ms);
 
 #endif

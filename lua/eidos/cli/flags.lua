@@ -22,7 +22,8 @@
 --                     the environment variable read when the flag is not given
 --   repeatable        may be given many times (a list, in order; opts._seq
 --                     keeps command-line order across repeatable flags)
---   requires          flag name(s) that must also be given (exit 2 otherwise)
+--   requires          flag name(s) that must also be given (exit 2 otherwise);
+--                     an entry that is a list is satisfied by any one of its names
 --   conflicts         flag name(s) that must not be given with it
 --   help, hidden      one line of help; left out of help and completion
 -- Accepted forms: --name value, --name=value, -n value, -n=value, -nVALUE,
@@ -209,8 +210,11 @@ local function check(specs, bylong, opts, given, cmdname)
   for _, s in ipairs(specs) do
     if given[s.name] then
       for _, r in ipairs(list_of(s.requires)) do
-        if not opts[r] then
-          invalid("--%s only applies with --%s (add --%s, or leave --%s out)", s.name, r, r, s.name)
+        local any = false
+        for _, name in ipairs(list_of(r)) do any = any or not not opts[name] end
+        if not any then
+          local names = "--" .. table.concat(list_of(r), " or --")
+          invalid("--%s only applies with %s (add %s, or leave --%s out)", s.name, names, names, s.name)
         end
       end
       for _, c in ipairs(list_of(s.conflicts)) do

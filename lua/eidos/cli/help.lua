@@ -30,7 +30,7 @@ function M.describe(s)
   if s.default ~= nil and s.default ~= false then parts[#parts + 1] = "[default " .. tostring(s.default) .. "]" end
   if s.env then parts[#parts + 1] = "[env " .. s.env .. "]" end
   if s.repeatable then parts[#parts + 1] = "(repeatable)" end
-  for _, r in ipairs(list(s.requires)) do parts[#parts + 1] = "(needs --" .. r .. ")" end
+  for _, r in ipairs(list(s.requires)) do parts[#parts + 1] = "(needs --" .. table.concat(list(r), " or --") .. ")" end
   return table.concat(parts, " ")
 end
 

@@ -4,7 +4,10 @@
 -- snapshot agent takes when --snapshot is not given), deployment (what runs
 -- vs the recipe or --bundle), conformance, performance. Writes a
 -- ValidationResult (yaml, json, table, JUnit XML or CTRF JSON) and, with
--- --evidence-dir, what the run read. Exit: 9 when a check failed (unless
+-- --evidence-dir, what the run read. Several snapshots (--snapshot given
+-- again, a directory, cm://NS/PREFIX-*, --snapshot-selector) are a fleet:
+-- eidos.validate.fleet checks their readiness and writes a
+-- FleetValidationResult. Exit: 9 when a check failed (unless
 -- --fail-on-error=false), else 4/6/5/8/1 when a check could not run (RBAC,
 -- API unreachable, timeout, a check crashed, other), 2 bad input, 3 a file
 -- not found. This file only reads the flags and inputs and writes outputs.
@@ -119,8 +122,12 @@ return {
       { name = "phase", arg = "PHASE", repeatable = true, type = "enum", open = true, separator = ",",
         choices = { "readiness", "deployment", "conformance", "performance", "all" },
         help = "phase(s) to run: readiness (default), deployment, conformance, performance, all" },
-      { name = "snapshot", short = "s", arg = "SOURCE", type = "uri",
-        help = "the snapshot: a file, -, http(s):// URL or cm://NAMESPACE/NAME (default: take one with the agent)" },
+      { name = "snapshot", short = "s", arg = "SOURCE", type = "uri", repeatable = true,
+        help = "the snapshot: a file, -, http(s):// URL or cm://NAMESPACE/NAME (default: take one with the agent); " ..
+          "again, a directory or cm://NAMESPACE/PREFIX-* for a fleet report" },
+      { name = "snapshot-selector", arg = "LABELS",
+        help = "validate the snapshot ConfigMaps with these labels in --namespace (default: the kubeconfig's), " ..
+          "e.g. eidos.nvidia.com/run-id=ID" },
       { name = "recipe", short = "r", arg = "SOURCE", type = "uri", help = "a RecipeResult: file, -, URL or cm://" },
       { name = "bundle", arg = "DIR|ARCHIVE", type = "uri",
         help = "the bundle that was deployed (directory or .tar.gz): expected charts, versions and values" },
@@ -146,9 +153,13 @@ return {
     "eidos validate -s cm://gpu-operator/eidos-snapshot -c 'K8s.server.version >= 1.32' -c 'OS.release.ID in (ubuntu, rhel)'",
     "eidos validate -r recipe.yaml --phase deployment,conformance --bundle ./bundle -t table",
     "eidos validate -r recipe.yaml --phase all -s snapshot.yaml -t ctrf -o validate.json --evidence-dir evidence",
+    "eidos validate -r recipe.yaml -s 'cm://gpu-operator/fleet-*' -t table",
   },
   run = function(ctx)
     local o = ctx.opts
+    local fleet = require("eidos.validate.fleet")
+    local many = fleet.is_fleet(o)
+    if not many then o.snapshot = o.snapshot and o.snapshot[1] end
     local phases = require("eidos.validate.phases").parse(o.phase)
     local want = {}
     for _, p in ipairs(phases) do want[p] = true end
@@ -176,6 +187,20 @@ return {
       require("eidos.validate").check_all(list)
     elseif o.constraint then
       errors.raise("invalid", "--constraint only applies to --phase readiness")
+    end
+    if many then
+      if cluster_phases or not want.readiness then
+        errors.raise("invalid", string.format("several snapshots are checked for --phase readiness only, not %s",
+          table.concat(phases, ",")))
+      end
+      local r = fleet.run(list, fleet.locations(o), { strict = o.strict, recipe = recipe_origin,
+                                                      kubeconfig = o.kubeconfig, context = o.context })
+      fleet.write(r, o)
+      if o["fail-on-error"] and r.status == "fail" then
+        errors.raise("checkfailed", string.format("validation failed on %d of %d nodes", r.summary.failed,
+          r.summary.nodes))
+      end
+      return 0
     end
     local plan = { phases = phases, recipe = recipe, meta = { recipe = recipe_origin, strict = o.strict or nil },
                    params = { namespace = o.namespace, no_cleanup = o["no-cleanup"],

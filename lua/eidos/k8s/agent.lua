@@ -8,13 +8,17 @@
 --      read-only ClusterRole and ClusterRoleBinding (nodes, pods, nvidia.com
 --      clusterpolicies) whose names carry the namespace, so agents in two
 --      namespaces never share or delete each other's bindings;
---   3. replaces any previous agent Job and creates one that runs
---      `eidos snapshot -o cm://<ns>/<name>` on the selected node with a
---      restrictive securityContext: no privilege escalation, all
+--   3. replaces any previous agent Job of the same name and creates one
+--      that runs `eidos snapshot -o cm://<ns>/<name>` on the selected node
+--      with a restrictive securityContext: no privilege escalation, all
 --      capabilities dropped, read-only root filesystem, RuntimeDefault
 --      seccomp, no host namespaces, and only two read-only hostPath mounts
 --      (/etc/os-release and /run/systemd for the systemd D-Bus socket; the
 --      kernel's /proc and /sys facts are visible in any container);
+--      --privileged makes the container privileged instead (all devices
+--      and capabilities, escalation allowed), --require-gpu requests one
+--      nvidia.com/gpu, --image-pull-secret and --service-account-name name
+--      what the pod uses;
 --   4. waits, with a progress line on a terminal, until the Job is Complete
 --      or Failed, the timeout passes, or its pod cannot start (image pull
 --      failure); on failure prints the pod's log and the events of the Job
@@ -24,7 +28,8 @@
 --   6. returns the snapshot text read from the ConfigMap.
 -- Exit codes: 1 the Job failed (logs and events shown), 4 missing RBAC
 -- permission, 5 timeout (the pending reason shown), 6 the image cannot be
--- pulled or the API is unreachable.
+-- pulled or the API is unreachable. The objects and the pod are shared with
+-- the fleet run (eidos.k8s.fleet) and the watch DaemonSet (eidos.k8s.watch).
 local errors = require("eidos.errors")
 local log = require("eidos.log")
 local client = require("eidos.k8s.client")
@@ -45,7 +50,8 @@ local LABEL = { ["app.kubernetes.io/name"] = "eidos", ["app.kubernetes.io/compon
 -- ---------------------------------------------------------------------------
 -- objects
 
-local function labels(extra)
+-- labels(extra) -> the agent's labels and extra
+function M.labels(extra)
   local l = {}
   for k, v in pairs(LABEL) do l[k] = v end
   for k, v in pairs(extra or {}) do l[k] = v end
@@ -54,30 +60,38 @@ end
 
 function M.cluster_name(ns) return M.NAME .. "-" .. ns end
 
--- the objects, in creation order: {path=, name=, obj=, kind=}
+-- the objects, in creation order: {path=, name=, obj=, kind=, keep=}.
+-- Names: p.service_account (default M.NAME; one the user named, p.sa_given,
+-- is created only when missing and never deleted), p.role_name (default
+-- M.NAME), p.cluster_role (default M.cluster_name(ns)); the Role allows the
+-- ConfigMaps p.cm_names (default {p.cm_name}); p.labels are added to the
+-- objects' labels.
 function M.objects(p)
-  local ns, name, cm = p.namespace, M.NAME, p.cm_name
-  local cname = M.cluster_name(ns)
+  local ns = p.namespace
+  local sa, role = p.service_account or M.NAME, p.role_name or M.NAME
+  local cname = p.cluster_role or M.cluster_name(ns)
   local objs = {}
-  local function add(gv, resource, namespaced, obj)
-    obj.metadata.labels = labels()
-    objs[#objs + 1] = { kind = obj.kind, name = obj.metadata.name, namespaced = namespaced,
+  local function add(gv, resource, namespaced, obj, keep)
+    -- an object to keep is no run's: --prune leaves it alone
+    obj.metadata.labels = M.labels(not keep and p.labels or nil)
+    objs[#objs + 1] = { kind = obj.kind, name = obj.metadata.name, namespaced = namespaced, keep = keep,
                         path = client.path(gv, resource, namespaced and ns or nil), obj = obj }
   end
   add("v1", "serviceaccounts", true, { apiVersion = "v1", kind = "ServiceAccount",
-    metadata = { name = name, namespace = ns } })
+    metadata = { name = sa, namespace = ns } }, p.sa_given)
   add("rbac.authorization.k8s.io/v1", "roles", true, {
     apiVersion = "rbac.authorization.k8s.io/v1", kind = "Role",
-    metadata = { name = name, namespace = ns },
+    metadata = { name = role, namespace = ns },
     rules = {
       { apiGroups = { "" }, resources = { "configmaps" }, verbs = { "create" } },
-      { apiGroups = { "" }, resources = { "configmaps" }, resourceNames = { cm }, verbs = { "get", "update", "patch" } },
+      { apiGroups = { "" }, resources = { "configmaps" }, resourceNames = p.cm_names or { p.cm_name },
+        verbs = { "get", "update", "patch" } },
     } })
   add("rbac.authorization.k8s.io/v1", "rolebindings", true, {
     apiVersion = "rbac.authorization.k8s.io/v1", kind = "RoleBinding",
-    metadata = { name = name, namespace = ns },
-    roleRef = { apiGroup = "rbac.authorization.k8s.io", kind = "Role", name = name },
-    subjects = { { kind = "ServiceAccount", name = name, namespace = ns } } })
+    metadata = { name = role, namespace = ns },
+    roleRef = { apiGroup = "rbac.authorization.k8s.io", kind = "Role", name = role },
+    subjects = { { kind = "ServiceAccount", name = sa, namespace = ns } } })
   add("rbac.authorization.k8s.io/v1", "clusterroles", false, {
     apiVersion = "rbac.authorization.k8s.io/v1", kind = "ClusterRole",
     metadata = { name = cname },
@@ -89,19 +103,35 @@ function M.objects(p)
     apiVersion = "rbac.authorization.k8s.io/v1", kind = "ClusterRoleBinding",
     metadata = { name = cname },
     roleRef = { apiGroup = "rbac.authorization.k8s.io", kind = "ClusterRole", name = cname },
-    subjects = { { kind = "ServiceAccount", name = name, namespace = ns } } })
+    subjects = { { kind = "ServiceAccount", name = sa, namespace = ns } } })
   return objs
 end
 
-function M.job(p)
-  local ns = p.namespace
+-- the container's securityContext: restricted, or --privileged
+local function container_security(p)
+  if p.privileged then
+    return { privileged = true, allowPrivilegeEscalation = true, readOnlyRootFilesystem = true }
+  end
+  return { privileged = false, allowPrivilegeEscalation = false, readOnlyRootFilesystem = true,
+           capabilities = { drop = { "ALL" } } }
+end
+
+-- pod_spec(p, args [, node]) -> the agent's pod spec: the eidos container
+-- running `eidos ARGS` as described above; node pins it to that node
+function M.pod_spec(p, args, node)
   local env = {
     { name = "EIDOS_AGENT_MODE", value = "true" },
     { name = "NODE_NAME", valueFrom = { fieldRef = { fieldPath = "spec.nodeName" } } },
   }
+  if p.run then env[#env + 1] = { name = "EIDOS_RUN_ID", value = p.run } end
   if p.runtime_class then env[#env + 1] = { name = "NVIDIA_VISIBLE_DEVICES", value = "all" } end
+  local res = {
+    requests = { cpu = "100m", memory = "128Mi", ["ephemeral-storage"] = "64Mi" },
+    limits = { cpu = "1", memory = "512Mi", ["ephemeral-storage"] = "256Mi" },
+  }
+  if p.require_gpu then res.requests["nvidia.com/gpu"], res.limits["nvidia.com/gpu"] = "1", "1" end
   local spec = {
-    serviceAccountName = M.NAME,
+    serviceAccountName = p.service_account or M.NAME,
     restartPolicy = "Never",
     automountServiceAccountToken = true,
     securityContext = {
@@ -120,16 +150,10 @@ function M.job(p)
         ((p.image:match(":([%w_.-]+)$") or "latest") ~= "latest" and not p.image:match(":%d+/[^:]*$")))
         and "IfNotPresent" or "Always",
       command = { "eidos" },
-      args = { "snapshot", "--format", "yaml", "-o", "cm://" .. ns .. "/" .. p.cm_name },
+      args = args,
       env = env,
-      resources = {
-        requests = { cpu = "100m", memory = "128Mi", ["ephemeral-storage"] = "64Mi" },
-        limits = { cpu = "1", memory = "512Mi", ["ephemeral-storage"] = "256Mi" },
-      },
-      securityContext = {
-        privileged = false, allowPrivilegeEscalation = false, readOnlyRootFilesystem = true,
-        capabilities = { drop = { "ALL" } },
-      },
+      resources = res,
+      securityContext = container_security(p),
       volumeMounts = {
         { name = "tmp", mountPath = "/tmp" },
         { name = "os-release", mountPath = "/etc/os-release", readOnly = true },
@@ -142,16 +166,39 @@ function M.job(p)
       { name = "run-systemd", hostPath = { path = "/run/systemd", type = "Directory" } },
     },
   }
-  if next(p.node_selector) then spec.nodeSelector = p.node_selector end
+  if p.image_pull_secrets and #p.image_pull_secrets > 0 then
+    spec.imagePullSecrets = {}
+    for i, n in ipairs(p.image_pull_secrets) do spec.imagePullSecrets[i] = { name = n } end
+  end
+  if node then
+    -- the node by its name, as the DaemonSet controller pins pods
+    spec.affinity = { nodeAffinity = { requiredDuringSchedulingIgnoredDuringExecution = { nodeSelectorTerms = { {
+      matchFields = { { key = "metadata.name", operator = "In", values = { node } } } } } } } }
+  elseif p.node_selector and next(p.node_selector) then
+    spec.nodeSelector = p.node_selector
+  end
   if p.runtime_class then spec.runtimeClassName = p.runtime_class end
+  return spec
+end
+
+-- job(p [, unit]) -> the Job. unit (one node of a fleet run): {name=,
+-- node= (the pod is pinned to it by node affinity), cm= (the ConfigMap it
+-- writes), labels=}; without it the Job is p.job_name (default M.NAME)
+-- writing p.cm_name on a node picked by p.node_selector.
+function M.job(p, unit)
+  unit = unit or {}
+  local args = { "snapshot", "--format", p.agent_format or "yaml", "-o",
+                 "cm://" .. p.namespace .. "/" .. (unit.cm or p.cm_name) }
+  if p.require_gpu then args[#args + 1] = "--require-gpu" end
+  local l = unit.labels or p.labels
   return {
     apiVersion = "batch/v1", kind = "Job",
-    metadata = { name = M.NAME, namespace = ns, labels = labels() },
+    metadata = { name = unit.name or p.job_name or M.NAME, namespace = p.namespace, labels = M.labels(l) },
     spec = {
       backoffLimit = 0, completions = 1, parallelism = 1,
       ttlSecondsAfterFinished = 3600,
       activeDeadlineSeconds = math.floor(p.timeout) + 60,
-      template = { metadata = { labels = labels() }, spec = spec },
+      template = { metadata = { labels = M.labels(l) }, spec = M.pod_spec(p, args, unit.node) },
     },
   }
 end
@@ -171,7 +218,7 @@ M.NEEDED = {
   { "list", "", "events", true },
 }
 
-local function ensure_namespace(c, ns)
+function M.ensure_namespace(c, ns)
   local _, err = c:get(client.path("v1", "namespaces", nil, ns))
   if not err then return end
   if err.status ~= 404 then client.check(nil, err) end
@@ -181,11 +228,14 @@ local function ensure_namespace(c, ns)
   log.info("created namespace " .. ns)
 end
 
--- create, or replace (keeping the server's resourceVersion) when it exists
-local function apply(c, o)
+-- create, or replace (keeping the server's resourceVersion) when it
+-- exists; an object to keep (a ServiceAccount the user named) is only
+-- created when missing
+function M.apply(c, o)
   local _, err = c:create(o.path, o.obj)
   if not err then return end
   if err.status ~= 409 then client.check(nil, err) end
+  if o.keep then return end
   for _ = 1, 3 do
     local cur = client.check(c:get(o.path .. "/" .. o.name))
     o.obj.metadata.resourceVersion = cur.metadata.resourceVersion
@@ -199,17 +249,26 @@ end
 
 -- the Job run of eidos.k8s.job
 local function run_of(c, p)
-  return { c = c, namespace = p.namespace, name = M.NAME, what = "snapshot agent", image = p.image,
-           timeout = p.timeout, path = client.path("batch/v1", "jobs", p.namespace, M.NAME) }
+  local name = p.job_name or M.NAME
+  return { c = c, namespace = p.namespace, name = name, what = "snapshot agent", image = p.image,
+           timeout = p.timeout, path = client.path("batch/v1", "jobs", p.namespace, name) }
+end
+
+-- removals(objs) -> the eidos.k8s.job.cleanup list of the objects made by
+-- M.objects, in reverse order, but those to keep
+function M.removals(objs)
+  local list = {}
+  for i = #objs, 1, -1 do
+    local o = objs[i]
+    if not o.keep then list[#list + 1] = { path = o.path .. "/" .. o.name, what = o.kind .. " " .. o.name } end
+  end
+  return list
 end
 
 local function cleanup(c, p, objs)
-  local list = { { path = client.path("batch/v1", "jobs", p.namespace, M.NAME), what = "Job",
+  local list = { { path = client.path("batch/v1", "jobs", p.namespace, p.job_name or M.NAME), what = "Job",
                    opts = { propagation = "Background" } } }
-  for i = #objs, 1, -1 do
-    local o = objs[i]
-    list[#list + 1] = { path = o.path .. "/" .. o.name, what = o.kind .. " " .. o.name }
-  end
+  for _, r in ipairs(M.removals(objs)) do list[#list + 1] = r end
   if p.cm_temporary then
     list[#list + 1] = { path = client.path("v1", "configmaps", p.namespace, p.cm_name), what = "ConfigMap " .. p.cm_name }
   end
@@ -231,14 +290,14 @@ function M.deploy(p)
   p.node_selector = p.node_selector or {}
   local c = client.shared({ kubeconfig = p.kubeconfig, context = p.context })
   job.preflight(c, p.namespace, M.NEEDED, "deploy the snapshot agent")
-  ensure_namespace(c, p.namespace)
+  M.ensure_namespace(c, p.namespace)
   local objs = M.objects(p)
   local ok, res = pcall(function()
-    for _, o in ipairs(objs) do apply(c, o) end
+    for _, o in ipairs(objs) do M.apply(c, o) end
     local run = run_of(c, p)
-    job.delete_and_wait(c, run.path, string.format("agent Job %s/%s", p.namespace, M.NAME))
+    job.delete_and_wait(c, run.path, string.format("agent Job %s/%s", p.namespace, run.name))
     client.check(c:create(client.path("batch/v1", "jobs", p.namespace), M.job(p)))
-    log.info(string.format("created agent Job %s/%s (image %s)", p.namespace, M.NAME, p.image))
+    log.info(string.format("created agent Job %s/%s (image %s)", p.namespace, run.name, p.image))
     job.wait(run)
     return (cmstore.read("cm://" .. p.namespace .. "/" .. p.cm_name,
       { what = "snapshot", kubeconfig = p.kubeconfig, context = p.context }))

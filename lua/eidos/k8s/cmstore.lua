@@ -37,6 +37,8 @@ local function valid_subdomain(s)
   return true
 end
 
+M.valid_label, M.valid_subdomain = valid_label, valid_subdomain
+
 -- parse("cm://ns/name") -> ns, name (raises invalid with what is accepted)
 function M.parse(uri)
   local rest = uri:match("^cm://(.*)$")
@@ -119,11 +121,14 @@ local function size_of(data)
 end
 
 -- write(uri, text, opts): create or update without losing an update.
--- opts: {format=, kind=, kubeconfig=, context=}
+-- opts: {format=, kind=, kubeconfig=, context=, labels=, annotations=}
+-- (labels and annotations are added to the ConfigMap's own)
 function M.write(uri, text, opts)
   opts = opts or {}
   local ns, name = M.parse(uri)
   local data, key, labels = M.content(text, opts)
+  for k, v in pairs(opts.labels or {}) do labels[k] = v end
+  local annotations = opts.annotations and next(opts.annotations) and opts.annotations or nil
   local size = size_of(data)
   if size > M.LIMIT then
     errors.raise("invalid", string.format("%s: the document is %d bytes, and a ConfigMap holds at most %d bytes (1 MiB); "
@@ -139,10 +144,15 @@ function M.write(uri, text, opts)
       local md = cur.metadata or {}
       local l = type(md.labels) == "table" and md.labels or {}
       for k, v in pairs(labels) do l[k] = v end
+      local a = md.annotations
+      if annotations then
+        a = type(a) == "table" and a or {}
+        for k, v in pairs(annotations) do a[k] = v end
+      end
       local obj = {
         apiVersion = "v1", kind = "ConfigMap",
         metadata = { name = name, namespace = ns, resourceVersion = md.resourceVersion,
-                     labels = l, annotations = md.annotations },
+                     labels = l, annotations = a },
         data = data,
       }
       local _, uerr = c:update(path .. "/" .. name, obj)
@@ -151,7 +161,8 @@ function M.write(uri, text, opts)
       last = uerr
     elseif err.status == 404 then
       local obj = { apiVersion = "v1", kind = "ConfigMap",
-                    metadata = { name = name, namespace = ns, labels = labels }, data = data }
+                    metadata = { name = name, namespace = ns, labels = labels, annotations = annotations },
+                    data = data }
       local _, cerr = c:create(path, obj)
       if not cerr then return true end
       if cerr.status == 404 then

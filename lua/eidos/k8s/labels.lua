@@ -11,6 +11,8 @@
 --                EFFECT one of NoSchedule, PreferNoSchedule, NoExecute
 -- Every malformed word raises an "invalid" error (exit 2, HTTP 400) naming
 -- the flag, the word, the part that is wrong and the accepted syntax.
+-- Also the labels eidos puts on what a fleet run makes (M.NODE, M.RUN:
+-- node_labels).
 local errors = require("eidos.errors")
 
 local M = {}
@@ -107,6 +109,32 @@ function M.tolerations(list, flag)
   local out = doc.list({})
   for _, s in ipairs(list or {}) do out[#out + 1] = M.toleration(s, flag) end
   return out
+end
+
+-- the labels and annotation of what a fleet run or the watch writes
+M.NODE = "eidos.nvidia.com/node"     -- the node name (hashed when it is no label value)
+M.RUN = "eidos.nvidia.com/run-id"    -- the run that wrote it
+
+-- node_value(name) -> the node name as a label value: itself when it is one
+-- (at most 63 characters), else its first characters and a hash
+function M.node_value(name)
+  name = tostring(name)
+  if M.value_ok(name) and name ~= "" then return name end
+  local h = require("eidos.core.sha256").hex(name):sub(1, 16)
+  local head = name:sub(1, 46):gsub("[^%w._-]", "-"):gsub("^[^%w]+", ""):gsub("[^%w]+$", "")
+  return head ~= "" and (head .. "-" .. h) or h
+end
+
+-- node_labels(node, run) -> labels, annotations: M.NODE (and M.RUN when
+-- run is given) as labels, the full node name as the annotation M.NODE
+function M.node_labels(node, run)
+  local l, a = {}, {}
+  if node and node ~= "" then
+    l[M.NODE] = M.node_value(node)
+    a[M.NODE] = node
+  end
+  if run and run ~= "" then l[M.RUN] = run end
+  return l, a
 end
 
 return M

@@ -12,7 +12,9 @@
 --   node    GET nodes/<NODE_NAME|KUBERNETES_NODE_NAME|HOSTNAME>: provider,
 --           runtime, kubelet, kernel and OS image, the GFD label
 --           nvidia.com/gpu.product (gpu-product)
--- A subtype whose call fails is kept with empty data and `error` in its
+-- opts.k8s_subtypes (a set of names), when given, limits the subtypes taken
+-- (--watch takes server and node only). A subtype whose call fails is kept
+-- with empty data and `error` in its
 -- context (so --fail-fast stops on it); with no cluster configuration at all the measurement is
 -- unavailable (nil, reason, "unavailable").
 local cjson = require("cjson")
@@ -129,7 +131,9 @@ function M.collect(args)
     return nil, errors.is(e) and e.msg or tostring(e), errors.is(e) and (e.code == "notfound" and "unavailable" or e.code) or "internal"
   end
   local subtypes = {}
+  local want = type(args.opts) == "table" and args.opts.k8s_subtypes or nil
   local function sub(name, fn)
+    if want and not want[name] then return end
     local d, why = fn()
     local st = { subtype = name, data = d or {} }
     -- a failed call (no data) is an error, which --fail-fast acts on; a

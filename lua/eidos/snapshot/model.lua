@@ -202,6 +202,17 @@ local function resolve(t, rest)
   return nil, sub, key, data
 end
 
+-- get(m, path) -> the value (a string), or nil: lookup without the reason
+-- and nearest paths, for a caller that only wants the value
+function M.get(m, path)
+  local tname = M.split(path)
+  local t = tname and m.types[tname:lower()]
+  if not t then return nil end
+  local v = resolve(t, path:sub(#tname + 2))
+  if v == nil then return nil end
+  return scalar(v)
+end
+
 -- lookup(m, path) -> value (a string) | nil, reason, nearest paths
 function M.lookup(m, path)
   local tname, msg = M.split(path)

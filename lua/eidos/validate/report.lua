@@ -18,6 +18,7 @@ local function paint(word, on, pad)
   if not on or not COLORS[word] then return s end
   return "\27[" .. COLORS[word] .. "m" .. word .. "\27[0m" .. string.rep(" ", (pad or #word) - #word)
 end
+M.paint = paint
 
 local function oneline(s)
   return (tostring(s or ""):gsub("[\r\n\t]+", " "))
@@ -143,6 +144,8 @@ local function readiness_cases(d)
   end
   return cases
 end
+
+M.readiness_cases = readiness_cases -- (fleet validation: a suite per node)
 
 -- testcases of one phase's checks
 function M.check_cases(phase, checks, prefix)
