@@ -2,7 +2,8 @@
 -- is "-" (stdin/stdout), a file path, or a URL whose scheme has a registered
 -- handler (http/https and cm:// are registered by eidos.k8s / eidos.fetch).
 -- Files are written atomically (temporary file, then rename): nothing is
--- ever left half written.
+-- ever left half written. A write to anything but stdout ends with the
+-- "wrote ..." line of eidos.progress.
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 
@@ -137,18 +138,8 @@ local function written(ok, err, where)
   if not ok then errors.raise("failure", string.format("cannot write %s: %s", where, tostring(err))) end
 end
 
--- write(loc, text, opts): loc nil or "-" means stdout. Every write, flush
--- and close is checked: output that cannot be written is an error (exit 1)
--- with the OS's reason (ENOSPC, EFBIG, EPIPE, EIO), never a silent loss.
-function M.write(loc, text, opts)
-  if loc == nil or loc == "-" then
-    local ok, err = io.stdout:write(text)
-    if ok then ok, err = io.stdout:flush() end
-    written(ok, err, "to standard output")
-    return
-  end
-  local h = handler(loc, "write")
-  if h then return h.write(loc, text, opts or {}) end
+-- write_file(path, text): atomically, or into a device or FIFO
+local function write_file(loc, text)
   local fs = require("eidos.core.fs")
   local dir = loc:match("^(.*)/[^/]*$")
   if dir and dir ~= "" and fs.exists(dir) ~= "dir" then
@@ -172,8 +163,35 @@ function M.write(loc, text, opts)
   errors.check(ok, msg, code, "writing " .. loc)
 end
 
+-- write(loc, text, opts): loc nil or "-" means stdout. Every write, flush
+-- and close is checked: output that cannot be written is an error (exit 1)
+-- with the OS's reason (ENOSPC, EFBIG, EPIPE, EIO), never a silent loss.
+-- Elsewhere, the closing line names opts.what (default "output") and
+-- opts.detail (eidos.progress.wrote).
+function M.write(loc, text, opts)
+  if loc == nil or loc == "-" then
+    local ok, err = io.stdout:write(text)
+    if ok then ok, err = io.stdout:flush() end
+    written(ok, err, "to standard output")
+    return
+  end
+  opts = opts or {}
+  local h = handler(loc, "write")
+  if h then h.write(loc, text, opts)
+  else write_file(loc, text) end
+  require("eidos.progress").wrote(opts.what or "output", loc, opts.detail, #text)
+end
+
+-- what(d) -> the words for a document in messages: "snapshot",
+-- "recipe result", "validation result" (its kind, split)
+function M.what(d)
+  local kind = type(d) == "table" and type(d.kind) == "string" and d.kind or nil
+  return kind and (kind:gsub("(%l)(%u)", "%1 %2"):lower()) or "output"
+end
+
 -- emit(d, opts): encode a document in opts.format (yaml|json, or table via
--- opts.table(d) -> text) and write it to opts.output
+-- opts.table(d) -> text) and write it to opts.output (opts.what defaults to
+-- M.what(d))
 function M.emit(d, opts)
   local text
   if opts.format == "table" then
@@ -181,6 +199,11 @@ function M.emit(d, opts)
     text = opts.table(d)
   else
     text = doc.encode(d, opts.format or "yaml")
+  end
+  if opts.what == nil then
+    local o = { what = M.what(d) }
+    for k, v in pairs(opts) do o[k] = v end
+    opts = o
   end
   M.write(opts.output, text, opts)
   return text

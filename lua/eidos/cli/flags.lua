@@ -42,6 +42,7 @@ M.global = {
   { name = "log-json", help = "log as JSON lines on stderr" },
   { name = "log-level", arg = "LEVEL", choices = { "debug", "info", "warn", "error" },
     help = "least severe level logged (default warn)" },
+  { name = "quiet", short = "q", help = "no progress and no closing 'wrote ...' line on stderr (warnings still show)" },
   { name = "lua-path", arg = "DIR", type = "dir", repeatable = true,
     help = "directory searched first for lua/, recipes/, templates/, data/ overrides" },
   { name = "data-dir", arg = "DIR", type = "dir", repeatable = true, help = "same as --lua-path" },

@@ -7,7 +7,6 @@
 -- are eidos.bundle.options.
 local errors = require("eidos.errors")
 local options = require("eidos.bundle.options")
-local strx = require("eidos.text")
 
 -- the flags: the shared options (eidos.bundle.options, in their place
 -- "shared"), and those only the command line has (local files, the output)
@@ -139,10 +138,8 @@ return {
     end
     for _, n in ipairs(b.notes) do log.warn(n) end
     local ncomp = #b.model.Components
-    local said = string.format("Wrote %s bundle %s (%d components, %d files%s)\n", o.deployer, o.output,
-      ncomp, #files, key and ", signed" or "")
-    if kind == "dir" then said = said .. "Next: read " .. strx.rstrip(o.output, "/") .. "/README.md\n" end
-    docio.write(nil, said)
+    require("eidos.progress").wrote(o.deployer .. " bundle", o.output, string.format("%d components, %d files%s%s",
+      ncomp, #files, key and ", signed" or "", kind == "dir" and "; start with its README.md" or ""))
     return 0
   end,
 }

@@ -21,7 +21,7 @@ local function extract(dir)
     errors.check(fs.write_atomic(path, data))
     n = n + 1
   end
-  io.stderr:write(string.format("extracted %d files into %s\n", n, dir))
+  require("eidos.progress").wrote("the embedded tree", dir, string.format("%d files", n))
 end
 
 return {

@@ -102,7 +102,7 @@ return {
     local text
     if o.explain then text = explain(result, lib, o.selector, v)
     else text = render(v, o.format) end
-    docio.write(o.output, text)
+    docio.write(o.output, text, { what = o.explain and "explanation of " .. o.selector or "value of " .. o.selector })
     return 0
   end,
 }
