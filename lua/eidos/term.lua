@@ -54,6 +54,12 @@ function M.color(fd)
   return M.isatty(fd or 2)
 end
 
+-- color_output(loc) -> whether a table written to loc (nil or "-":
+-- stdout) is coloured: only on stdout, as color(1) says; files never
+function M.color_output(loc)
+  return (loc == nil or loc == "-") and M.color(1)
+end
+
 -- live() -> whether stderr can show a line rewritten in place (a terminal
 -- that understands carriage return and erase-line)
 function M.live() return not dumb() and M.isatty(2) end

@@ -43,6 +43,8 @@ M.global = {
   { name = "log-level", arg = "LEVEL", choices = { "debug", "info", "warn", "error" },
     help = "least severe level logged (default warn)" },
   { name = "quiet", short = "q", help = "no progress and no closing 'wrote ...' line on stderr (warnings still show)" },
+  { name = "color", arg = "WHEN", choices = { "auto", "always", "never" }, default = "auto", env = "EIDOS_COLOR",
+    help = "colour: auto = on a terminal, unless NO_COLOR or TERM=dumb; always (e.g. CI logs); never" },
   { name = "lua-path", arg = "DIR", type = "dir", repeatable = true,
     help = "directory searched first for lua/, recipes/, templates/, data/ overrides" },
   { name = "data-dir", arg = "DIR", type = "dir", repeatable = true, help = "same as --lua-path" },
