@@ -45,6 +45,7 @@ M.global = {
   { name = "quiet", short = "q", help = "no progress and no closing 'wrote ...' line on stderr (warnings still show)" },
   { name = "color", arg = "WHEN", choices = { "auto", "always", "never" }, default = "auto", env = "EIDOS_COLOR",
     help = "colour: auto = on a terminal, unless NO_COLOR or TERM=dumb; always (e.g. CI logs); never" },
+  { name = "wide", help = "-t table: every column and row in full (no fitting to min(120, the terminal), no summaries)" },
   { name = "lua-path", arg = "DIR", type = "dir", repeatable = true,
     help = "directory searched first for lua/, recipes/, templates/, data/ overrides" },
   { name = "data-dir", arg = "DIR", type = "dir", repeatable = true, help = "same as --lua-path" },

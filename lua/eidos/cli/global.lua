@@ -50,7 +50,7 @@ end
 -- apply(opts): every global flag of a parsed command line
 function M.apply(opts)
   require("eidos.log").setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"],
-    quiet = opts.quiet, color = opts.color })
+    quiet = opts.quiet, color = opts.color, wide = opts.wide })
   M.configure_hooks(opts)
   if opts["max-input-size"] then require("eidos.docio").max_input = opts["max-input-size"] end
   if opts["max-expanded-size"] then require("eidos.doc").limits.max_expanded = opts["max-expanded-size"] end

@@ -47,9 +47,9 @@ return {
       local res = require("eidos.core.res")
       local files = res.list("")
       if o.format == "table" then
-        local out = {}
-        for _, f in ipairs(files) do out[#out + 1] = string.format("%-60s %s", f.path, f.origin) end
-        docio.write(nil, table.concat(out, "\n") .. "\n")
+        local rows = { { "PATH", "ORIGIN" } }
+        for _, f in ipairs(files) do rows[#rows + 1] = { f.path, f.origin } end
+        docio.write(nil, require("eidos.columns").render(rows, { middle = { true, true }, min = { 60 } }))
       else
         local doc = require("eidos.doc")
         local list = doc.list({})

@@ -77,7 +77,7 @@ return {
       elseif r.signature == "absent" and not o.key and (not r.oci or r.oci.signature == "absent") then
         out[#out + 1] = "note: the bundle is not signed (nothing vouches for who made it)"
       end
-      require("eidos.docio").write(nil, table.concat(out, "\n") .. "\n")
+      require("eidos.docio").write(nil, require("eidos.columns").text(table.concat(out, "\n")))
     else
       local doc = require("eidos.doc")
       local probs = doc.list({})
