@@ -68,10 +68,31 @@ end
 -- 64 MiB and URLs 16 MiB
 M.max_input = nil
 
--- check_file(path, what): raise unless path is, or leads by symlinks to, a
--- regular file. Messages give the real type and the OS's reason: "not
--- found" (exit 3) only when nothing is there or a symlink leads nowhere.
-function M.check_file(path, what)
+-- An explicit file argument (--kubeconfig, --recipe, --sign-key, ...) may
+-- also be a pipe or a character device: `<(...)`, /dev/fd/N, /dev/stdin, a
+-- named FIFO. Its input must end within input_timeout() (exit 5 otherwise)
+-- and stay under the size limit; it is read once (a second read in the
+-- same run gets the same text). Files found by scanning a directory must
+-- be regular files (check_file without opts.stream).
+local STREAM = { FIFO = true, ["character device"] = true }
+local streamed = {}
+
+-- input_timeout() -> ms a pipe or device given as a file may take to end:
+-- EIDOS_INPUT_TIMEOUT (a duration; a bare number is seconds), default 30s
+function M.input_timeout()
+  if not M.INPUT_TIMEOUT then
+    M.INPUT_TIMEOUT = require("eidos.units").env("EIDOS_INPUT_TIMEOUT", "duration",
+      { unit = "s", min = 1, default = 30000 })
+  end
+  return M.INPUT_TIMEOUT
+end
+
+-- check_file(path, what[, opts]) -> "file", or with opts.stream also
+-- "FIFO" or "character device": raise unless path is, or leads by
+-- symlinks to, one of these. Messages give the real type and the OS's
+-- reason: "not found" (exit 3) only when nothing is there or a symlink
+-- leads nowhere; any other type is exit 2 naming it.
+function M.check_file(path, what, opts)
   local fs = require("eidos.core.fs")
   local st, msg, code = fs.stat(path)
   if not st then
@@ -87,9 +108,31 @@ function M.check_file(path, what)
     end
     t = st.target
   end
-  if t ~= "file" then
-    errors.raise("invalid", string.format("%s %q is a %s, not a regular file", what, path, t))
+  local stream = opts and opts.stream
+  if t ~= "file" and not (stream and STREAM[t]) then
+    errors.raise("invalid", string.format("%s %q is a %s, not a regular file%s", what, path, t,
+      stream and " (accepted: a file, a pipe such as <(...) or /dev/fd/N, or a character device)" or ""))
   end
+  return t
+end
+
+-- read_file(path, opts) -> text of an explicit file argument (a regular
+-- file, a pipe or a character device). opts.what names it in messages;
+-- opts.max is the byte limit (default --max-input-size, else 64 MiB).
+function M.read_file(path, opts)
+  opts = opts or {}
+  local what = opts.what or "input"
+  if streamed[path] then return streamed[path] end
+  local t = M.check_file(path, what, { stream = true })
+  local max = opts.max or M.max_input or 64 * 1024 * 1024
+  local text, msg, code = require("eidos.core.fs").read(path, max, t ~= "file" and M.input_timeout() or 0)
+  if not text and code == "timeout" then
+    errors.raise("timeout", string.format("%s %q: the %s did not end within %s (EIDOS_INPUT_TIMEOUT sets the " ..
+      "limit; a pipe must be closed by its writer)", what, path, t, require("eidos.units").format_duration(M.input_timeout())))
+  end
+  errors.check(text, msg, code, what .. " " .. path)
+  if t ~= "file" then streamed[path] = text end
+  return text
 end
 
 -- read(loc, opts) -> text, origin. opts.max: byte limit (default 64 MiB);
@@ -118,10 +161,7 @@ function M.read(loc, opts)
   end
   local h = handler(loc, "read")
   if h then return h.read(loc, opts) end
-  M.check_file(loc, what)
-  local text, msg, code = require("eidos.core.fs").read(loc, opts.max or 64 * 1024 * 1024)
-  errors.check(text, msg, code, what .. " " .. loc)
-  return text, loc
+  return M.read_file(loc, opts), loc
 end
 
 -- load(loc, opts) -> document, origin

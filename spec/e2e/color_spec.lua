@@ -6,7 +6,7 @@
 local support = require("support")
 
 local ROOT = support.root
-local EIDOS = ROOT .. "/" .. support.eidos
+local EIDOS = support.eidos_abs
 local SMALL = ROOT .. "/spec/fixtures/snapshots/validate-small.yaml"
 local RED = "\27[31merror:"
 

@@ -122,6 +122,36 @@ describe_if("eidos with Kubernetes (test API server)", function()
       assert.truthy(key, cjson.encode(rec.data))
     end)
 
+    it("--kubeconfig <(...) and KUBECONFIG=/dev/fd/N: a pipe is read once and serves the whole run", function()
+      local kc = srv:kubeconfig("cert-data")
+      local r = run({ "snapshot", "--only", "OS", "--sysroot", "spec/fixtures/sysroot/basic", "-o", "cm://default/snap" },
+        { KUBECONFIG = kc })
+      assert.are.equal(0, r.code, r.err)
+      local function bash(script)
+        return support.sh(string.format("EIDOS_HOME=%s HOME=%s KUBECONFIG= bash -c %s", support.q(support.root),
+          support.q(srv.dir .. "/nohome"), support.q(script)))
+      end
+      local eidos = support.q(support.eidos_abs)
+      -- the recipe reads the snapshot from cm://, then writes one: two clients, one pipe
+      r = bash(eidos .. " --kubeconfig <(cat " .. support.q(kc) .. ") recipe --snapshot cm://default/snap " ..
+        "--service eks --intent training --allow-partial -o cm://default/from-pipe")
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.err:find("wrote recipe to cm://default/from-pipe (", 1, true), r.err)
+      r = bash("KUBECONFIG=<(cat " .. support.q(kc) .. ") " .. eidos ..
+        " validate -s cm://default/snap -r cm://default/from-pipe -t json")
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find('"ValidationResult"', 1, true), r.out)
+      -- a kubeconfig pipe that never ends: exit 5 naming it, not a hang
+      local fifo = srv.dir .. "/kc-fifo"
+      os.execute("rm -f " .. support.q(fifo) .. " && mkfifo " .. support.q(fifo))
+      local t0 = os.time()
+      r = run({ "--kubeconfig", fifo, "validate", "-s", "cm://default/snap", "-c", "OS.release.ID ubuntu" },
+        { EIDOS_INPUT_TIMEOUT = "1s" })
+      assert.are.equal(5, r.code, r.err)
+      assert.truthy(r.err:find('kubeconfig "' .. fifo .. '": the FIFO did not end within 1s', 1, true), r.err)
+      assert.is_true(os.time() - t0 < 20)
+    end)
+
     it("a missing ConfigMap is exit 3, an unreachable server exit 6", function()
       local r = run({ "validate", "--snapshot", "cm://default/nothing", "-c", "OS.release.ID == ubuntu" },
         { KUBECONFIG = srv:kubeconfig("cert") })
@@ -256,7 +286,7 @@ describe_if("eidos with Kubernetes (test API server)", function()
       srv:control("job", { outcome = "complete", delay = 1.5 })
       local out = srv.dir .. "/agent-tty.yaml"
       local words = { "env", "EIDOS_HOME=" .. support.root, "HOME=" .. srv.dir .. "/nohome", "TERM=xterm",
-                      "KUBECONFIG=" .. srv:kubeconfig("cert"), "EIDOS_AGENT_POLL=0.2", support.eidos,
+                      "KUBECONFIG=" .. srv:kubeconfig("cert"), "EIDOS_AGENT_POLL=0.2", support.eidos_abs,
                       "snapshot", "--deploy-agent", "--namespace", "gpu-operator", "--image", "eidos:test", "-o", out }
       for i, w in ipairs(words) do words[i] = support.q(w) end
       -- script(1) gives the command a pseudo-terminal; stdout goes to a file

@@ -100,11 +100,7 @@ return {
     local repo = options.repo(o, o.deployer)
     local key
     if o["sign-key"] then
-      local fs = require("eidos.core.fs")
-      if fs.exists(o["sign-key"]) ~= "file" then
-        errors.raise("invalid", string.format("--sign-key %q: no such file (accepted: a PEM private key file)", o["sign-key"]))
-      end
-      key = errors.within("--sign-key", fs.read(o["sign-key"], 1024 * 1024))
+      key = require("eidos.docio").read_file(o["sign-key"], { what = "--sign-key", max = 1024 * 1024 })
       -- the signer also takes a path: never let file content be read as one
       if not key:find("-----BEGIN", 1, true) then
         errors.raise("invalid", string.format("--sign-key %q is not a PEM private key (no -----BEGIN line;" ..

@@ -42,11 +42,7 @@ return {
     local dir = ctx.args[1]
     local key
     if o.key then
-      local fs = require("eidos.core.fs")
-      if fs.exists(o.key) ~= "file" then
-        errors.raise("invalid", string.format("--key %q: no such file (accepted: a PEM public key file)", o.key))
-      end
-      key = errors.within("--key", fs.read(o.key, 1024 * 1024))
+      key = require("eidos.docio").read_file(o.key, { what = "--key", max = 1024 * 1024 })
       -- the verifier also takes a path: never let file content be read as one
       if not key:find("-----BEGIN", 1, true) then
         errors.raise("invalid", string.format("--key %q is not a PEM public key (no -----BEGIN line;" ..
