@@ -62,7 +62,7 @@ return {
       for _, p in ipairs(r.problems) do
         out[#out + 1] = string.format("FAIL %-11s %s: %s", p.kind, p.path, p.msg)
       end
-      out[#out + 1] = string.format("%s: %d files listed, %d problem(s); signature %s; attestation %s",
+      out[#out + 1] = string.format("%s: %d files listed in checksums.txt, %d problem(s); signature %s; attestation %s",
         r.ok and "OK" or "FAILED", r.files, #r.problems, r.signature, r.attestation)
       if r.oci then
         out[#out + 1] = string.format("%s: referrers: signature %s; attestation %s", dir, r.oci.signature,
