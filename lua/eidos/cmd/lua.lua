@@ -49,7 +49,7 @@ return {
       if o.format == "table" then
         local rows = { { "PATH", "ORIGIN" } }
         for _, f in ipairs(files) do rows[#rows + 1] = { f.path, f.origin } end
-        docio.write(nil, require("eidos.columns").render(rows, { middle = { true, true }, min = { 60 } }))
+        docio.write(nil, require("eidos.columns").render(rows, { middle = { true }, min = { 24, math.huge } }))
       else
         local doc = require("eidos.doc")
         local list = doc.list({})
