@@ -122,9 +122,9 @@ return {
     if scheme then
       local res = require("eidos.bundle.publish").push(b, files, o.output, { sign_key = key })
       for _, n in ipairs(b.notes) do log.warn(n) end
-      io.stderr:write(string.format("Pushed %s bundle to %s (%d components, %d files%s)\n", o.deployer, o.output,
-        #b.model.Components, #files, key and ", signed; signature and attestation attached as referrers" or ""))
       io.stdout:write(res.name, "\n")
+      require("eidos.progress").wrote(o.deployer .. " bundle", o.output, string.format("%d components, %d files%s",
+        #b.model.Components, #files, key and ", signed; signature and attestation attached as referrers" or ""))
       return 0
     end
     local kind = output.write(files, o.output, { force = o.force })

@@ -65,8 +65,8 @@ return {
       out[#out + 1] = string.format("%s: %d files listed in checksums.txt, %d problem(s); signature %s; attestation %s",
         r.ok and "OK" or "FAILED", r.files, #r.problems, r.signature, r.attestation)
       if r.oci then
-        out[#out + 1] = string.format("%s: referrers: signature %s; attestation %s", dir, r.oci.signature,
-          r.oci.attestation)
+        out[#out + 1] = string.format("referrers: signature %s; attestation %s (of %s)", r.oci.signature,
+          r.oci.attestation, dir)
       end
       if r.signature == "unchecked" or (r.oci and r.oci.signature == "unchecked") then
         out[#out + 1] = "note: the bundle is signed; pass --key PUB.pem to check the signature"
