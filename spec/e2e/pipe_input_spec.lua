@@ -54,14 +54,15 @@ describe_if("pipes and devices as file arguments", function()
   end)
 
   it("a named FIFO whose writer comes late is waited for; one that never ends is exit 5 within the deadline", function()
-    local r = bash("mkfifo late && (sleep 0.5; cat \"$SNAP\" > late) & $E validate -s late -c 'OS.release.ID ubuntu' -t json; wait",
-      dir, "EIDOS_INPUT_TIMEOUT=20s")
+    -- (the writer gives up after 60 s, so nothing can hang if eidos never opens the FIFO)
+    local r = bash("mkfifo late; (sleep 0.5; timeout 60 cp \"$SNAP\" late) & $E validate -s late -c 'OS.release.ID ubuntu' " ..
+      "-t json; rc=$?; wait; exit $rc", dir, "EIDOS_INPUT_TIMEOUT=20s")
     assert.are.equal(0, r.code, r.err)
     assert.truthy(r.out:find('"passed"', 1, true), r.out)
     -- a writer that keeps the pipe open: the deadline, not a hang
     local t0 = os.time()
-    r = bash("mkfifo open; (printf 'kind: Snapshot\\n'; sleep 30) > open & w=$!; " ..
-      "$E validate -s open -c 'OS.release.ID ubuntu'; rc=$?; kill $w; exit $rc", dir, "EIDOS_INPUT_TIMEOUT=1s")
+    r = bash("mkfifo open; timeout 30 sh -c 'printf \"kind: Snapshot\\n\"; sleep 30' > open & w=$!; " ..
+      "$E validate -s open -c 'OS.release.ID ubuntu'; rc=$?; kill $w 2>/dev/null; exit $rc", dir, "EIDOS_INPUT_TIMEOUT=1s")
     assert.are.equal(5, r.code, r.err)
     assert.truthy(r.err:find('snapshot "open": the FIFO did not end within 1s (EIDOS_INPUT_TIMEOUT', 1, true), r.err)
     assert.is_true(os.time() - t0 < 15, "took " .. (os.time() - t0) .. " s")

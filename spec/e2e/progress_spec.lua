@@ -83,7 +83,7 @@ describe("the closing 'wrote ...' line", function()
     end
     -- a named pipe is written into, and not announced
     os.execute("mkfifo " .. support.q(dir .. "/p"))
-    local r = support.sh(string.format("cat %s > %s/got & env EIDOS_HOME=%s %s recipe --service eks --intent training -o %s; wait",
+    local r = support.sh(string.format("timeout 60 cat %s > %s/got & env EIDOS_HOME=%s %s recipe --service eks --intent training -o %s; wait",
       support.q(dir .. "/p"), support.q(dir), support.q(ROOT), support.q(support.eidos_abs), support.q(dir .. "/p")))
     assert.are.equal(0, r.code, r.err)
     assert.is_nil(r.err:find("wrote", 1, true), r.err)
