@@ -150,7 +150,7 @@ local ROWS = {
   -- directories, missing files, wrong kinds and apiVersions
   { name = "a directory as --recipe", args = { "bundle", "-r", "adir", "-o", "out" }, files = { ["adir/"] = true }, code = 2, bad = '"adir"', msg = "is a directory, not a regular file" },
   { name = "a directory as --snapshot", args = { "recipe", "--snapshot", "adir" }, files = { ["adir/"] = true }, code = 2, bad = '"adir"', msg = "not a regular file" },
-  { name = "a FIFO as --snapshot that no one writes", args = { "validate", "-s", "pipe", "-c", "OS.release.ID ubuntu" },
+  { name = "a FIFO as --snapshot that no one writes", args = { "recipe", "--snapshot", "pipe", "--intent", "training" },
     files = { pipe = { fifo = true } }, env = { EIDOS_INPUT_TIMEOUT = "1s" }, code = 5, bad = '"pipe"', msg = "the FIFO did not end within 1s" },
   { name = "a character device as --recipe: read, and empty", args = { "bundle", "-r", "/dev/null", "-o", "out" }, code = 2, bad = "/dev/null", msg = "empty YAML document" },
   { name = "an endless character device as --criteria", args = { "recipe", "--criteria", "/dev/zero", "--max-input-size", "1Mi" },

@@ -49,19 +49,39 @@ local function readiness_table(d, color)
       s.skipped, paint(d.status, color))
 end
 
--- the other phases: one row per check (the most useful columns first; the
--- expected and actual values and the reason wrap), then a line per phase
+-- detail(c) -> what a person needs of a check in one column: what was
+-- found for a passed check, else the reason with expected and actual
+local function detail(c)
+  if c.status == "passed" then return oneline(c.actual or c.expected or c.reason or "") end
+  local parts = {}
+  if c.reason then parts[#parts + 1] = oneline(c.reason) end
+  if c.expected then parts[#parts + 1] = "expected " .. oneline(c.expected) end
+  if c.actual then parts[#parts + 1] = "actual " .. oneline(c.actual) end
+  return table.concat(parts, "; ")
+end
+
+-- the other phases: one row per check, then a line per phase. Fitted to
+-- the width, expected, actual and reason share one wrapped DETAIL column;
+-- --wide gives each its own
 local function phases_table(d, color)
-  local rows = { { "STATUS", "PHASE", "CHECK", "COMPONENT", "EXPECTED", "ACTUAL", "REASON" } }
+  local wide = require("eidos.term").wide()
+  local rows = { wide and { "STATUS", "PHASE", "CHECK", "COMPONENT", "EXPECTED", "ACTUAL", "REASON" }
+                      or { "STATUS", "PHASE", "CHECK", "COMPONENT", "DETAIL" } }
   for _, p in ipairs(d.phases) do
     if p.name ~= "readiness" then
       for _, c in ipairs(p.checks) do
-        rows[#rows + 1] = { c.status, p.name, oneline(c.name), c.component and oneline(c.component) or "-",
-          c.expected and oneline(c.expected) or "-", c.actual and oneline(c.actual) or "-", oneline(c.reason) }
+        local row = { c.status, p.name, oneline(c.name), c.component and oneline(c.component) or "-" }
+        if wide then
+          row[5], row[6], row[7] = c.expected and oneline(c.expected) or "-", c.actual and oneline(c.actual) or "-",
+            oneline(c.reason)
+        else
+          row[5] = detail(c)
+        end
+        rows[#rows + 1] = row
       end
     end
   end
-  local out = { render(rows, color, { wrap = { [5] = true, [6] = true, [7] = true }, min = { 7, 11, 24, 16 } }) }
+  local out = { render(rows, color, { wrap = { [5] = true }, min = { 7, 11, 24, 24, 40 } }) }
   out[#out + 1] = ""
   for _, p in ipairs(d.phases) do
     local n = { passed = 0, failed = 0, skipped = 0, error = 0 }
