@@ -91,7 +91,9 @@ end
 -- "FIFO" or "character device": raise unless path is, or leads by
 -- symlinks to, one of these. Messages give the real type and the OS's
 -- reason: "not found" (exit 3) only when nothing is there or a symlink
--- leads nowhere; any other type is exit 2 naming it.
+-- leads nowhere; any other type is exit 2 naming it. opts.scanned: path
+-- was found by listing a directory, so a symlink that leads nowhere is bad
+-- content of that directory (exit 2), not a missing input.
 function M.check_file(path, what, opts)
   local fs = require("eidos.core.fs")
   local st, msg, code = fs.stat(path)
@@ -102,7 +104,8 @@ function M.check_file(path, what, opts)
   local t = st.type
   if t == "symlink" then
     if not st.target then
-      errors.raise(st.target_error == "No such file or directory" and "notfound" or "failure",
+      local code = st.target_error == "No such file or directory" and "notfound" or "failure"
+      errors.raise(opts and opts.scanned and "invalid" or code,
         string.format("cannot read %s %q: it is a symlink to %q, which cannot be followed (%s)",
           what, path, st.link, st.target_error))
     end

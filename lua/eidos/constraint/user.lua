@@ -79,7 +79,7 @@ local function check_regular(res)
     local dir = root:gsub("/+$", "") .. "/" .. M.DIR
     if fs.exists(dir) == "dir" then
       for _, name in ipairs(errors.check(fs.list(dir))) do
-        if name:match("%.lua$") then docio.check_file(dir .. name, "operator file") end
+        if name:match("%.lua$") then docio.check_file(dir .. name, "operator file", { scanned = true }) end
       end
     end
   end
