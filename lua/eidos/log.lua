@@ -7,7 +7,9 @@
 -- the default level, unless --quiet or --log-level error. log also owns the
 -- live line (M.live): a line on a terminal rewritten in place, cleared
 -- before any other line is written and drawn again after it.
-local term = require("eidos.term")
+-- eidos.term, loaded when first asked (a command that logs nothing never
+-- loads it); setup hands it the flags that differ from its defaults
+local function term() return require("eidos.term") end
 
 local M = {}
 
@@ -22,7 +24,9 @@ function M.setup(opts)
   elseif opts.debug then state.mode = "text" end
   local lvl = opts.level or (opts.debug and "debug") or "warn"
   state.level = levels[lvl] or levels.warn
-  term.setup(opts)
+  if (opts.color and opts.color ~= "auto") or opts.quiet or opts.wide or package.loaded["eidos.term"] then
+    term().setup(opts)
+  end
 end
 
 function M.enabled(level) return levels[level] >= state.level end
@@ -65,7 +69,7 @@ local function emit(level, msg, fields)
     line = table.concat(parts, " ")
   else
     local prefix = ({ error = "error: ", warn = "warning: ", info = "", debug = "debug: " })[level]
-    if (level == "error" or level == "warn") and term.color(2) then
+    if (level == "error" or level == "warn") and term().color(2) then
       prefix = (level == "error" and "\27[31m" or "\27[33m") .. prefix .. "\27[0m"
     end
     local extra = {}
@@ -84,7 +88,7 @@ end
 -- showing_progress() -> whether progress lines are shown: not --quiet,
 -- and the level is the default or lower
 function M.showing_progress()
-  return not term.quiet() and state.level <= levels.warn
+  return not term().quiet() and state.level <= levels.warn
 end
 
 -- progress(msg, fields): a line about the progress of the command (an info
@@ -102,8 +106,8 @@ function M.live(text)
     live_text = nil
     return true
   end
-  if state.mode ~= "cli" or not M.showing_progress() or not term.live() then return false end
-  local w = term.columns(2) or 80
+  if state.mode ~= "cli" or not M.showing_progress() or not term().live() then return false end
+  local w = term().columns(2) or 80
   if #text > w - 1 then text = text:sub(1, math.max(w - 4, 1)) .. "..." end
   live_text = text
   io.stderr:write("\r\27[K", text)
