@@ -135,6 +135,20 @@ describe("tables fit", function()
     end
   end)
 
+  it("diff of every pair of snapshot fixtures, and validate over all of them (a fleet)", function()
+    local list = snapshots()
+    for i = 1, #list - 1 do
+      local r = run({ "diff", list[i], list[i + 1], "-t", "table" })
+      fits(r, 120, "diff " .. list[i]:match("[^/]+$") .. " " .. list[i + 1]:match("[^/]+$"))
+    end
+    local args = { "validate", "-r", TMP .. "/r.yaml", "-t", "table", "--fail-on-error=false",
+                   "-c", "OS.sysctl./proc/sys/kernel/no_such_key_with_a_long_name_for_its_nearest_paths >= 5.15" }
+    for _, s in ipairs(list) do args[#args + 1] = "-s"; args[#args + 1] = s end
+    local text = fits(run(args), 120, "validate over every snapshot")
+    assert.truthy(text:find("NODE%s+STATUS"), text)
+    fits(run(args, { COLUMNS = "80" }), 80, "validate over every snapshot COLUMNS=80")
+  end)
+
   it("the shared snapshots' long subtypes are counted, and --wide lists them all", function()
     local shared = support.shared()
     if not shared then
