@@ -12,6 +12,8 @@ M.root = (function()
   return d or os.getenv("PWD") or "."
 end)()
 M.eidos = M.build .. "/eidos"
+-- the same as an absolute path (for scripts that run in another directory)
+M.eidos_abs = M.eidos:sub(1, 1) == "/" and M.eidos or (M.root .. "/" .. M.eidos)
 
 local function sh_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"

@@ -2,7 +2,8 @@
 -- is "-" (stdin/stdout), a file path, or a URL whose scheme has a registered
 -- handler (http/https and cm:// are registered by eidos.k8s / eidos.fetch).
 -- Files are written atomically (temporary file, then rename): nothing is
--- ever left half written.
+-- ever left half written. A write to anything but stdout ends with the
+-- "wrote ..." line of eidos.progress.
 local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 
@@ -67,10 +68,33 @@ end
 -- 64 MiB and URLs 16 MiB
 M.max_input = nil
 
--- check_file(path, what): raise unless path is, or leads by symlinks to, a
--- regular file. Messages give the real type and the OS's reason: "not
--- found" (exit 3) only when nothing is there or a symlink leads nowhere.
-function M.check_file(path, what)
+-- An explicit file argument (--kubeconfig, --recipe, --sign-key, ...) may
+-- also be a pipe or a character device: `<(...)`, /dev/fd/N, /dev/stdin, a
+-- named FIFO. Its input must end within input_timeout() (exit 5 otherwise)
+-- and stay under the size limit; it is read once (a second read in the
+-- same run gets the same text). Files found by scanning a directory must
+-- be regular files (check_file without opts.stream).
+local STREAM = { FIFO = true, ["character device"] = true }
+local streamed = {}
+
+-- input_timeout() -> ms a pipe or device given as a file may take to end:
+-- EIDOS_INPUT_TIMEOUT (a duration; a bare number is seconds), default 30s
+function M.input_timeout()
+  if not M.INPUT_TIMEOUT then
+    M.INPUT_TIMEOUT = require("eidos.units").env("EIDOS_INPUT_TIMEOUT", "duration",
+      { unit = "s", min = 1, default = 30000 })
+  end
+  return M.INPUT_TIMEOUT
+end
+
+-- check_file(path, what[, opts]) -> "file", or with opts.stream also
+-- "FIFO" or "character device": raise unless path is, or leads by
+-- symlinks to, one of these. Messages give the real type and the OS's
+-- reason: "not found" (exit 3) only when nothing is there or a symlink
+-- leads nowhere; any other type is exit 2 naming it. opts.scanned: path
+-- was found by listing a directory, so a symlink that leads nowhere is bad
+-- content of that directory (exit 2), not a missing input.
+function M.check_file(path, what, opts)
   local fs = require("eidos.core.fs")
   local st, msg, code = fs.stat(path)
   if not st then
@@ -80,15 +104,38 @@ function M.check_file(path, what)
   local t = st.type
   if t == "symlink" then
     if not st.target then
-      errors.raise(st.target_error == "No such file or directory" and "notfound" or "failure",
+      local code = st.target_error == "No such file or directory" and "notfound" or "failure"
+      errors.raise(opts and opts.scanned and "invalid" or code,
         string.format("cannot read %s %q: it is a symlink to %q, which cannot be followed (%s)",
           what, path, st.link, st.target_error))
     end
     t = st.target
   end
-  if t ~= "file" then
-    errors.raise("invalid", string.format("%s %q is a %s, not a regular file", what, path, t))
+  local stream = opts and opts.stream
+  if t ~= "file" and not (stream and STREAM[t]) then
+    errors.raise("invalid", string.format("%s %q is a %s, not a regular file%s", what, path, t,
+      stream and " (accepted: a file, a pipe such as <(...) or /dev/fd/N, or a character device)" or ""))
   end
+  return t
+end
+
+-- read_file(path, opts) -> text of an explicit file argument (a regular
+-- file, a pipe or a character device). opts.what names it in messages;
+-- opts.max is the byte limit (default --max-input-size, else 64 MiB).
+function M.read_file(path, opts)
+  opts = opts or {}
+  local what = opts.what or "input"
+  if streamed[path] then return streamed[path] end
+  local t = M.check_file(path, what, { stream = true })
+  local max = opts.max or M.max_input or 64 * 1024 * 1024
+  local text, msg, code = require("eidos.core.fs").read(path, max, t ~= "file" and M.input_timeout() or 0)
+  if not text and code == "timeout" then
+    errors.raise("timeout", string.format("%s %q: the %s did not end within %s (EIDOS_INPUT_TIMEOUT sets the " ..
+      "limit; a pipe must be closed by its writer)", what, path, t, require("eidos.units").format_duration(M.input_timeout())))
+  end
+  errors.check(text, msg, code, what .. " " .. path)
+  if t ~= "file" then streamed[path] = text end
+  return text
 end
 
 -- read(loc, opts) -> text, origin. opts.max: byte limit (default 64 MiB);
@@ -117,10 +164,7 @@ function M.read(loc, opts)
   end
   local h = handler(loc, "read")
   if h then return h.read(loc, opts) end
-  M.check_file(loc, what)
-  local text, msg, code = require("eidos.core.fs").read(loc, opts.max or 64 * 1024 * 1024)
-  errors.check(text, msg, code, what .. " " .. loc)
-  return text, loc
+  return M.read_file(loc, opts), loc
 end
 
 -- load(loc, opts) -> document, origin
@@ -137,18 +181,8 @@ local function written(ok, err, where)
   if not ok then errors.raise("failure", string.format("cannot write %s: %s", where, tostring(err))) end
 end
 
--- write(loc, text, opts): loc nil or "-" means stdout. Every write, flush
--- and close is checked: output that cannot be written is an error (exit 1)
--- with the OS's reason (ENOSPC, EFBIG, EPIPE, EIO), never a silent loss.
-function M.write(loc, text, opts)
-  if loc == nil or loc == "-" then
-    local ok, err = io.stdout:write(text)
-    if ok then ok, err = io.stdout:flush() end
-    written(ok, err, "to standard output")
-    return
-  end
-  local h = handler(loc, "write")
-  if h then return h.write(loc, text, opts or {}) end
+-- write_file(path, text): atomically, or into a device or FIFO
+local function write_file(loc, text)
   local fs = require("eidos.core.fs")
   local dir = loc:match("^(.*)/[^/]*$")
   if dir and dir ~= "" and fs.exists(dir) ~= "dir" then
@@ -172,8 +206,35 @@ function M.write(loc, text, opts)
   errors.check(ok, msg, code, "writing " .. loc)
 end
 
+-- write(loc, text, opts): loc nil or "-" means stdout. Every write, flush
+-- and close is checked: output that cannot be written is an error (exit 1)
+-- with the OS's reason (ENOSPC, EFBIG, EPIPE, EIO), never a silent loss.
+-- Elsewhere, the closing line names opts.what (default "output") and
+-- opts.detail (eidos.progress.wrote).
+function M.write(loc, text, opts)
+  if loc == nil or loc == "-" then
+    local ok, err = io.stdout:write(text)
+    if ok then ok, err = io.stdout:flush() end
+    written(ok, err, "to standard output")
+    return
+  end
+  opts = opts or {}
+  local h = handler(loc, "write")
+  if h then h.write(loc, text, opts)
+  else write_file(loc, text) end
+  require("eidos.progress").wrote(opts.what or "output", loc, opts.detail, #text)
+end
+
+-- what(d) -> the words for a document in messages: "snapshot",
+-- "recipe result", "validation result" (its kind, split)
+function M.what(d)
+  local kind = type(d) == "table" and type(d.kind) == "string" and d.kind or nil
+  return kind and (kind:gsub("(%l)(%u)", "%1 %2"):lower()) or "output"
+end
+
 -- emit(d, opts): encode a document in opts.format (yaml|json, or table via
--- opts.table(d) -> text) and write it to opts.output
+-- opts.table(d) -> text) and write it to opts.output (opts.what defaults to
+-- M.what(d))
 function M.emit(d, opts)
   local text
   if opts.format == "table" then
@@ -181,6 +242,11 @@ function M.emit(d, opts)
     text = opts.table(d)
   else
     text = doc.encode(d, opts.format or "yaml")
+  end
+  if opts.what == nil then
+    local o = { what = M.what(d) }
+    for k, v in pairs(opts) do o[k] = v end
+    opts = o
   end
   M.write(opts.output, text, opts)
   return text

@@ -139,12 +139,7 @@ local function files_of(fs, dir)
   for _, name in ipairs(errors.check(names, lmsg, lcode)) do
     if name:match("%.lua$") then
       local file = strx.rstrip(dir, "/") .. "/" .. name
-      local st = errors.check(fs.stat(file))
-      local what = st.type == "symlink" and (st.target or "dangling symbolic link") or st.type
-      if what ~= "file" then
-        errors.raise("invalid", string.format("hook file %s is a %s, not a regular file (--hooks loads regular *.lua files)",
-          file, what))
-      end
+      require("eidos.docio").check_file(file, "hook file", { scanned = true })
       out[#out + 1] = file
     end
   end

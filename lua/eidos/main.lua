@@ -175,6 +175,7 @@ function M.main(argv0, args)
     check_args(cmd, pos)
     return cmd.run({ opts = opts, args = pos, argv0 = argv0, cmd = cmd }) or 0
   end, trace)
+  log.live(nil) -- a progress line a command left on the terminal
   if ok then return code end
   return report(code)
 end

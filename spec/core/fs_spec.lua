@@ -149,6 +149,33 @@ describe("eidos.core.fs", function()
       assert.is_nil(r)
       assert.is_truthy(msg:find("is a directory", 1, true))
     end)
+
+    it("reads a FIFO without waiting on open, within a time limit", function()
+      local sys = require("eidos.core.sys")
+      local p = tmp .. "/fifo"
+      assert.is_true(os.execute("mkfifo " .. q(p)))
+      -- no writer ever: the limit, not a hang (the open does not block)
+      local t0 = sys.monotime()
+      local r, msg, code = fs.read(p, 1024, 200)
+      assert.is_nil(r)
+      assert.are.equal("timeout", code)
+      assert.is_truthy(msg:find(p, 1, true) and msg:find("200 ms", 1, true), msg)
+      assert.is_true(sys.monotime() - t0 < 10)
+      -- a writer that comes later and closes: its whole text
+      -- (background writers give up on their own and never hold the test's output)
+      os.execute("timeout 30 sh -c \"sleep 0.3; printf hello; sleep 0.2; printf ' world'\" 2>/dev/null > " .. q(p) .. " &")
+      assert.are.equal("hello world", fs.read(p, 1024, 20000))
+      -- over the limit while streaming
+      os.execute("timeout 30 head -c 5000 /dev/zero 2>/dev/null > " .. q(p) .. " &")
+      r, msg = fs.read(p, 100, 20000)
+      assert.is_nil(r)
+      assert.is_truthy(msg:find("limit of 100 bytes", 1, true), msg)
+      os.remove(p)
+      -- a character device: read like a pipe
+      assert.are.equal("", fs.read("/dev/null", 10, 1000))
+      r, msg = fs.read("/dev/zero", 10, 1000)
+      assert.is_truthy(msg:find("limit of 10 bytes", 1, true), msg)
+    end)
   end)
 
   describe("exists, list, walk", function()

@@ -7,7 +7,8 @@
 -- gpu-node-6 with an older API server) and with h100.yaml and gb200.yaml
 -- (the real snapshots of ../shared) at hand. Every output line the
 -- document shows must come out, in order (blanks collapsed; `...` stands
--- for lines left out, `<run-id>` for a run id). If this spec fails, the
+-- for lines left out, `<run-id>` for a run id, `<elapsed>` for the time a
+-- progress line reports). If this spec fails, the
 -- documentation is wrong.
 local fake = require("k8s_fake")
 local support = require("support")
@@ -41,9 +42,11 @@ end
 
 local function norm(s) return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")) end
 
--- matches(doc line, actual line): blanks collapsed, <run-id> any run id
+-- matches(doc line, actual line): blanks collapsed, <run-id> any run id,
+-- <elapsed> the time a progress line reports (12s, 1m05s)
 local function matches(want, got)
-  local pat = "^" .. norm(want):gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0"):gsub("<run%%%-id>", "%%w+") .. "$"
+  local pat = "^" .. norm(want):gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0"):gsub("<run%%%-id>", "%%w+")
+    :gsub("<elapsed>", "[%%dhms]+") .. "$"
   return norm(got):match(pat) ~= nil
 end
 

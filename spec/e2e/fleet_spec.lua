@@ -82,7 +82,7 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
     local run_id = r.err:match("fleet run (%w+) in gpu%-operator")
     assert.truthy(run_id, r.err)
     assert.truthy(r.err:find("64 done, 0 failed", 1, true), r.err)
-    assert.truthy(r.err:find("wrote 64 snapshots cm://gpu-operator/fleet-*", 1, true), r.err)
+    assert.truthy(r.err:find("wrote 64 snapshots to cm://gpu-operator/fleet-*", 1, true), r.err)
     local cms = list("/api/v1/namespaces/gpu-operator/configmaps", "eidos.nvidia.com/run-id=" .. run_id)
     assert.are.equal(NODES, #cms)
     local seen = {}
@@ -161,7 +161,7 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
     local cmd = {}
     for i, out in ipairs({ "cm://gpu-operator/run-a", d .. "/b/" }) do
       local words = { "env", "EIDOS_HOME=" .. support.q(support.root), "KUBECONFIG=" .. support.q(kc),
-                      "EIDOS_AGENT_POLL=0.2", support.q(support.eidos), "snapshot", "--deploy-agent", "--all-nodes",
+                      "EIDOS_AGENT_POLL=0.2", support.q(support.eidos_abs), "snapshot", "--deploy-agent", "--all-nodes",
                       "--namespace", "gpu-operator", "--image", "eidos:test", "--parallel", "8", "-o", support.q(out) }
       cmd[#cmd + 1] = string.format("(%s > %s/out%d 2> %s/err%d; echo $? > %s/rc%d) &", table.concat(words, " "),
         d, i, d, i, d, i)

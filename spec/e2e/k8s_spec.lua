@@ -122,6 +122,36 @@ describe_if("eidos with Kubernetes (test API server)", function()
       assert.truthy(key, cjson.encode(rec.data))
     end)
 
+    it("--kubeconfig <(...) and KUBECONFIG=/dev/fd/N: a pipe is read once and serves the whole run", function()
+      local kc = srv:kubeconfig("cert-data")
+      local r = run({ "snapshot", "--only", "OS", "--sysroot", "spec/fixtures/sysroot/basic", "-o", "cm://default/snap" },
+        { KUBECONFIG = kc })
+      assert.are.equal(0, r.code, r.err)
+      local function bash(script)
+        return support.sh(string.format("EIDOS_HOME=%s HOME=%s KUBECONFIG= bash -c %s", support.q(support.root),
+          support.q(srv.dir .. "/nohome"), support.q(script)))
+      end
+      local eidos = support.q(support.eidos_abs)
+      -- the recipe reads the snapshot from cm://, then writes one: two clients, one pipe
+      r = bash(eidos .. " --kubeconfig <(cat " .. support.q(kc) .. ") recipe --snapshot cm://default/snap " ..
+        "--service eks --intent training --allow-partial -o cm://default/from-pipe")
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.err:find("wrote recipe to cm://default/from-pipe (", 1, true), r.err)
+      r = bash("KUBECONFIG=<(cat " .. support.q(kc) .. ") " .. eidos ..
+        " validate -s cm://default/snap -r cm://default/from-pipe -t json")
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find('"ValidationResult"', 1, true), r.out)
+      -- a kubeconfig pipe that never ends: exit 5 naming it, not a hang
+      local fifo = srv.dir .. "/kc-fifo"
+      os.execute("rm -f " .. support.q(fifo) .. " && mkfifo " .. support.q(fifo))
+      local t0 = os.time()
+      r = run({ "--kubeconfig", fifo, "validate", "-s", "cm://default/snap", "-c", "OS.release.ID ubuntu" },
+        { EIDOS_INPUT_TIMEOUT = "1s" })
+      assert.are.equal(5, r.code, r.err)
+      assert.truthy(r.err:find('kubeconfig "' .. fifo .. '": the FIFO did not end within 1s', 1, true), r.err)
+      assert.is_true(os.time() - t0 < 20)
+    end)
+
     it("a missing ConfigMap is exit 3, an unreachable server exit 6", function()
       local r = run({ "validate", "--snapshot", "cm://default/nothing", "-c", "OS.release.ID == ubuntu" },
         { KUBECONFIG = srv:kubeconfig("cert") })
@@ -217,6 +247,55 @@ describe_if("eidos with Kubernetes (test API server)", function()
       assert.are.equal(0, r.code, r.err)
       assert.is_false(exists("/apis/batch/v1/namespaces/gpu-operator/jobs/eidos-agent"))
       assert.is_true(exists("/api/v1/namespaces/gpu-operator/configmaps/agent-snap"))
+    end)
+
+    it("without a terminal: progress lines while it waits, then the closing line; --quiet: none", function()
+      srv:control("job", { outcome = "complete", delay = 1.5 })
+      local out = srv.dir .. "/agent-progress.yaml"
+      local r = agent({ "-o", out }, { EIDOS_PROGRESS_INTERVAL = "0.3s" })
+      assert.are.equal(0, r.code, r.err)
+      assert.is_nil(r.err:find("\27", 1, true), r.err) -- no escape sequences into a pipe
+      local waiting = 0
+      for _ in r.err:gmatch("agent Job gpu%-operator/eidos%-agent: pod eidos%-agent%-[%w-]+ is %a+[^\n]*%(%d+s%)\n") do
+        waiting = waiting + 1
+      end
+      assert.is_true(waiting >= 2, r.err)
+      local done = r.err:find("agent Job gpu-operator/eidos-agent: completed (", 1, true)
+      local wrote = r.err:find("wrote snapshot to " .. out .. " (", 1, true)
+      assert.truthy(done, r.err)
+      assert.truthy(wrote and wrote > done, r.err)
+      assert.truthy(r.err:match("\nwrote snapshot to [^\n]+ %(%d+ measurements?, [^\n]*GPUs?; [%d.]+ K?i?B%)\n$"), r.err)
+      -- the same as JSON log lines
+      r = agent({ "-o", out, "--log-json" }, { EIDOS_PROGRESS_INTERVAL = "0.3s" })
+      assert.are.equal(0, r.code, r.err)
+      for line in r.err:gmatch("[^\n]+") do
+        local j = cjson.decode(line)
+        assert.are.equal("info", j.level, line)
+      end
+      assert.truthy(r.err:find('"msg":"wrote snapshot to ', 1, true), r.err)
+      r = agent({ "-o", out, "--quiet" }, { EIDOS_PROGRESS_INTERVAL = "0.3s" })
+      assert.are.equal(0, r.code, r.err)
+      assert.are.equal("", r.err)
+      -- -o the ConfigMap the agent writes itself: the closing line names it
+      r = agent({ "-o", "cm://gpu-operator/agent-snap" })
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.err:find("\nwrote snapshot to cm://gpu-operator/agent-snap (", 1, true), r.err)
+    end)
+
+    it("on a terminal: one live line rewritten in place, cleared before the closing line", function()
+      srv:control("job", { outcome = "complete", delay = 1.5 })
+      local out = srv.dir .. "/agent-tty.yaml"
+      local words = { "env", "EIDOS_HOME=" .. support.root, "HOME=" .. srv.dir .. "/nohome", "TERM=xterm",
+                      "KUBECONFIG=" .. srv:kubeconfig("cert"), "EIDOS_AGENT_POLL=0.2", support.eidos_abs,
+                      "snapshot", "--deploy-agent", "--namespace", "gpu-operator", "--image", "eidos:test", "-o", out }
+      for i, w in ipairs(words) do words[i] = support.q(w) end
+      -- script(1) gives the command a pseudo-terminal; stdout goes to a file
+      local r = support.sh("script -qec " .. support.q(table.concat(words, " ") .. " 2>&1") .. " /dev/null")
+      assert.are.equal(0, r.code, r.err)
+      local redraws = select(2, r.out:gsub("\r\27%[Kagent Job gpu%-operator/eidos%-agent: ", ""))
+      assert.is_true(redraws >= 3, r.out)
+      assert.truthy(r.out:find("\r\27[Kagent Job gpu-operator/eidos-agent: completed (", 1, true), r.out)
+      assert.truthy(r.out:find("\r?\nwrote snapshot to " .. out:gsub("%p", "%%%0") .. " %(.-%)\r?\n$"), r.out)
     end)
 
     it("a failed Job: exit 1 with the pod's log and the events, and cleanup", function()

@@ -224,7 +224,8 @@ describe("eidos recipe (CLI)", function()
                           "--explain" }))
     assert.are.equal("RecipeExplanation", d.kind)
     local t = ok({ "recipe", "--service", "eks", "--intent", "training", "--explain", "-t", "table" }).out
-    assert.matches("OVERLAY%s+FILE%s+WHY", t)
+    assert.matches("OVERLAY%s+WHY%s+FILE", t)
+    assert.matches("\ncomponent gpu%-operator\n  FIELD / VALUE PATH%s+VALUE%s+FROM\n", t)
     assert.matches("values%.", t)
   end)
 

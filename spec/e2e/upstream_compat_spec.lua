@@ -89,7 +89,7 @@ describe("catalog discovery", function()
     local t = ok({ "recipe", "list", "--service", "any", "--intent", "inference" }).out
     assert.matches("^SERVICE%s+ACCELERATOR%s+INTENT%s+OS%s+PLATFORM%s+OVERLAY\n", t)
     assert.matches("h100%-any%-ubuntu%-inference%-dynamo", t)
-    assert.matches("\n12 recipe%(s%)\n$", t)
+    assert.matches("\n12 recipes\n$", t)
   end)
 
   it("eidos criteria lists each dimension's values and aliases from data/criteria.yaml", function()
@@ -121,18 +121,6 @@ describe("fail closed (CLI)", function()
     assert.are.equal("kubeflow", yaml.load(r.out).criteria.platform)
   end)
 
-  it("the demo prints no contradictory warnings", function()
-    local dir = support.tmpdir()
-    local p = io.popen("EIDOS=" .. support.q(support.eidos) .. " " ..
-      support.q(support.root .. "/scripts/demo") .. " " .. support.q(dir .. "/out") .. " 2>&1")
-    local out = p:read("a")
-    local okp = p:close()
-    os.execute("rm -rf " .. support.q(dir))
-    assert.is_true(okp, out)
-    assert.falsy(out:find("failed its constraints", 1, true), out)
-    assert.falsy(out:find("excluded", 1, true), out)
-    assert.falsy(out:find("not tuned", 1, true), out)
-  end)
 end)
 
 local srv = require("e2e.eidosd")

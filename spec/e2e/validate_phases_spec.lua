@@ -552,10 +552,26 @@ describe_if("eidos validate phases (test API server)", function()
       cluster(R.helm)
       local a = run({ "validate", "-r", R.kubeflow, "--bundle", R.helm, "--phase", "deployment,conformance", "-t", "table" })
       assert.are.equal(0, a.code, a.err)
-      assert.truthy(a.out:find("^STATUS%s+PHASE%s+CHECK%s+COMPONENT%s+EXPECTED%s+ACTUAL%s+REASON\n"), a.out)
+      assert.truthy(a.out:find("^STATUS%s+PHASE%s+CHECK%s+COMPONENT%s+DETAIL\n"), a.out)
+      -- --wide: expected, actual and reason each in a column of its own
+      local w = run({ "--wide", "validate", "-r", R.kubeflow, "--bundle", R.helm, "--phase", "deployment,conformance",
+        "-t", "table" })
+      assert.truthy(w.out:find("^STATUS%s+PHASE%s+CHECK%s+COMPONENT%s+EXPECTED%s+ACTUAL%s+REASON\n"), w.out)
       assert.truthy(a.out:find("\ndeployment:  %d+ checks: %d+ passed, 0 failed"), a.out)
       local b = run({ "validate", "-r", R.kubeflow, "--bundle", R.helm, "--phase", "deployment,conformance", "-t", "table" })
       assert.are.equal(a.out, b.out)
+      -- every line fits 120 columns (eidos.columns), and 80 with COLUMNS=80; the phases all run
+      local t = run({ "validate", "-r", R.kubeflow, "--bundle", R.helm, "--phase", "all", "-s",
+        "spec/fixtures/k8s/agent-snapshot.yaml", "--namespace", "default", "-t", "table" })
+      local t80 = run({ "validate", "-r", R.kubeflow, "--bundle", R.helm, "--phase", "all", "-s",
+        "spec/fixtures/k8s/agent-snapshot.yaml", "--namespace", "default", "-t", "table" }, { COLUMNS = "80" })
+      for _, c in ipairs({ { t, 120 }, { t80, 80 } }) do
+        assert.are.equal(0, c[1].code, c[1].err)
+        assert.truthy(c[1].out:find("\nperformance: ", 1, true), c[1].out)
+        for line in c[1].out:gmatch("[^\n]+") do
+          assert.is_true((utf8.len(line) or #line) <= c[2], c[2] .. ": " .. line)
+        end
+      end
       local y1 = run({ "validate", "-r", R.kubeflow, "--bundle", R.helm, "--phase", "all", "-s",
         "spec/fixtures/k8s/agent-snapshot.yaml", "--namespace", "default" })
       local y2 = run({ "validate", "-r", R.kubeflow, "--bundle", R.helm, "--phase", "all", "-s",

@@ -343,6 +343,13 @@ return {
         return run({ "--lua-path", support.root, "validate", "-s", SMALL, "-t", "json", ... },
           { env = { EIDOS_HOME = home } })
       end
+      -- a FIFO among the operator files is refused naming it (never opened, never skipped)
+      os.execute("mkfifo " .. support.q(home .. "/lua/eidos/constraint/operators.d/pipe.lua"))
+      local fr = v("-c", "OS.release.ID matches ^u")
+      assert.are.equal(2, fr.code, fr.err)
+      assert.truthy(fr.err:find('operator file "' .. home .. '/lua/eidos/constraint/operators.d/pipe.lua" is a FIFO, ' ..
+        "not a regular file", 1, true), fr.err)
+      os.remove(home .. "/lua/eidos/constraint/operators.d/pipe.lua")
       local d = json_of(v("-c", "OS.release.PRETTY_NAME matches ^Ubuntu 24%.", "-c", "OS.release.ID matches ^rh",
         "--fail-on-error=false"))
       assert.are.equal("passed", d.results[1].status)

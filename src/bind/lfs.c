@@ -126,18 +126,21 @@ static int l_join(lua_State *L) {
   return 1;
 }
 
-/* fs.read(path [, max_bytes]) -> contents; nil, msg, code if unreadable or
- * larger than max_bytes (the message names the limit; 0 or absent: no
- * limit). */
+/* fs.read(path [, max_bytes [, timeout_ms]]) -> contents; nil, msg, code
+ * if unreadable or larger than max_bytes (the message names the limit; 0 or
+ * absent: no limit), or code "timeout" when a pipe or device did not end
+ * within timeout_ms (0 or absent: no limit; regular files are not timed). */
 static int l_read(lua_State *L) {
   char err[ERRLEN], *buf;
   size_t len;
   const char *p = path_arg(L, 1);
   lua_Integer max = luaL_optinteger(L, 2, 0);
+  lua_Number ms = luaL_optnumber(L, 3, 0);
   int rc;
   luaL_argcheck(L, max >= 0, 2, "max_bytes must not be negative");
+  luaL_argcheck(L, ms >= 0 && ms < 1e15, 3, "timeout_ms must be 0 or more");
   if (!p) return 3;
-  rc = eidos_fs_read(p, (size_t)max, &buf, &len, err, sizeof err);
+  rc = eidos_fs_read_within(p, (size_t)max, (long long)(ms + 0.5), &buf, &len, err, sizeof err);
   if (rc) return eidos_bind_fail(L, rc, err);
   lua_pushlstring(L, buf, len);
   free(buf);

@@ -2,8 +2,9 @@
  * lsys.c -- eidos.core.sys: the host primitives Lua needs, over
  * src/core/sys.h: a sleep and the monotonic clock (polling, durations),
  * exec(2) (`eidos serve` becomes eidosd), isatty (progress and colour
- * only on a terminal), and the stop request of long-running commands
- * (SIGTERM/SIGINT caught, polled, and a sleep that ends on it).
+ * only on a terminal), the terminal's width (tables fit it), and the
+ * stop request of long-running commands (SIGTERM/SIGINT caught, polled,
+ * and a sleep that ends on it).
  */
 #include <signal.h>
 #include "bind.h"
@@ -87,9 +88,19 @@ static int l_pause(lua_State *L) {
   return 1;
 }
 
+/* sys.columns(fd) -> the width of the terminal fd is, or nil (not a
+ * terminal, or it does not say) [-1, +1, v] */
+static int l_columns(lua_State *L) {
+  int w = eidos_sys_columns((long long)luaL_checkinteger(L, 1));
+  if (w > 0) lua_pushinteger(L, w);
+  else lua_pushnil(L);
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
   {"sleep", l_sleep}, {"monotime", l_monotime}, {"exec", l_exec}, {"isatty", l_isatty},
   {"catch_stop", l_catch_stop}, {"stopped", l_stopped}, {"pause", l_pause},
+  {"columns", l_columns},
   {NULL, NULL}
 };
 

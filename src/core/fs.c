@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 #include "eidos.h"
 #include "fs.h"
+#include "sys.h"
 
 #define WALK_MAX_DEPTH 128
 
@@ -312,10 +314,39 @@ int eidos_fs_join(const char *base, size_t blen, const char *rel, size_t rlen,
 
 int eidos_fs_read(const char *path, size_t max, char **out, size_t *len,
                   char *err, size_t errlen) {
+  return eidos_fs_read_within(path, max, 0, out, len, err, errlen);
+}
+
+/* wait until fd (not a regular file) can be read, or the deadline (a
+   value of eidos_sys_now_ms; 0: none) passes: 0, or EIDOS_ETIMEOUT. A FIFO
+   with no writer yet reports nothing, so this also waits for the writer. */
+static int wait_readable(int fd, long long deadline_ms, const char *path,
+                         long long timeout_ms, char *err, size_t errlen) {
+  for (;;) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    long long left = deadline_ms ? deadline_ms - eidos_sys_now_ms() : -1;
+    int r;
+    if (deadline_ms && left <= 0) break;
+    r = poll(&pfd, 1, left < 0 ? -1 : (int)(left > 60000 ? 60000 : left));
+    if (r > 0) return 0;
+    if (r < 0 && errno != EINTR)
+      return syserr(err, errlen, errno, "cannot read", path);
+  }
+  return eidos_err(err, errlen, EIDOS_ETIMEOUT,
+                   "cannot read %s: its input did not end within %lld ms "
+                   "(a pipe or device that is never closed)", path, timeout_ms);
+}
+
+int eidos_fs_read_within(const char *path, size_t max, long long timeout_ms,
+                         char **out, size_t *len, char *err, size_t errlen) {
   struct stat st;
   size_t cap = 4096, n = 0;
   char *buf;
-  int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+  long long deadline = timeout_ms > 0 ? eidos_sys_now_ms() + timeout_ms : 0;
+  int stream = 0, rc;
+  /* O_NONBLOCK: opening a FIFO must not wait for its writer (the wait is
+     bounded below); it changes nothing for regular files */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), e;
   if (fd < 0) return syserr(err, errlen, errno, "cannot read", path);
   if (fstat(fd, &st) == 0) {
     if (S_ISDIR(st.st_mode)) {
@@ -331,6 +362,7 @@ int eidos_fs_read(const char *path, size_t max, char **out, size_t *len,
       }
       cap = (size_t)st.st_size + 1;
     }
+    stream = !S_ISREG(st.st_mode);
   }
   buf = malloc(cap);
   if (!buf) {
@@ -349,8 +381,13 @@ int eidos_fs_read(const char *path, size_t max, char **out, size_t *len,
       buf = nb;
       cap *= 2;
     }
+    if (stream && (rc = wait_readable(fd, deadline, path, timeout_ms, err, errlen))) {
+      free(buf);
+      close(fd);
+      return rc;
+    }
     r = read(fd, buf + n, cap - n - 1);
-    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (r < 0) {
       e = errno;
       free(buf);

@@ -66,6 +66,13 @@ int eidos_fs_join(const char *base, size_t blen, const char *rel, size_t rlen,
 int eidos_fs_read(const char *path, size_t max, char **out, size_t *len,
                   char *err, size_t errlen);
 
+/* eidos_fs_read with a time limit for what is not a regular file (a pipe,
+ * a FIFO, a character device): its input must end within timeout_ms (0:
+ * no limit), else EIDOS_ETIMEOUT naming the path. A FIFO is opened without
+ * waiting for its writer; the wait for one counts against the limit. */
+int eidos_fs_read_within(const char *path, size_t max, long long timeout_ms,
+                         char **out, size_t *len, char *err, size_t errlen);
+
 /* Kind of path after following symlinks: 'f' regular file, 'd' directory,
  * 'o' other, 0 absent. Returns 0 or an error (permission and the like). */
 int eidos_fs_kind(const char *path, char *kind, char *err, size_t errlen);

@@ -1,10 +1,12 @@
 /*
- * sys.c -- clock, sleep, exec, isatty and the stop request (see sys.h).
+ * sys.c -- clock, sleep, exec, isatty, the terminal's width and the stop
+ * request (see sys.h).
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 #include "eidos.h"
@@ -79,4 +81,11 @@ int eidos_sys_pause_ms(long long ms) {
     /* short slices: the signal may be delivered to another thread */
     eidos_sys_sleep_ms(left < 100 ? left : 100);
   }
+}
+
+int eidos_sys_columns(long long fd) {
+  struct winsize ws;
+  if (fd < 0 || fd > 0x7fffffff || !isatty((int)fd)) return 0;
+  if (ioctl((int)fd, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
 }

@@ -2,9 +2,9 @@
  * sys.h -- the host's clock and process primitives every part of eidos
  * shares: the monotonic clock all deadlines are counted in, a sleep that
  * resumes after signals, replacing the process image, whether a file
- * descriptor is a terminal, and the stop request (SIGTERM or SIGINT) a
- * long-running command polls for. Bound for Lua as eidos.core.sys.
- * Thread-safe.
+ * descriptor is a terminal and how wide that terminal is, and the stop
+ * request (SIGTERM or SIGINT) a long-running command polls for. Bound for
+ * Lua as eidos.core.sys. Thread-safe.
  */
 #ifndef EIDOS_SYS_H
 #define EIDOS_SYS_H
@@ -40,5 +40,9 @@ int eidos_sys_stop_signal(void);
 /* Sleep up to ms milliseconds, returning early (1) when a stop signal has
  * been caught; 0 after the full sleep. */
 int eidos_sys_pause_ms(long long ms);
+
+/* The width in columns of the terminal fd is, or 0 (not a terminal, or
+ * it does not say). */
+int eidos_sys_columns(long long fd);
 
 #endif

@@ -148,7 +148,8 @@ function M.fleet_output(opts)
 end
 
 -- run(ctx) -> 0: deploys, then writes the snapshot to -o in --format
--- (nothing more when -o is the ConfigMap the agent wrote)
+-- (nothing more than the closing line when -o is the ConfigMap the agent
+-- wrote)
 function M.run(ctx)
   local o = ctx.opts
   if o.prune then
@@ -162,10 +163,14 @@ function M.run(ctx)
     return require("eidos.k8s.fleet").run(p)
   end
   local text, loc = require("eidos.k8s.agent").deploy(p)
-  if o.output == loc then return 0 end
   local d = require("eidos.doc").decode(text, loc)
+  local detail = require("eidos.snapshot.collect").summary(d)
+  if o.output == loc then
+    require("eidos.progress").wrote("snapshot", loc, detail, #text)
+    return 0
+  end
   require("eidos.docio").emit(d, {
-    format = o.format or "yaml", output = o.output, kind = "snapshot",
+    format = o.format or "yaml", output = o.output, kind = "snapshot", what = "snapshot", detail = detail,
     kubeconfig = o.kubeconfig, context = o.context,
     table = function(v) return require("eidos.snapshot.view").render(v) end,
   })

@@ -20,18 +20,23 @@ function M.takes_value()
   return set
 end
 
--- prescan(args) -> {debug=, json=, level=}: the logging flags, read before
--- parsing so that errors during parsing are shown as asked
+-- prescan(args) -> {debug=, json=, level=, color=}: the logging flags,
+-- read before parsing so that errors during parsing are shown as asked
 function M.prescan(args)
   local pre = {}
   for i, a in ipairs(args) do
     if a == "--" then break end
     if a == "--debug" then pre.debug = true end
     if a == "--log-json" then pre.json = true end
-    if a == "--log-level" then pre.level = args[i + 1] end
-    local l = a:match("^%-%-log%-level=(.*)$")
-    if l then pre.level = l end
+    for _, f in ipairs({ "log-level", "color" }) do
+      local key = f == "color" and "color" or "level"
+      if a == "--" .. f then pre[key] = args[i + 1] end
+      local v = a:sub(1, #f + 3) == "--" .. f .. "=" and a:sub(#f + 4)
+      if v then pre[key] = v end
+    end
   end
+  local c = pre.color or os.getenv("EIDOS_COLOR")
+  pre.color = (c == "always" or c == "never") and c or nil
   return pre
 end
 
@@ -44,7 +49,8 @@ end
 
 -- apply(opts): every global flag of a parsed command line
 function M.apply(opts)
-  require("eidos.log").setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"] })
+  require("eidos.log").setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"],
+    quiet = opts.quiet, color = opts.color, wide = opts.wide })
   M.configure_hooks(opts)
   if opts["max-input-size"] then require("eidos.docio").max_input = opts["max-input-size"] end
   if opts["max-expanded-size"] then require("eidos.doc").limits.max_expanded = opts["max-expanded-size"] end

@@ -2,6 +2,7 @@
 -- and the command modules: the program's short help (bare `eidos`,
 -- `eidos --help`, `eidos help`) and each command's usage, flags with their
 -- types, values, aliases, defaults, environment variables and constraints.
+-- Lines fit the width of tables (eidos.columns: min(120, the terminal)).
 local flags = require("eidos.cli.flags")
 
 local M = {}
@@ -34,37 +35,54 @@ function M.describe(s)
   return table.concat(parts, " ")
 end
 
+-- two columns: names and what they mean, the second wrapped to the width
+local function table2(rows)
+  return (require("eidos.columns").render(rows, { indent = "  ", gap = 3, wrap = { [2] = true }, min = { 40, 40 } })
+    :gsub("\n$", ""))
+end
+
 function M.flaglines(specs)
-  local rows, width = {}, 0
+  local rows = {}
   for _, s in ipairs(specs) do
     if not s.hidden then
       local left = (s.short and ("-" .. s.short .. ", ") or "    ") .. "--" .. s.name
       if flags.takes_value(s) then left = left .. " " .. M.placeholder(s) end
       rows[#rows + 1] = { left, M.describe(s) }
-      if #left > width then width = #left end
     end
   end
-  local out = {}
-  for _, r in ipairs(rows) do
-    out[#out + 1] = "  " .. r[1] .. string.rep(" ", width - #r[1] + 3) .. r[2]
-  end
-  return table.concat(out, "\n")
+  return table2(rows)
 end
 
-local function table2(rows)
-  local width = 0
-  for _, r in ipairs(rows) do if #r[1] > width then width = #r[1] end end
+-- example(e) -> a command line fitted to the width: broken between words
+-- with a shell continuation (" \\"), so it still runs when pasted
+local function example(e)
+  local columns = require("eidos.columns")
+  local width = require("eidos.term").width()
   local out = {}
-  for _, r in ipairs(rows) do out[#out + 1] = "  " .. r[1] .. string.rep(" ", width - #r[1] + 3) .. r[2] end
+  for line in (e .. "\n"):gmatch("(.-)\n") do
+    local lead = out[1] and "      " or "  "
+    line = line:gsub("^%s+", "")
+    while columns.len(lead .. line) > width do
+      local room = width - columns.len(lead) - 2
+      local at = line:sub(1, room):match("^.*() %-") or line:sub(1, room):match("^.*() ")
+      if not at or at < 2 then break end
+      out[#out + 1] = lead .. line:sub(1, at - 1) .. " \\"
+      line = line:sub(at + 1)
+      lead = "      "
+    end
+    out[#out + 1] = lead .. line
+  end
   return table.concat(out, "\n")
 end
 
 -- command(cmd) -> the help text of a command module
 function M.command(cmd)
   local b = {}
-  b[#b + 1] = "Usage: " .. (cmd.usage or ("eidos " .. cmd.name .. " [flags]"))
+  local columns = require("eidos.columns")
+  b[#b + 1] = (columns.text("Usage: " .. (cmd.usage or ("eidos " .. cmd.name .. " [flags]")), { hang = "         " })
+    :gsub("\n$", ""))
   b[#b + 1] = ""
-  b[#b + 1] = cmd.description or cmd.summary or ""
+  b[#b + 1] = (columns.text(cmd.description or cmd.summary or "", { hang = "" }):gsub("\n$", ""))
   local subs = flags.subcommands(cmd)
   if #subs > 0 then
     local rows = {}
@@ -84,7 +102,7 @@ function M.command(cmd)
   if cmd.examples and #cmd.examples > 0 then
     b[#b + 1] = ""
     b[#b + 1] = "Examples:"
-    for _, e in ipairs(cmd.examples) do b[#b + 1] = "  " .. e end
+    for _, e in ipairs(cmd.examples) do b[#b + 1] = example(e) end
   end
   return table.concat(b, "\n") .. "\n"
 end

@@ -134,39 +134,39 @@ function M.build(q, model, opts, lib, stated)
   return result, info
 end
 
-local function ellipsis(list)
-  return table.concat(list, ", ")
-end
-
--- table view of a RecipeResult
+-- table view of a RecipeResult: the most useful columns first, fitted to
+-- the width (eidos.columns); lists wrap under their label
 function M.table(r)
-  local text = require("eidos.recipe.explain").table_text
+  local columns = require("eidos.columns")
+  local function list(label, items)
+    return columns.text(string.format("%-11s%s", label, table.concat(items, ", ")), { hang = string.rep(" ", 11) })
+  end
   local b = {}
-  b[#b + 1] = "criteria:  " .. crit.string(r.criteria)
-  b[#b + 1] = "overlays:  " .. ellipsis(r.metadata.appliedOverlays)
+  b[#b + 1] = list("criteria:", { crit.string(r.criteria) })
+  b[#b + 1] = list("overlays:", r.metadata.appliedOverlays)
   if r.metadata.excludedOverlays and #r.metadata.excludedOverlays > 0 then
-    b[#b + 1] = "excluded:  " .. ellipsis(r.metadata.excludedOverlays)
+    b[#b + 1] = list("excluded:", r.metadata.excludedOverlays)
     for _, w in ipairs(r.metadata.constraintWarnings or {}) do
-      b[#b + 1] = string.format("           %s: %s %s: %s", w.overlay, w.constraint, w.expected, w.reason)
+      b[#b + 1] = columns.text(string.format("           %s: %s %s: %s", w.overlay, w.constraint, w.expected, w.reason))
     end
   end
-  for _, w in ipairs(r.metadata.warnings or {}) do b[#b + 1] = "warning:   " .. w end
-  b[#b + 1] = ""
-  local rows = { { "COMPONENT", "TYPE", "VERSION", "NAMESPACE", "SOURCE", "DEPENDS ON" } }
+  for _, w in ipairs(r.metadata.warnings or {}) do b[#b + 1] = list("warning:", { w }) end
+  b[#b + 1] = "\n"
+  local rows = { { "COMPONENT", "VERSION", "NAMESPACE", "TYPE", "DEPENDS ON", "SOURCE" } }
   for _, c in ipairs(r.componentRefs) do
     local src = c.source or ""
     if c.chart and c.chart ~= "" then src = src .. (src ~= "" and " " or "") .. "(" .. c.chart .. ")" end
-    rows[#rows + 1] = { c.name, c.type or "", c.version or c.tag or "", c.namespace or "", src,
-                        ellipsis(c.dependencyRefs or {}) }
+    rows[#rows + 1] = { c.name, c.version or c.tag or "", c.namespace or "", c.type or "",
+                        table.concat(c.dependencyRefs or {}, ", "), src }
   end
-  b[#b + 1] = text(rows)
+  b[#b + 1] = columns.render(rows, { wrap = { [5] = true }, middle = { [6] = true }, optional = { [6] = true } })
   if r.constraints and #r.constraints > 0 then
     rows = { { "CONSTRAINT", "VALUE" } }
     for _, c in ipairs(r.constraints) do rows[#rows + 1] = { c.name, tostring(c.value) } end
-    b[#b + 1] = text(rows)
+    b[#b + 1] = "\n" .. columns.render(rows, { min = { [1] = 48 } })
   end
-  b[#b + 1] = "deployment order: " .. ellipsis(r.deploymentOrder)
-  return table.concat(b, "\n") .. "\n"
+  b[#b + 1] = "\n" .. columns.text("deployment order: " .. table.concat(r.deploymentOrder, ", "), { hang = string.rep(" ", 18) })
+  return table.concat(b)
 end
 
 return M

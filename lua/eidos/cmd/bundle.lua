@@ -7,7 +7,6 @@
 -- are eidos.bundle.options.
 local errors = require("eidos.errors")
 local options = require("eidos.bundle.options")
-local strx = require("eidos.text")
 
 -- the flags: the shared options (eidos.bundle.options, in their place
 -- "shared"), and those only the command line has (local files, the output)
@@ -101,11 +100,7 @@ return {
     local repo = options.repo(o, o.deployer)
     local key
     if o["sign-key"] then
-      local fs = require("eidos.core.fs")
-      if fs.exists(o["sign-key"]) ~= "file" then
-        errors.raise("invalid", string.format("--sign-key %q: no such file (accepted: a PEM private key file)", o["sign-key"]))
-      end
-      key = errors.within("--sign-key", fs.read(o["sign-key"], 1024 * 1024))
+      key = require("eidos.docio").read_file(o["sign-key"], { what = "--sign-key", max = 1024 * 1024 })
       -- the signer also takes a path: never let file content be read as one
       if not key:find("-----BEGIN", 1, true) then
         errors.raise("invalid", string.format("--sign-key %q is not a PEM private key (no -----BEGIN line;" ..
@@ -127,9 +122,9 @@ return {
     if scheme then
       local res = require("eidos.bundle.publish").push(b, files, o.output, { sign_key = key })
       for _, n in ipairs(b.notes) do log.warn(n) end
-      io.stderr:write(string.format("Pushed %s bundle to %s (%d components, %d files%s)\n", o.deployer, o.output,
-        #b.model.Components, #files, key and ", signed; signature and attestation attached as referrers" or ""))
       io.stdout:write(res.name, "\n")
+      require("eidos.progress").wrote(o.deployer .. " bundle", o.output, string.format("%d components, %d files%s",
+        #b.model.Components, #files, key and ", signed; signature and attestation attached as referrers" or ""))
       return 0
     end
     local kind = output.write(files, o.output, { force = o.force })
@@ -139,10 +134,8 @@ return {
     end
     for _, n in ipairs(b.notes) do log.warn(n) end
     local ncomp = #b.model.Components
-    local said = string.format("Wrote %s bundle %s (%d components, %d files%s)\n", o.deployer, o.output,
-      ncomp, #files, key and ", signed" or "")
-    if kind == "dir" then said = said .. "Next: read " .. strx.rstrip(o.output, "/") .. "/README.md\n" end
-    docio.write(nil, said)
+    require("eidos.progress").wrote(o.deployer .. " bundle", o.output, string.format("%d components, %d files%s%s",
+      ncomp, #files, key and ", signed" or "", kind == "dir" and "; start with its README.md" or ""))
     return 0
   end,
 }

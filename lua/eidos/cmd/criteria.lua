@@ -61,12 +61,13 @@ local function table_view(d)
     rows[#rows + 1] = { f.name, #f.values > 0 and table.concat(f.values, ", ") or "(integer >= 0)",
       table.concat(aliases, ", "), table.concat(counts, ", ") }
   end
-  local text = require("eidos.recipe.explain").table_text(rows)
+  local columns = require("eidos.columns")
+  local text = columns.render(rows, { wrap = { [2] = true, [3] = true, [4] = true } })
   local notes = {}
   for _, f in ipairs(d.fields) do
     if f.note then notes[#notes + 1] = f.name .. ": " .. f.note end
   end
-  return text .. "\n" .. table.concat(notes, "\n") .. "\n"
+  return text .. "\n" .. columns.text(table.concat(notes, "\n"))
 end
 
 local spec = {

@@ -21,7 +21,7 @@ local function extract(dir)
     errors.check(fs.write_atomic(path, data))
     n = n + 1
   end
-  io.stderr:write(string.format("extracted %d files into %s\n", n, dir))
+  require("eidos.progress").wrote("the embedded tree", dir, string.format("%d files", n))
 end
 
 return {
@@ -47,9 +47,9 @@ return {
       local res = require("eidos.core.res")
       local files = res.list("")
       if o.format == "table" then
-        local out = {}
-        for _, f in ipairs(files) do out[#out + 1] = string.format("%-60s %s", f.path, f.origin) end
-        docio.write(nil, table.concat(out, "\n") .. "\n")
+        local rows = { { "PATH", "ORIGIN" } }
+        for _, f in ipairs(files) do rows[#rows + 1] = { f.path, f.origin } end
+        docio.write(nil, require("eidos.columns").render(rows, { middle = { true }, min = { 24, math.huge } }))
       else
         local doc = require("eidos.doc")
         local list = doc.list({})

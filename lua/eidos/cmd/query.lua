@@ -66,7 +66,7 @@ local function explain(result, lib, selector, value)
     for _, o in ipairs(ex.overlays) do rows[#rows + 1] = { "overlay " .. o.name, o.reason, o.file or "" } end
   end
   if #rows == 1 then rows[#rows + 1] = { s ~= "" and s or ".", show(value), "the recipe query and build" } end
-  return require("eidos.recipe.explain").table_text(rows)
+  return require("eidos.columns").render(rows, { middle = { [3] = true } })
 end
 
 return {
@@ -102,7 +102,7 @@ return {
     local text
     if o.explain then text = explain(result, lib, o.selector, v)
     else text = render(v, o.format) end
-    docio.write(o.output, text)
+    docio.write(o.output, text, { what = o.explain and "explanation of " .. o.selector or "value of " .. o.selector })
     return 0
   end,
 }

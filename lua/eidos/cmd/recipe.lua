@@ -125,7 +125,9 @@ return {
       docio.emit(ex, { format = o.format or "yaml", output = o.output, table = require("eidos.recipe.explain").table })
     else
       require("eidos.apiversion").rewrite(result, o["api-group"])
-      docio.emit(result, { format = o.format or "yaml", output = o.output, table = rcli.table })
+      local nc, nk = #(result.componentRefs or {}), #(result.constraints or {})
+      docio.emit(result, { format = o.format or "yaml", output = o.output, table = rcli.table, what = "recipe",
+        detail = string.format("%d component%s, %d constraint%s", nc, nc == 1 and "" or "s", nk, nk == 1 and "" or "s") })
     end
     return 0
   end,

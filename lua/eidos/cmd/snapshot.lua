@@ -141,6 +141,7 @@ local function run(ctx)
     local l, a = cm_labels(d)
     docio.emit(d, {
       format = o.format, output = o.output, kind = "snapshot", labels = l, annotations = a,
+      what = "snapshot", detail = collect.summary(d),
       table = function(v) return require("eidos.snapshot.view").render(v) end,
     })
   end

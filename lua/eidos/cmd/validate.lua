@@ -80,19 +80,17 @@ end
 
 local function write_result(o, result, info)
   local report = require("eidos.validate.report")
+  local n = require("eidos.validate.result").counts(result)
+  local detail = string.format("%s: %d passed, %d failed, %d skipped%s", result.status, n.passed, n.failed, n.skipped,
+    n.error > 0 and string.format(", %d error", n.error) or "")
   if o.format == "junit" then
-    docio.write(o.output, report.junit(result))
+    docio.write(o.output, report.junit(result), { what = "JUnit report", detail = detail })
   elseif o.format == "ctrf" then
-    docio.write(o.output, require("eidos.validate.ctrf").report(result, info))
+    docio.write(o.output, require("eidos.validate.ctrf").report(result, info), { what = "CTRF report", detail = detail })
   else
     docio.emit(result, {
-      format = o.format, output = o.output,
-      table = function(v)
-        local tty = false
-        if o.output == nil or o.output == "-" then tty = require("eidos.core.sys").isatty(1) end
-        local nc = os.getenv("NO_COLOR")
-        return report.table(v, tty and (nc == nil or nc == ""))
-      end,
+      format = o.format, output = o.output, detail = detail,
+      table = function(v) return report.table(v, require("eidos.term").color_output(o.output)) end,
     })
   end
 end
@@ -247,7 +245,7 @@ return {
     write_result(o, result, info)
     if ev then
       local n = ev:write(o["evidence-dir"], result)
-      log.info(string.format("wrote %d evidence files to %s", n, o["evidence-dir"]))
+      require("eidos.progress").wrote("evidence", o["evidence-dir"], string.format("%d files", n))
     end
     local code, msg = require("eidos.validate.result").exit(result, info.codes, o["fail-on-error"], o.strict)
     if code then errors.raise(code, msg) end

@@ -42,11 +42,7 @@ return {
     local dir = ctx.args[1]
     local key
     if o.key then
-      local fs = require("eidos.core.fs")
-      if fs.exists(o.key) ~= "file" then
-        errors.raise("invalid", string.format("--key %q: no such file (accepted: a PEM public key file)", o.key))
-      end
-      key = errors.within("--key", fs.read(o.key, 1024 * 1024))
+      key = require("eidos.docio").read_file(o.key, { what = "--key", max = 1024 * 1024 })
       -- the verifier also takes a path: never let file content be read as one
       if not key:find("-----BEGIN", 1, true) then
         errors.raise("invalid", string.format("--key %q is not a PEM public key (no -----BEGIN line;" ..
@@ -66,18 +62,18 @@ return {
       for _, p in ipairs(r.problems) do
         out[#out + 1] = string.format("FAIL %-11s %s: %s", p.kind, p.path, p.msg)
       end
-      out[#out + 1] = string.format("%s: %d files listed, %d problem(s); signature %s; attestation %s",
+      out[#out + 1] = string.format("%s: %d files listed in checksums.txt, %d problem(s); signature %s; attestation %s",
         r.ok and "OK" or "FAILED", r.files, #r.problems, r.signature, r.attestation)
       if r.oci then
-        out[#out + 1] = string.format("%s: referrers: signature %s; attestation %s", dir, r.oci.signature,
-          r.oci.attestation)
+        out[#out + 1] = string.format("referrers: signature %s; attestation %s (of %s)", r.oci.signature,
+          r.oci.attestation, dir)
       end
       if r.signature == "unchecked" or (r.oci and r.oci.signature == "unchecked") then
         out[#out + 1] = "note: the bundle is signed; pass --key PUB.pem to check the signature"
       elseif r.signature == "absent" and not o.key and (not r.oci or r.oci.signature == "absent") then
         out[#out + 1] = "note: the bundle is not signed (nothing vouches for who made it)"
       end
-      require("eidos.docio").write(nil, table.concat(out, "\n") .. "\n")
+      require("eidos.docio").write(nil, require("eidos.columns").text(table.concat(out, "\n")))
     else
       local doc = require("eidos.doc")
       local probs = doc.list({})

@@ -69,10 +69,27 @@ local function from_file(reg, path, origin)
   end
 end
 
+-- the resource tree lists regular files only: a FIFO or device named
+-- *.lua in a root's operators.d is refused naming its type (exit 2), not
+-- skipped without a word (and never opened)
+local function check_regular(res)
+  local fs = require("eidos.core.fs")
+  local docio = require("eidos.docio")
+  for _, root in ipairs(res.roots()) do
+    local dir = root:gsub("/+$", "") .. "/" .. M.DIR
+    if fs.exists(dir) == "dir" then
+      for _, name in ipairs(errors.check(fs.list(dir))) do
+        if name:match("%.lua$") then docio.check_file(dir .. name, "operator file", { scanned = true }) end
+      end
+    end
+  end
+end
+
 -- load(reg): add the operators of every user file (sorted by path; a later
 -- file wins), then those of --hooks files, to reg
 function M.load(reg)
   local res = require("eidos.core.res")
+  check_regular(res)
   for _, f in ipairs(res.list(M.DIR)) do
     if f.path:match("%.lua$") and not f.path:sub(#M.DIR + 1):find("/") then
       from_file(reg, f.path, f.origin == "embedded" and f.path or f.origin)

@@ -1,8 +1,8 @@
 -- eidos.diff.view: the table format of a DiffResult, for a person to read
 -- (not to read back): CHANGE, PATH, OLD, NEW columns in finding order and a
--- summary line naming the ignore patterns. Values are shown on one line
--- (control characters escaped) and cut to VALUE_WIDTH characters.
--- columns(rows) is the aligned-columns writer the fleet views share.
+-- summary line naming the ignore patterns, fitted to the width
+-- (eidos.columns). Values are shown on one line (control characters
+-- escaped) and cut to VALUE_WIDTH characters (whole with --wide).
 local M = {}
 
 M.VALUE_WIDTH = 40
@@ -18,31 +18,11 @@ function M.one(v)
   end))
 end
 
+-- cut(s[, n]) -> s cut to n characters (VALUE_WIDTH) with "...", or
+-- whole with --wide
 function M.cut(s, n)
-  n = n or M.VALUE_WIDTH
-  if utf8.len(s) and utf8.len(s) > n then return s:sub(1, utf8.offset(s, n - 2) - 1) .. "..." end
-  if not utf8.len(s) and #s > n then return s:sub(1, n - 3) .. "..." end
-  return s
-end
-
-local function width(s) return utf8.len(s) or #s end
-
--- columns(rows) -> text: rows of cells aligned in columns two spaces
--- apart, the last column unpadded, trailing blanks removed
-function M.columns(rows)
-  local w = {}
-  for _, r in ipairs(rows) do
-    for c = 1, #r - 1 do w[c] = math.max(w[c] or 0, width(r[c])) end
-  end
-  local out = {}
-  for _, r in ipairs(rows) do
-    local parts = {}
-    for c = 1, #r do
-      parts[c] = c < #r and (r[c] .. string.rep(" ", w[c] - width(r[c]))) or r[c]
-    end
-    out[#out + 1] = (table.concat(parts, "  "):gsub("%s+$", ""))
-  end
-  return table.concat(out, "\n") .. "\n"
+  if require("eidos.term").wide() then return s end
+  return require("eidos.columns").elide(s, n or M.VALUE_WIDTH)
 end
 
 local function plural(n, word) return string.format("%d %s%s", n, word, n == 1 and "" or "s") end
@@ -60,7 +40,7 @@ function M.render(r)
       end
       rows[#rows + 1] = { f.change, M.one(f.path), old, new }
     end
-    out[#out + 1] = M.columns(rows)
+    out[#out + 1] = require("eidos.columns").render(rows, { middle = { [2] = true }, min = { 8, 40 } })
   end
   local ign = r.metadata.ignore
   local line = #r.findings == 0 and "no differences" or
@@ -69,7 +49,7 @@ function M.render(r)
   if s.ignored > 0 then
     line = line .. string.format(" (%d ignored: %s)", s.ignored, table.concat(ign or {}, ", "))
   end
-  out[#out + 1] = line .. "\n"
+  out[#out + 1] = require("eidos.columns").text(line)
   return table.concat(out, #r.findings > 0 and "\n" or "")
 end
 

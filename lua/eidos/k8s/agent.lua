@@ -19,10 +19,11 @@
 --      and capabilities, escalation allowed), --require-gpu requests one
 --      nvidia.com/gpu, --image-pull-secret and --service-account-name name
 --      what the pod uses;
---   4. waits, with a progress line on a terminal, until the Job is Complete
---      or Failed, the timeout passes, or its pod cannot start (image pull
---      failure); on failure prints the pod's log and the events of the Job
---      and pod to stderr;
+--   4. waits until the Job is Complete or Failed, the timeout passes, or
+--      its pod cannot start (image pull failure), telling where it is
+--      through eidos.progress (a live line on a terminal, a log line every
+--      few seconds without one); on failure prints the pod's log and the
+--      events of the Job and pod to stderr;
 --   5. deletes the Job, the RBAC objects and the intermediate ConfigMap
 --      unless --no-cleanup (also after a failure);
 --   6. returns the snapshot text read from the ConfigMap.
@@ -289,19 +290,29 @@ function M.deploy(p)
   p.tolerations = p.tolerations or M.TOLERATE_ALL
   p.node_selector = p.node_selector or {}
   local c = client.shared({ kubeconfig = p.kubeconfig, context = p.context })
+  local run = run_of(c, p)
+  local act = require("eidos.progress").new(string.format("agent Job %s/%s", p.namespace, run.name))
+  act:update("checking permissions")
   job.preflight(c, p.namespace, M.NEEDED, "deploy the snapshot agent")
   M.ensure_namespace(c, p.namespace)
   local objs = M.objects(p)
   local ok, res = pcall(function()
+    act:update("creating its ServiceAccount and RBAC objects")
     for _, o in ipairs(objs) do M.apply(c, o) end
-    local run = run_of(c, p)
+    run.progress = act
+    act:update("replacing the previous Job")
     job.delete_and_wait(c, run.path, string.format("agent Job %s/%s", p.namespace, run.name))
     client.check(c:create(client.path("batch/v1", "jobs", p.namespace), M.job(p)))
     log.info(string.format("created agent Job %s/%s (image %s)", p.namespace, run.name, p.image))
+    act:update("waiting for the pod")
     job.wait(run)
-    return (cmstore.read("cm://" .. p.namespace .. "/" .. p.cm_name,
-      { what = "snapshot", kubeconfig = p.kubeconfig, context = p.context }))
+    act:update("reading the snapshot")
+    local text = cmstore.read("cm://" .. p.namespace .. "/" .. p.cm_name,
+      { what = "snapshot", kubeconfig = p.kubeconfig, context = p.context })
+    act:finish("completed")
+    return text
   end)
+  if not ok then log.live(nil) end
   if p.no_cleanup then
     log.info(string.format("kept the agent Job, RBAC objects and ConfigMap in namespace %s (--no-cleanup)", p.namespace))
   else

@@ -52,13 +52,9 @@ local function rel(path, dir)
   return dir .. "/" .. path
 end
 
+-- a kubeconfig: a file, or a pipe (--kubeconfig <(...)) read once
 local function read_text(path, what)
-  local text, msg, code = fs.read(path, 16 * 1024 * 1024)
-  if not text then
-    errors.raise(code == "notfound" and "notfound" or "invalid",
-      string.format("cannot read %s %s: %s", what, path, tostring(msg)))
-  end
-  return text
+  return require("eidos.docio").read_file(path, { what = what, max = 16 * 1024 * 1024 })
 end
 
 local function is_map(v) return type(v) == "table" end
@@ -129,9 +125,7 @@ function M.kubeconfig_files(opts)
   opts = opts or {}
   if opts.kubeconfig and opts.kubeconfig ~= "" then
     local p = expand(opts.kubeconfig)
-    if fs.exists(p) ~= "file" then
-      errors.raise("notfound", string.format("kubeconfig %q (from --kubeconfig) not found", opts.kubeconfig))
-    end
+    require("eidos.docio").check_file(p, "kubeconfig", { stream = true })
     return { p }, "--kubeconfig"
   end
   local env = os.getenv("KUBECONFIG")
@@ -139,7 +133,8 @@ function M.kubeconfig_files(opts)
     local files, seen = {}, {}
     for p in env:gmatch("[^:]+") do
       p = expand(p)
-      if not seen[p] and fs.exists(p) == "file" then
+      local kind = not seen[p] and fs.exists(p)
+      if kind == "file" or kind == "other" then -- other: a pipe (KUBECONFIG=<(...)); read_file checks
         files[#files + 1] = p
         seen[p] = true
       end

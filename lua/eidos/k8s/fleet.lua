@@ -37,31 +37,9 @@ local sys = require("eidos.core.sys")
 
 local M = {}
 
--- the progress of one activity, in the shape of eidos.progress (being built
--- by the cliux work; switch to it when it is on main): a live line on a
--- terminal, else a line at most every M.PROGRESS_EVERY seconds
-M.PROGRESS_EVERY = 5
-local progress = {}
-do
-  local P = {}
-  P.__index = P
-  function progress.new(label)
-    return setmetatable({ label = label, tty = sys.isatty(2) and os.getenv("TERM") ~= "dumb", last = -math.huge }, P)
-  end
-  function P:update(text)
-    if self.tty then
-      io.stderr:write("\r\27[K", "eidos: ", self.label, ": ", text)
-      io.stderr:flush()
-    elseif sys.monotime() - self.last >= M.PROGRESS_EVERY then
-      self.last = sys.monotime()
-      io.stderr:write("eidos: ", self.label, ": ", text, "\n")
-    end
-  end
-  function P:finish(text)
-    io.stderr:write(self.tty and "\r\27[K" or "", "eidos: ", self.label, ": ", text, "\n")
-  end
-  function progress.wrote(what, loc) io.stderr:write("wrote ", what, " ", loc, "\n") end
-end
+-- the progress of the run (a live line on a terminal, else a line every
+-- few seconds) and its closing line
+local progress = require("eidos.progress")
 
 local B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 

@@ -4,8 +4,9 @@
 --   * delete_and_wait: a previous object of the same name is deleted and
 --     eidos waits until it is gone;
 --   * wait: polls the object until a done or failed condition, the timeout,
---     or a pod that cannot start (image pull failure), with a live progress
---     line on a terminal; on failure the pods' logs and the events are
+--     or a pod that cannot start (image pull failure), telling where it is
+--     through eidos.progress (a live line on a terminal, a log line every
+--     few seconds without one); on failure the pods' logs and the events are
 --     printed to stderr and a structured error names what happened;
 --   * collect: the pods' logs and the events of the object and its pods
 --     (sorted by time), as data for evidence;
@@ -25,28 +26,7 @@ local M = {}
 -- seconds)
 M.POLL = require("eidos.units").env("EIDOS_AGENT_POLL", "duration", { unit = "s", min = 1, default = 1000 }) / 1000
 
--- eidos.progress (being built beside this work) has this shape; switching is
--- the one line below
-local progress = {
-  new = function(label)
-    local tty = sys.isatty(2) and os.getenv("TERM") ~= "dumb"
-    local p = { label = label, tty = tty, last = nil }
-    function p.update(self, text)
-      if self.tty then
-        io.stderr:write("\r\27[K" .. "eidos: " .. self.label .. ": " .. text)
-        io.stderr:flush()
-      elseif not self.last or sys.monotime() - self.last >= 10 then
-        self.last = sys.monotime()
-        log.info(self.label .. ": " .. text)
-      end
-    end
-    function p.finish(self, text)
-      if self.tty then io.stderr:write("\r\27[K") end
-      if text then log.info(self.label .. ": " .. text) end
-    end
-    return p
-  end,
-}
+local progress = require("eidos.progress")
 
 -- preflight(c, ns, needed, what): SelfSubjectAccessReviews for each
 -- needed permission {verb, group, resource[/subresource], namespaced};
@@ -176,14 +156,17 @@ end
 local function done_job(obj) return M.condition(obj, "Complete") end
 local function failed_job(obj) return M.condition(obj, "Failed") end
 
--- wait(run) -> obj (done), pods. On failure, timeout or a pod that cannot
--- start: prints the logs and events (run.on_failure(got) is called with
--- them first, when given) and raises "failure", "timeout" or "unavailable".
+-- wait(run) -> obj (done), pods. The state goes to an eidos.progress
+-- activity: run.progress when given (the caller's, which it finishes
+-- itself), else one of its own named after the object. On failure,
+-- timeout or a pod that cannot start: prints the logs and events
+-- (run.on_failure(got) is called with them first, when given) and raises
+-- "failure", "timeout" or "unavailable".
 function M.wait(run)
   local c = run.c
   local done, failed, pods_of = run.done or done_job, run.failed or failed_job, run.pods or M.job_pods
-  local label = string.format("%s %s %s/%s", run.what, run.kind or "Job", run.namespace, run.name)
-  local p = progress.new(label)
+  local p = run.progress or progress.new(string.format("%s %s %s/%s", run.what, run.kind or "Job", run.namespace,
+    run.name))
   local t0 = sys.monotime()
   local state = "waiting for the pod"
   local warned = {}
@@ -191,7 +174,7 @@ function M.wait(run)
     local obj = client.check(c:get(run.path))
     local elapsed = sys.monotime() - t0
     if done(obj) then
-      p:finish(string.format("completed in %.0f s", elapsed))
+      if not run.progress then p:finish("completed") end
       return obj, pods_of(c, obj)
     end
     local fcnd = failed(obj)
@@ -201,11 +184,11 @@ function M.wait(run)
       state, fatal = M.pod_state(pods[#pods])
       if state:find("cannot be scheduled", 1, true) and not warned[state] then
         warned[state] = true
-        if not p.tty then log.warn(state) end
+        log.warn(state)
       end
     end
     if fcnd or fatal or elapsed >= run.timeout then
-      p:finish()
+      p:finish(fcnd and "failed" or fatal and "cannot start" or "timed out")
       local got = M.collect(c, run.namespace, obj, pods)
       if run.on_failure then run.on_failure(got) end
       M.print(run, got)
@@ -220,7 +203,7 @@ function M.wait(run)
       errors.raise("timeout", string.format("the %s %s %s/%s did not finish within %s s: %s",
         run.what, run.kind or "Job", run.namespace, run.name, tostring(run.timeout), state))
     end
-    p:update(string.format("%s (%.0fs)", state, elapsed))
+    p:update(state)
     sys.sleep(M.POLL)
   end
 end

@@ -91,6 +91,9 @@ function M.list(lib, filter)
   return doc.ordered({ kind = M.KIND, apiVersion = build.API_VERSION, recipes = out }, M.ORDER)
 end
 
+-- a list longer than this ends with a hint on how to narrow it
+M.LONG = 40
+
 -- table(list) -> text for people
 function M.table(d)
   local rows = { { "SERVICE", "ACCELERATOR", "INTENT", "OS", "PLATFORM", "OVERLAY" } }
@@ -98,8 +101,10 @@ function M.table(d)
     local c = r.criteria
     rows[#rows + 1] = { c.service, c.accelerator, c.intent, c.os, c.platform, r.overlay }
   end
-  return require("eidos.recipe.explain").table_text(rows) ..
-    string.format("%d recipe(s)\n", #d.recipes)
+  local n = #d.recipes
+  local columns = require("eidos.columns")
+  return columns.render(rows) .. columns.text(string.format("%d recipe%s%s", n, n == 1 and "" or "s",
+    n > M.LONG and " (narrow the list with --service, --accelerator, --intent, --os or --platform)" or ""))
 end
 
 -- unhonoured(lib, q, applied) -> the fields of q stated (not any) that no

@@ -8,7 +8,6 @@ local doc = require("eidos.doc")
 local merge = require("eidos.recipe.merge")
 local hydrate = require("eidos.recipe.hydrate")
 local crit = require("eidos.recipe.criteria")
-local strx = require("eidos.text")
 
 local M = {}
 
@@ -111,7 +110,6 @@ local function show(v)
     s = ok and j and j:gsub("%s*\n%s*", " ") or "{...}"
   elseif v == doc.null then s = "null"
   else s = tostring(v) end
-  if #s > 60 then s = s:sub(1, 57) .. "..." end
   return s
 end
 M.show = show
@@ -126,44 +124,29 @@ local function from_text(o)
 end
 M.from_text = from_text
 
--- rows -> aligned text
-local function table_text(rows)
-  local w = {}
-  for _, r in ipairs(rows) do
-    for i = 1, #r - 1 do if #r[i] > (w[i] or 0) then w[i] = #r[i] end end
-  end
-  local out = {}
-  for _, r in ipairs(rows) do
-    local line = {}
-    for i = 1, #r do
-      line[i] = i < #r and (r[i] .. string.rep(" ", w[i] - #r[i])) or r[i]
-    end
-    out[#out + 1] = strx.rtrim(table.concat(line, "  "))
-  end
-  return table.concat(out, "\n") .. "\n"
-end
-M.table_text = table_text
-
--- table(d) -> text: one line per explained item
+-- table(d) -> text: one line per explained item (eidos.columns: fitted
+-- to the width, file paths elided in the middle, reasons wrapped)
 function M.table(d)
+  local columns = require("eidos.columns")
   local b = {}
-  b[#b + 1] = "criteria: " .. crit.string(d.criteria)
-  b[#b + 1] = ""
-  local rows = { { "OVERLAY", "FILE", "WHY" } }
-  for _, o in ipairs(d.overlays) do rows[#rows + 1] = { o.name, o.file or "", o.reason } end
-  b[#b + 1] = table_text(rows)
+  b[#b + 1] = columns.text("criteria: " .. crit.string(d.criteria))
+  local rows = { { "OVERLAY", "WHY", "FILE" } }
+  for _, o in ipairs(d.overlays) do rows[#rows + 1] = { o.name, o.reason, o.file or "" } end
+  b[#b + 1] = columns.render(rows, { wrap = { [2] = true }, middle = { [3] = true } })
   if d.excludedOverlays and #d.excludedOverlays > 0 then
-    b[#b + 1] = "excluded: " .. table.concat(d.excludedOverlays, ", ") .. "\n"
+    b[#b + 1] = columns.text("excluded: " .. table.concat(d.excludedOverlays, ", "))
   end
   rows = { { "CONSTRAINT", "VALUE", "FROM" } }
   for _, c in ipairs(d.constraints) do rows[#rows + 1] = { c.name, show(c.value), from_text(c) } end
-  b[#b + 1] = table_text(rows)
-  rows = { { "COMPONENT", "FIELD / VALUE PATH", "VALUE", "FROM" } }
+  b[#b + 1] = columns.render(rows, { middle = { [3] = true } })
+  -- one section per component; an overlay's file is in the table above
+  local function from(o) return o.via == "overlay" and ("overlay " .. tostring(o.overlay)) or from_text(o) end
   for _, c in ipairs(d.components) do
-    for _, f in ipairs(c.fields) do rows[#rows + 1] = { c.name, f.field, show(f.value), from_text(f) } end
-    for _, v in ipairs(c.values or {}) do rows[#rows + 1] = { c.name, "values." .. v.path, show(v.value), from_text(v) } end
+    rows = { { "FIELD / VALUE PATH", "VALUE", "FROM" } }
+    for _, f in ipairs(c.fields) do rows[#rows + 1] = { f.field, show(f.value), from(f) } end
+    for _, v in ipairs(c.values or {}) do rows[#rows + 1] = { "values." .. v.path, show(v.value), from(v) } end
+    b[#b + 1] = "component " .. c.name .. "\n" .. columns.render(rows, { indent = "  ", middle = { [3] = true }, min = { 48 } })
   end
-  b[#b + 1] = table_text(rows)
   return table.concat(b, "\n")
 end
 

@@ -507,7 +507,7 @@ function M.table(r)
   b[#b + 1] = string.format("criteria combinations: %d checked, %d built, %d fully specialised, %d distinct recipes",
     s.combinations or 0, s.combinationsBuilt or 0, s.combinationsSpecialised or 0, s.distinctRecipes or 0)
   b[#b + 1] = string.format("problems: %d", s.problems)
-  return table.concat(b, "\n") .. "\n"
+  return require("eidos.columns").text(table.concat(b, "\n"))
 end
 
 return M

@@ -209,4 +209,22 @@ function M.gpu_count(d)
   return n
 end
 
+-- summary(document) -> its key numbers for the closing line of a command:
+-- "5 measurements, K8s and SystemD not taken, 2 GPUs"
+function M.summary(d)
+  local n, missing = 0, {}
+  for _, m in ipairs(type(d) == "table" and type(d.measurements) == "table" and d.measurements or {}) do
+    n = n + 1
+    if type(m) == "table" and m.status and m.status ~= "ok" then missing[#missing + 1] = tostring(m.type) end
+  end
+  local parts = { string.format("%d measurement%s", n, n == 1 and "" or "s") }
+  if #missing > 0 then
+    local last = table.remove(missing)
+    parts[#parts + 1] = (#missing > 0 and (table.concat(missing, ", ") .. " and ") or "") .. last .. " not taken"
+  end
+  local g = M.gpu_count(d)
+  parts[#parts + 1] = string.format("%d GPU%s", g, g == 1 and "" or "s")
+  return table.concat(parts, ", ")
+end
+
 return M

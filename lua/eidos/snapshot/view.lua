@@ -1,10 +1,11 @@
 -- eidos.snapshot.view: the table format of a Snapshot, for a person to read
 -- (not to read back). A header line, then one section per measurement with
--- aligned SUBTYPE / KEY / VALUE columns; keys in natural order; a
--- measurement that was not taken shows its status and reason. Control
--- characters in values are shown escaped (\n, \t) so each row stays a line.
+-- aligned SUBTYPE / KEY / VALUE columns (eidos.columns: fitted to the width,
+-- long values wrapped); keys in natural order; a subtype with many keys
+-- shows their count unless --wide; a measurement that was not taken shows
+-- its status and reason. Control characters in values are shown escaped
+-- (\n, \t) so each value stays one line of text.
 local doc = require("eidos.doc")
-local strx = require("eidos.text")
 local model_scalar -- lazily: eidos.snapshot.model's scalar printing
 
 local M = {}
@@ -22,48 +23,53 @@ local function scalar(v)
   end))
 end
 
-local function section(out, m)
+-- subtypes with more keys than this show their count only (unless --wide)
+M.LIMIT = 24
+
+local function section(out, m, long, wide)
+  local columns = require("eidos.columns")
   local title = m.type
   if m.status and m.status ~= "ok" then
-    out[#out + 1] = string.format("%s: %s (%s)", title, m.status, m.reason or "")
-    out[#out + 1] = ""
+    out[#out + 1] = columns.text(string.format("%s: %s (%s)", title, m.status, m.reason or "")) .. "\n"
     return
   end
-  out[#out + 1] = title
+  out[#out + 1] = title .. "\n"
   local rows = { { "SUBTYPE", "KEY", "VALUE" } }
   for _, st in ipairs(m.subtypes or {}) do
     local data = st.data or {}
     local keys = doc.keys(data)
+    local ctx = type(st.context) == "table" and doc.keys(st.context) or {}
     if #keys == 0 then rows[#rows + 1] = { st.subtype, "-", "" } end
-    for _, k in ipairs(keys) do rows[#rows + 1] = { st.subtype, k, scalar(data[k]) } end
-    if type(st.context) == "table" then
-      for _, k in ipairs(doc.keys(st.context)) do
-        rows[#rows + 1] = { st.subtype, "(" .. k .. ")", scalar(st.context[k]) }
-      end
+    if not wide and #keys > M.LIMIT then
+      rows[#rows + 1] = { st.subtype, string.format("(%d keys)", #keys), "" }
+      long[#long + 1] = string.format("%s %s", title, st.subtype)
+    else
+      for _, k in ipairs(keys) do rows[#rows + 1] = { st.subtype, k, scalar(data[k]) } end
     end
+    for _, k in ipairs(ctx) do rows[#rows + 1] = { st.subtype, "(" .. k .. ")", scalar(st.context[k]) } end
   end
-  local w1, w2 = 0, 0
-  for _, r in ipairs(rows) do
-    if #r[1] > w1 then w1 = #r[1] end
-    if #r[2] > w2 then w2 = #r[2] end
-  end
-  for _, r in ipairs(rows) do
-    local line = "  " .. r[1] .. string.rep(" ", w1 - #r[1] + 2) .. r[2] .. string.rep(" ", w2 - #r[2] + 2) .. r[3]
-    out[#out + 1] = strx.rtrim(line)
-  end
-  out[#out + 1] = ""
+  out[#out + 1] = columns.render(rows, { indent = "  ", middle = { [2] = true }, wrap = { [3] = true },
+    min = { 16, 40 } })
+  out[#out + 1] = "\n"
 end
 
--- render(snapshot document) -> text
+-- render(snapshot document) -> text: fitted to the width (eidos.columns);
+-- a subtype with more than LIMIT keys shows its count, and a last line
+-- says how to see them (--wide, or -t yaml)
 function M.render(d)
   local out = {}
   local md = d.metadata or {}
-  out[#out + 1] = string.format("%s %s  node=%s  time=%s  version=%s", d.kind or "Snapshot",
-    d.apiVersion or "", tostring(md["source-node"] or md.source or "-"), tostring(md.timestamp or "-"),
-    tostring(md.version or "-"))
-  out[#out + 1] = ""
-  for _, m in ipairs(d.measurements or {}) do section(out, m) end
-  return table.concat(out, "\n")
+  out[#out + 1] = require("eidos.columns").text(string.format("%s %s  node=%s  time=%s  version=%s",
+    d.kind or "Snapshot", d.apiVersion or "", tostring(md["source-node"] or md.source or "-"),
+    tostring(md.timestamp or "-"), tostring(md.version or "-"))) .. "\n"
+  local long = {}
+  local wide = require("eidos.term").wide()
+  for _, m in ipairs(d.measurements or {}) do section(out, m, long, wide) end
+  if #long > 0 then
+    out[#out + 1] = require("eidos.columns").text(string.format("%s: more than %d keys each, counted only; --wide lists " ..
+      "every key (-t yaml gives the whole document)", table.concat(long, ", "), M.LIMIT))
+  end
+  return table.concat(out)
 end
 
 return M

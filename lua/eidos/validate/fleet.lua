@@ -257,14 +257,12 @@ end
 function M.write(r, o)
   local report = require("eidos.validate.fleet_report")
   if o.format == "junit" then
-    docio.write(o.output, report.junit(r))
+    docio.write(o.output, report.junit(r), { what = "JUnit report" })
   elseif o.format == "ctrf" then
-    docio.write(o.output, report.ctrf(r))
+    docio.write(o.output, report.ctrf(r), { what = "CTRF report" })
   else
     docio.emit(r, { format = o.format, output = o.output, table = function(v)
-      local tty = (o.output == nil or o.output == "-") and require("eidos.core.sys").isatty(1)
-      local nc = os.getenv("NO_COLOR")
-      return report.table(v, tty and (nc == nil or nc == ""))
+      return report.table(v, require("eidos.term").color_output(o.output))
     end })
   end
 end

@@ -1,7 +1,8 @@
 -- eidos.validate.fleet_report: the text formats of a FleetValidationResult
 -- (eidos.validate.fleet), beside the single result's (eidos.validate.report):
 --   table  the nodes that did not pass, the failing constraints with their
---          nodes, the outliers, and a summary line
+--          nodes, the outliers, and a summary line (eidos.columns: fitted
+--          to the width)
 --   junit  one <testsuite> per node (eidos.validate.report's readiness
 --          cases and junit_suites), and one "outliers" suite of warnings
 --   ctrf   eidos.validate.ctrf's tests of each node, suite [node, phase];
@@ -29,10 +30,11 @@ function M.table(r, color)
         if x.status ~= "passed" and not first then first = x.name .. ": " .. (x.reason or x.status) end
       end
       rows[#rows + 1] = { e.node, res.status, tostring(res.summary.failed), tostring(res.summary.skipped),
-                          view.cut(first or "", 60) }
+                          first or "" }
     end
   end
-  if #rows > 1 then out[#out + 1] = view.columns(rows) end
+  local columns = require("eidos.columns")
+  if #rows > 1 then out[#out + 1] = columns.render(rows, { wrap = { [5] = true } }) end
   if #r.failing > 0 then
     rows = { { "FAILING CONSTRAINT", "EXPRESSION", "NODES" } }
     for _, f in ipairs(r.failing) do
@@ -42,7 +44,7 @@ function M.table(r, color)
       rows[#rows + 1] = { f.constraint, f.expression,
                           string.format("%d: %s%s", #f.nodes, table.concat(shown, ", "), more) }
     end
-    out[#out + 1] = view.columns(rows)
+    out[#out + 1] = columns.render(rows, { wrap = { [3] = true }, middle = { true } })
   end
   if #r.outliers > 0 then
     rows = { { "OUTLIER PATH", "MAJORITY", "NODE", "VALUE" } }
@@ -52,13 +54,13 @@ function M.table(r, color)
         rows[#rows + 1] = { i == 1 and o.path or "", i == 1 and major or "", n.node, value(n.value) }
       end
     end
-    out[#out + 1] = view.columns(rows)
+    out[#out + 1] = columns.render(rows, { middle = { true } })
   end
   local s = r.summary
-  out[#out + 1] = string.format("%s, %s each: %d passed, %d partial, %d failed%s; %s -> %s\n",
+  out[#out + 1] = require("eidos.columns").text(string.format("%s, %s each: %d passed, %d partial, %d failed%s; %s -> %s",
     plural(s.nodes, "node"), plural(s.constraints, "constraint"), s.passed, s.partial, s.failed,
     s.error > 0 and string.format(", %d error", s.error) or "", plural(#r.outliers, "outlier path"),
-    report.paint(r.status, color))
+    report.paint(r.status, color)))
   return table.concat(out, "\n")
 end
 

@@ -1,5 +1,6 @@
 -- eidos.validate.report: the text renderings of a ValidationResult: an
--- aligned table for people (status words coloured when asked) and JUnit XML
+-- aligned table for people (eidos.columns: fitted to the width; status
+-- words coloured when asked) and JUnit XML
 -- for CI systems (one testsuite per phase, one testcase per constraint or
 -- check, <failure>, <error> and <skipped> carrying the reasons; everything
 -- XML-escaped, control characters and invalid UTF-8 replaced so the file
@@ -7,16 +8,14 @@
 -- read only the document (eidos.validate.result's shape), so a result read
 -- back from a file, or several (fleet validation), render the same way:
 -- junit_suites(suites) takes any list of {name=, checks=, properties=}.
-local strx = require("eidos.text")
 local M = {}
 
 local COLORS = { passed = "32", failed = "31", skipped = "33", error = "35", pass = "32", fail = "31",
                  partial = "33" }
 
-local function paint(word, on, pad)
-  local s = word .. string.rep(" ", (pad or #word) - #word)
-  if not on or not COLORS[word] then return s end
-  return "\27[" .. COLORS[word] .. "m" .. word .. "\27[0m" .. string.rep(" ", (pad or #word) - #word)
+local function paint(word, on)
+  if not on or not COLORS[word] then return word end
+  return "\27[" .. COLORS[word] .. "m" .. word .. "\27[0m"
 end
 M.paint = paint
 
@@ -24,75 +23,65 @@ local function oneline(s)
   return (tostring(s or ""):gsub("[\r\n\t]+", " "))
 end
 
+-- render(rows, color, opts) -> rows fitted to the width (eidos.columns),
+-- the status words of the first column painted
+local function render(rows, color, opts)
+  opts.paint = function(text, row, col)
+    if row == 1 or col ~= 1 then return text end
+    return paint(text, color)
+  end
+  return require("eidos.columns").render(rows, opts)
+end
+
 -- the readiness table: one row per constraint (as before phases)
 local function readiness_table(d, color)
-  local head = { "STATUS", "CONSTRAINT", "EXPRESSION", "ACTUAL", "REASON" }
-  local rows = {}
+  local rows = { { "STATUS", "CONSTRAINT", "EXPRESSION", "ACTUAL", "REASON" } }
   for _, r in ipairs(d.results) do
+    local warning = r.severity == "warning" and r.status == "failed"
     rows[#rows + 1] = { r.status, oneline(r.name), oneline(r.expression), r.actual and oneline(r.actual) or "-",
-                        oneline(r.reason), warning = r.severity == "warning" and r.status == "failed" }
-  end
-  local w = {}
-  for c = 1, 4 do
-    w[c] = #head[c]
-    for _, row in ipairs(rows) do if #row[c] > w[c] then w[c] = #row[c] end end
-  end
-  local out = {}
-  local function line(cells, first)
-    local parts = { first }
-    for c = 2, 4 do parts[#parts + 1] = cells[c] .. string.rep(" ", w[c] - #cells[c]) end
-    parts[#parts + 1] = cells[5]
-    out[#out + 1] = strx.rtrim(table.concat(parts, "  "))
-  end
-  line(head, head[1] .. string.rep(" ", w[1] - #head[1]))
-  for _, row in ipairs(rows) do
-    local cells = row
-    if row.warning then cells = { row[1], row[2], row[3], row[4], "warning: " .. row[5] } end
-    line(cells, paint(row[1], color, w[1]))
+                        (warning and "warning: " or "") .. oneline(r.reason) }
   end
   local s = d.summary
-  out[#out + 1] = ""
-  out[#out + 1] = string.format("%d constraint%s: %d passed, %d failed%s, %d skipped -> %s",
-    s.total, s.total == 1 and "" or "s", s.passed, s.failed,
-    s.warnings > 0 and string.format(" (%d warning%s)", s.warnings, s.warnings == 1 and "" or "s") or "",
-    s.skipped, paint(d.status, color))
-  return table.concat(out, "\n") .. "\n"
+  return render(rows, color, { wrap = { [5] = true }, middle = { [2] = true }, min = { 7, 40 } }) ..
+    string.format("\n%d constraint%s: %d passed, %d failed%s, %d skipped -> %s\n",
+      s.total, s.total == 1 and "" or "s", s.passed, s.failed,
+      s.warnings > 0 and string.format(" (%d warning%s)", s.warnings, s.warnings == 1 and "" or "s") or "",
+      s.skipped, paint(d.status, color))
 end
 
--- columns(head, rows, color) -> lines; the first column is a status word
-local function columns(head, rows, color)
-  local w = {}
-  for c = 1, #head do
-    w[c] = #head[c]
-    for _, row in ipairs(rows) do if #row[c] > w[c] then w[c] = #row[c] end end
-  end
-  local out = {}
-  local function line(cells, painted)
-    local parts = {}
-    for c = 1, #head - 1 do
-      local cell = cells[c] .. string.rep(" ", w[c] - #cells[c])
-      if c == 1 and painted then cell = paint(cells[1], color, w[1]) end
-      parts[#parts + 1] = cell
-    end
-    parts[#parts + 1] = cells[#head]
-    out[#out + 1] = strx.rtrim(table.concat(parts, "  "))
-  end
-  line(head, false)
-  for _, row in ipairs(rows) do line(row, true) end
-  return out
+-- detail(c) -> what a person needs of a check in one column: what was
+-- found for a passed check, else the reason with expected and actual
+local function detail(c)
+  if c.status == "passed" then return oneline(c.actual or c.expected or c.reason or "") end
+  local parts = {}
+  if c.reason then parts[#parts + 1] = oneline(c.reason) end
+  if c.expected then parts[#parts + 1] = "expected " .. oneline(c.expected) end
+  if c.actual then parts[#parts + 1] = "actual " .. oneline(c.actual) end
+  return table.concat(parts, "; ")
 end
 
+-- the other phases: one row per check, then a line per phase. Fitted to
+-- the width, expected, actual and reason share one wrapped DETAIL column;
+-- --wide gives each its own
 local function phases_table(d, color)
-  local rows = {}
+  local wide = require("eidos.term").wide()
+  local rows = { wide and { "STATUS", "PHASE", "CHECK", "COMPONENT", "EXPECTED", "ACTUAL", "REASON" }
+                      or { "STATUS", "PHASE", "CHECK", "COMPONENT", "DETAIL" } }
   for _, p in ipairs(d.phases) do
     if p.name ~= "readiness" then
       for _, c in ipairs(p.checks) do
-        rows[#rows + 1] = { c.status, p.name, oneline(c.name), c.component and oneline(c.component) or "-",
-          c.expected and oneline(c.expected) or "-", c.actual and oneline(c.actual) or "-", oneline(c.reason) }
+        local row = { c.status, p.name, oneline(c.name), c.component and oneline(c.component) or "-" }
+        if wide then
+          row[5], row[6], row[7] = c.expected and oneline(c.expected) or "-", c.actual and oneline(c.actual) or "-",
+            oneline(c.reason)
+        else
+          row[5] = detail(c)
+        end
+        rows[#rows + 1] = row
       end
     end
   end
-  local out = columns({ "STATUS", "PHASE", "CHECK", "COMPONENT", "EXPECTED", "ACTUAL", "REASON" }, rows, color)
+  local out = { render(rows, color, { wrap = { [5] = true }, min = { 7, 11, 24, 24, 40 } }) }
   out[#out + 1] = ""
   for _, p in ipairs(d.phases) do
     local n = { passed = 0, failed = 0, skipped = 0, error = 0 }

@@ -42,7 +42,7 @@ return {
         table.concat(bad, "; ")))
     end
     require("eidos.bundle.output").write(files, o.output, { force = o.force })
-    io.stdout:write(string.format("Pulled %s (%d files) into %s\n", ref.name(f.ref, f.digest), #files, o.output))
+    require("eidos.progress").wrote("bundle " .. ref.name(f.ref, f.digest), o.output, string.format("%d files", #files))
     return 0
   end,
 }

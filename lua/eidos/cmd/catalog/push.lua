@@ -45,8 +45,8 @@ return {
     end
     local packed = require("eidos.oci.artifact").pack("catalog", files)
     local digest, ref = require("eidos.oci").push(dest, packed)
-    io.stderr:write(string.format("Pushed catalog %s to %s (%d files)\n", dir, dest, #files))
     io.stdout:write(require("eidos.oci.ref").name(ref, digest), "\n")
+    require("eidos.progress").wrote("catalog " .. dir, dest, string.format("%d files", #files))
     return 0
   end,
 }
