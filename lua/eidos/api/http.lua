@@ -61,6 +61,28 @@ function M.error_body(status, code, msg, details, id)
   return text
 end
 
+-- ---- server paths ----
+
+-- roots(cfg) -> the directories whose paths an answer must not show: the
+-- override roots and --data, longest first
+function M.roots(cfg)
+  local roots = {}
+  local okres, res = pcall(require, "eidos.core.res")
+  if okres and res.roots then for _, r in ipairs(res.roots()) do roots[#roots + 1] = r end end
+  if cfg and cfg.data then roots[#roots + 1] = cfg.data end
+  table.sort(roots, function(a, b) return #a > #b end)
+  return roots
+end
+
+-- unroot(s, roots) -> s with every root (and the "/" after it) left out,
+-- so a file under one reads as its path relative to it
+function M.unroot(s, roots)
+  for _, r in ipairs(roots) do
+    if #r > 1 then s = s:gsub(r:gsub("%p", "%%%0") .. "/?", "") end
+  end
+  return s
+end
+
 -- ---- query strings ----
 
 local function unescape(s)

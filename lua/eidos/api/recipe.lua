@@ -302,7 +302,19 @@ local function explain_answer(req, ctx, raw, format, cacheable, partial)
   if alias and s and s.answer_cached(alias) then return s.CACHED, nil, nil, cacheable end
   local recipe = engine()
   local result = recipe.build(c, { library = ctx.library, allow_partial = partial })
-  local body = http.encode(recipe.explain(result, ctx.library), format)
+  local d = recipe.explain(result, ctx.library)
+  -- files by their path in the library, never where the server keeps them
+  local roots = http.roots(ctx.cfg)
+  local function unroot(list)
+    for _, o in ipairs(list or {}) do if type(o.file) == "string" then o.file = http.unroot(o.file, roots) end end
+  end
+  unroot(d.overlays)
+  unroot(d.constraints)
+  for _, comp in ipairs(d.components) do
+    unroot(comp.fields)
+    unroot(comp.values)
+  end
+  local body = http.encode(d, format)
   local etag = etag_of({ body })
   if http.not_modified(req.headers["if-none-match"], etag) then
     return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
