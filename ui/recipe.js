@@ -14,9 +14,11 @@ function source(o) {
 }
 const sourceTitle = (o) => (o ? [source(o), o.file].filter(Boolean).join(" — ") : "");
 
+// the Source cell: how (via, overlay); the file on hover, and in the cell
+// once "show source files" is on
 function sourceCell(o) {
   return h("td", { class: "src", "data-label": "Source", title: sourceTitle(o) },
-    o ? [h("span", { class: "via" }, source(o) || "—"), o.file ? h("small", {}, o.file) : null] : "…");
+    o ? [h("span", { class: "via" }, source(o) || "—"), o.file ? h("small", { class: "file" }, o.file) : null] : "…");
 }
 
 export class RecipeView {
@@ -40,7 +42,10 @@ export class RecipeView {
     const overlays = (recipe.metadata && recipe.metadata.appliedOverlays) || [];
     const warnings = (recipe.metadata && recipe.metadata.warnings) || [];
     this.svg = graph.render(recipe, (n) => this.onSelect(n, false));
+    const files = h("input", { type: "checkbox", id: "show-files", checked: this.root.classList.contains("show-files"),
+      onchange: (e) => this.root.classList.toggle("show-files", e.target.checked) });
     set(this.root,
+      h("p", { class: "check files-toggle" }, files, h("label", { for: "show-files" }, " Show the source file of every value")),
       h("section", { class: "card", "aria-labelledby": "h-overlays" },
         h("h2", { id: "h-overlays" }, `Applied overlays (${overlays.length})`),
         h("ol", { class: "overlays" }, overlays.map((n) => {

@@ -204,16 +204,22 @@ function Browser:log(kind)
 end
 
 -- requests() -> every URL the page asked for since the last call (from
--- the DevTools network events of the performance log)
+-- the DevTools network events of the performance log), and blocked: URL ->
+-- why the browser refused to send it ("csp", ...)
 function Browser:requests()
-  local out = {}
+  local out, ids, blocked = {}, {}, {}
   for _, e in ipairs(self:log("performance")) do
     local ok, m = pcall(cjson.decode, e.message)
-    if ok and m.message and m.message.method == "Network.requestWillBeSent" then
+    local method = ok and m.message and m.message.method
+    if method == "Network.requestWillBeSent" then
       out[#out + 1] = m.message.params.request.url
+      ids[m.message.params.requestId] = m.message.params.request.url
+    elseif method == "Network.loadingFailed" and type(m.message.params.blockedReason) == "string" then
+      local url = ids[m.message.params.requestId]
+      if url then blocked[url] = m.message.params.blockedReason end
     end
   end
-  return out
+  return out, blocked
 end
 
 -- emulate a screen of w x h CSS pixels (mobile: a phone's viewport and
