@@ -113,6 +113,7 @@ export class BundleView {
             h("td", { "data-label": "SHA-256" }, h("code", { class: "sha" }, s.want)),
             h("td", { "data-label": "Check" }, s.ok === null ? "not checked"
               : status(s.ok ? "passed" : "failed", s.ok ? "matches" : s.got ? "differs" : "missing")))))))));
+      this.status.scrollIntoView({ block: "start" });
       this.root.dataset.state = "ready";
     } catch (e) {
       set(this.status, h("p", { class: "error", role: "alert" }, e.message));

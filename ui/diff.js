@@ -35,8 +35,8 @@ export class DiffView {
   constructor(root, ctx) {
     this.root = root;
     this.ctx = ctx;
-    this.old = new DocInput({ label: "Old snapshot", name: "old" });
-    this.new = new DocInput({ label: "New snapshot", name: "new" });
+    this.old = new DocInput({ id: "d-old", label: "Old snapshot", name: "old" });
+    this.new = new DocInput({ id: "d-new", label: "New snapshot", name: "new" });
     this.mode = "snapshots";
     const radio = (value, label) => h("label", { class: "check" },
       h("input", { type: "radio", name: "diff-mode", value, checked: value === this.mode,
@@ -104,6 +104,7 @@ export class DiffView {
         names = [summary(a), summary(b)];
       }
       set(this.result, render(d, names[0], names[1]));
+      this.result.scrollIntoView({ block: "start" });
       this.root.dataset.state = "ready";
     } catch (e) {
       set(this.result, h("p", { class: "error", role: "alert" }, e.message));

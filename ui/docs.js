@@ -11,8 +11,7 @@ let seq = 0;
 export class DocInput {
   // {label, multiple, name}: multiple keeps every chosen or dropped file as
   // a document of its own; single puts a file's text into the text area
-  constructor({ label, multiple = false, name = "document", onchange }) {
-    const id = `doc-${++seq}`;
+  constructor({ id = `doc-${++seq}`, label, multiple = false, name = "document", onchange }) {
     this.multiple = multiple;
     this.name = name;
     this.onchange = onchange;

@@ -44,49 +44,53 @@ export function single(d) {
         expression: c.expected, actual: c.actual, remediation: c.remediation }))))));
 }
 
-// the node name of a fleet entry
-const nodeName = (n, i) => n.node || n.name || (n.metadata && (n.metadata.node || n.metadata.snapshot)) || `node ${i + 1}`;
-
+// fleet(d) -> the FleetValidationResult: a matrix of every constraint on
+// every node, the failing constraints with their nodes, and the outliers
+// (paths where some nodes differ from the majority, even when all pass)
 export function fleet(d) {
   const nodes = d.nodes || [];
-  const names = nodes.map(nodeName);
+  const names = nodes.map((n, i) => n.node || `node ${i + 1}`);
   const constraints = [];
   const seen = new Set();
   for (const n of nodes) {
-    for (const r of ((n.result || n).results || [])) if (!seen.has(r.name)) { seen.add(r.name); constraints.push(r.name); }
+    for (const r of (n.result && n.result.results) || []) {
+      if (!seen.has(r.name)) { seen.add(r.name); constraints.push(r.name); }
+    }
   }
-  const cell = (n, c) => ((n.result || n).results || []).find((r) => r.name === c);
-  const failing = d.failing || {};
+  const cell = (n, c) => ((n.result && n.result.results) || []).find((r) => r.name === c);
+  const s = d.summary || {};
   return h("section", { class: "card", "aria-labelledby": "h-fleet", dataset: { status: d.status || "" } },
-    h("h2", { id: "h-fleet" }, `Fleet of ${nodes.length} nodes`,
-      d.status ? [": ", status(STATUS_WORD[d.status] || d.status, d.status)] : null),
-    d.summary ? h("p", {}, Object.entries(d.summary).map(([k, v]) => `${k} ${show(v)}`).join(", ")) : null,
+    h("h2", { id: "h-fleet" }, `Fleet of ${nodes.length} nodes: `, status(STATUS_WORD[d.status] || d.status, d.status)),
+    h("p", {}, `${s.passed || 0} passed, ${s.partial || 0} partial, ${s.failed || 0} failed, ` +
+      `${s.constraints || constraints.length} constraints each.`),
     h("div", { class: "table-wrap" }, h("table", { class: "matrix" },
       h("caption", {}, "Each constraint on each node"),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Constraint"),
-        names.map((n) => h("th", { scope: "col" }, n)))),
+        names.map((n, i) => h("th", { scope: "col", dataset: { node: n } }, n, " ",
+          status(STATUS_WORD[nodes[i].result && nodes[i].result.status] || "partial",
+            (nodes[i].result && nodes[i].result.status) || ""))))),
       h("tbody", {}, constraints.map((c) => h("tr", { dataset: { constraint: c } },
         h("th", { scope: "row" }, h("code", {}, c)),
         nodes.map((n, i) => {
           const r = cell(n, c);
-          return h("td", { title: r ? `${names[i]}: ${r.reason || r.status}` : "", dataset: { node: names[i] } },
-            r ? status(r.status) : "—");
+          return h("td", { title: r ? `${names[i]}: ${r.reason || r.status}` : "", dataset: { node: names[i],
+            status: r ? r.status : "" } }, r ? status(r.status, r.actual !== undefined ? show(r.actual) : r.status) : "—");
         })))))),
-    Object.keys(failing).length ? h("section", {}, h("h3", {}, "Failing"),
-      h("ul", {}, Object.entries(failing).map(([c, ns]) => h("li", {}, h("code", {}, c), ": ",
-        [].concat(ns).join(", "))))) : null,
-    (d.outliers || []).length ? h("section", {}, h("h3", {}, "Outliers"),
-      h("ul", { class: "outliers" }, d.outliers.map((o) => h("li", {}, h("code", {}, o.path), ": most nodes ",
-        h("code", {}, show(o.majority !== undefined ? o.majority : o.value)), "; differ: ",
-        [].concat(o.nodes || []).map((x) => (typeof x === "object" ? `${x.node || x.name} (${show(x.value)})` : x))
-          .join(", "))))) : null);
+    (d.failing || []).length ? h("section", { class: "failing" }, h("h3", {}, "Failing constraints"),
+      h("ul", {}, d.failing.map((f) => h("li", { dataset: { constraint: f.constraint } }, h("code", {}, f.constraint),
+        " ", h("code", {}, f.expression || ""), ` fails on ${f.nodes.length}: `, f.nodes.join(", "))))) : null,
+    (d.outliers || []).length ? h("section", { class: "outliers" }, h("h3", {}, "Outliers"),
+      h("p", { class: "muted" }, "Nodes whose value differs from most nodes, even where every value passes."),
+      h("ul", {}, d.outliers.map((o) => h("li", { dataset: { path: o.path } }, h("code", {}, o.path), ": most nodes (",
+        String(o.count), ") have ", h("code", {}, show(o.majority)), "; ",
+        (o.nodes || []).map((x, i) => [i ? ", " : "", h("strong", {}, x.node), " has ", h("code", {}, show(x.value))]))))) : null);
 }
 
 export class ValidateView {
   constructor(root, ctx) {
     this.root = root;
     this.ctx = ctx;
-    this.input = new DocInput({ label: "Snapshots", multiple: true, name: "snapshot" });
+    this.input = new DocInput({ id: "v-snapshots", label: "Snapshots", multiple: true, name: "snapshot" });
     this.strict = h("input", { type: "checkbox", id: "v-strict" });
     this.result = h("div", { class: "result", "aria-live": "polite" });
     this.recipeNote = h("p", { class: "muted" });
@@ -122,7 +126,8 @@ export class ValidateView {
       const { body, type } = stream(docs.map((d) => d.text));
       const q = toQuery(this.ctx.criteria(), { strict: this.strict.checked ? "true" : undefined });
       const d = await postJSON(`/v1/validate?${q}`, body, { type });
-      set(this.result, d.kind === "ValidationResult" || !d.nodes ? single(d) : fleet(d));
+      set(this.result, d.kind === "FleetValidationResult" ? fleet(d) : single(d));
+      this.result.scrollIntoView({ block: "start" });
       this.root.dataset.state = "ready";
     } catch (e) {
       set(this.result, h("p", { class: "error", role: "alert" }, e.message));

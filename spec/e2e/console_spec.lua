@@ -33,6 +33,31 @@ local function cli_recipe(args)
   return cjson.decode(r.out)
 end
 
+-- the snapshots to paste: our own always, the real ones of ../shared when present
+local OWN = { support.root .. "/spec/fixtures/snapshots/console-old-node.json",
+              support.root .. "/spec/fixtures/snapshots/validate-small.yaml" }
+local SHARED = {}
+for _, n in ipairs({ "gb200-eks-ubuntu.yaml", "h100-eks-ubuntu.yaml" }) do
+  local p = support.root .. "/../shared/fixtures/snapshots/" .. n
+  if support.exists(p) then SHARED[#SHARED + 1] = p end
+end
+
+-- the CLI's answer (JSON) to `eidos ARGS -t json`, whatever its exit code
+local function cli_json(args)
+  local words = {}
+  for _, a in ipairs(args) do words[#words + 1] = a end
+  words[#words + 1] = "-t"
+  words[#words + 1] = "json"
+  local r = support.run(words, { env = { EIDOS_HOME = support.root } })
+  local ok, d = pcall(cjson.decode, r.out or "")
+  assert(ok and type(d) == "table", "eidos " .. table.concat(args, " ") .. ": " .. tostring(r.err))
+  return d
+end
+
+-- the engines the fleet and diff views need have landed in lua/
+local HAS_DIFF = support.exists(support.root .. "/lua/eidos/diff/init.lua")
+local HAS_FLEET = support.exists(support.root .. "/lua/eidos/validate/fleet.lua")
+
 local function set_of(list)
   local t = {}
   for _, v in ipairs(list) do t[v] = true end
@@ -242,6 +267,129 @@ describe("the console in a browser", function()
     assert.are.same(sums, shown)
     local values = support.read(d .. "/values.yaml") or ""
     assert.truthy(values:find("580.105.08", 1, true), "the override is in the bundle")
+    os.execute("rm -rf " .. support.q(d))
+  end)
+
+  -- paste(css, text): put text into a text area as a paste does (its input event)
+  local function paste(css, text)
+    b:exec("const t = document.querySelector(arguments[0]); t.value = arguments[1];" ..
+      "t.dispatchEvent(new Event('input', {bubbles: true}));", css, text)
+  end
+
+  local function verdicts()
+    local out = {}
+    for _, r in ipairs(b:exec([[return [...document.querySelectorAll('#view-validate table.results tbody tr')]
+        .map((tr) => [tr.dataset.constraint, tr.dataset.status])]])) do out[r[1]] = r[2] end
+    return out
+  end
+
+  it("validates a pasted snapshot: each constraint passed, failed or skipped as the CLI says, with reasons", function()
+    local recipe = support.tmpdir() .. "/recipe.json"
+    support.write(recipe, cjson.encode(cli_recipe({ "--service", "eks", "--accelerator", "gb200", "--os", "ubuntu",
+      "--intent", "training" })))
+    open("/ui/validate?" .. GB200)
+    assert.are.equal("Validate · eidos console", b:exec("return document.title"))
+    local seen = {}
+    for i, path in ipairs({ OWN[1], OWN[2], table.unpack(SHARED) }) do
+      paste("#v-snapshots", support.read(path))
+      b:click("#view-validate button[type=submit]")
+      b:wait("document.querySelector('#view-validate').dataset.state === 'ready' && " ..
+        "document.querySelector('#view-validate table.results')", 20, "the verdicts of " .. path)
+      local want = cli_json({ "validate", "--recipe", recipe, "--snapshot", path })
+      local got = verdicts()
+      local wanted = {}
+      for _, r in ipairs(want.results) do
+        wanted[r.name] = r.status
+        seen[r.status] = true
+      end
+      assert.are.same(wanted, got, path)
+      local status = b:exec("return document.querySelector('#view-validate [data-status]').dataset.status")
+      assert.are.equal(want.status, status, path)
+      if i == 1 then
+        -- the node that is behind: reasons and what to do
+        local row = b:exec([[const tr = document.querySelector('#view-validate tr[data-constraint="K8s.server.version"]');
+          return tr.textContent]])
+        assert.truthy(row:find("expected >= 1.32", 1, true), row)
+        assert.truthy(row:find("Suggestion:", 1, true), row)
+        b:shot_full(ART .. "/console-validate.png")
+      end
+    end
+    assert.is_true(seen.passed and seen.failed and seen.skipped, "every verdict was shown")
+    -- a file chosen (uploaded by the browser) is validated the same way
+    paste("#v-snapshots", "")
+    b:type("#v-snapshots-file", OWN[1])
+    b:wait("document.querySelector('#view-validate ul.files li')", 10, "the chosen file")
+    b:click("#view-validate button[type=submit]")
+    b:wait("document.querySelector('#view-validate').dataset.state === 'ready'", 20, "the verdicts of the file")
+    assert.are.equal("failed", verdicts()["K8s.server.version"])
+    -- a document that is no snapshot is refused with the server's reason
+    b:exec("document.querySelector('#view-validate ul.files button').click()")
+    paste("#v-snapshots", "kind: Snapshot\nmeasurements: 7\n")
+    b:click("#view-validate button[type=submit]")
+    b:wait("document.querySelector('#view-validate').dataset.state === 'error'", 20, "the refusal")
+    local err = b:exec("return document.querySelector('#view-validate .error').textContent")
+    assert.truthy(err:find("measurements", 1, true), err)
+  end)
+
+  it("validates several snapshots as a fleet: one column per node", function()
+    if not HAS_FLEET then
+      pending("eidos.validate.fleet has not landed: POST /v1/validate answers 501 for several snapshots")
+      return
+    end
+    open("/ui/validate?" .. GB200)
+    local texts = {}
+    for _, p in ipairs({ OWN[1], OWN[2], table.unpack(SHARED) }) do texts[#texts + 1] = support.read(p) end
+    for _, p in ipairs({ OWN[1], OWN[2], table.unpack(SHARED) }) do b:type("#v-snapshots-file", p) end
+    b:wait("document.querySelectorAll('#view-validate ul.files li').length === " .. #texts, 10, "the chosen files")
+    b:click("#view-validate button[type=submit]")
+    b:wait("document.querySelector('#view-validate').dataset.state === 'ready' && " ..
+      "document.querySelector('#view-validate table.matrix')", 30, "the fleet matrix")
+    local cols = b:exec("return [...document.querySelectorAll('table.matrix thead th[data-node]')].map((t) => t.dataset.node)")
+    assert.are.equal(#texts, #cols)
+    assert.truthy(b:exec([[return document.querySelector('table.matrix td[data-node="gpu-node-old"]')
+      .dataset.status]]) ~= nil)
+    local failing = b:exec("return document.querySelector('#view-validate .failing').textContent")
+    assert.truthy(failing:find("gpu-node-old", 1, true), failing)
+    b:shot_full(ART .. "/console-fleet.png")
+  end)
+
+  it("diffs two snapshots, and two recipes, side by side as the CLI does", function()
+    if not HAS_DIFF then
+      pending("eidos.diff has not landed: POST /v1/diff answers 501")
+      return
+    end
+    local old, new = OWN[2], OWN[1]
+    if #SHARED == 2 then old, new = SHARED[2], SHARED[1] end
+    open("/ui/diff?" .. GB200)
+    paste("#d-old", support.read(old))
+    paste("#d-new", support.read(new))
+    b:click("#view-diff button[type=submit]")
+    b:wait("document.querySelector('#view-diff').dataset.state === 'ready'", 20, "the snapshot diff")
+    local want = cli_json({ "diff", old, new })
+    local rows = b:exec([[return [...document.querySelectorAll('#view-diff table.diff tbody tr')]
+      .map((tr) => [tr.dataset.path, tr.dataset.change, tr.querySelector('td.old').textContent,
+        tr.querySelector('td.new').textContent])]])
+    assert.are.equal(#want.findings, #rows)
+    for i, f in ipairs(want.findings) do
+      assert.are.equal(f.path, rows[i][1])
+      assert.are.equal(f.change, rows[i][2])
+    end
+    b:shot(ART .. "/console-diff.png")
+    -- two recipes: the criteria on screen against h100
+    b:click('#view-diff input[value="recipes"]')
+    b:wait("document.querySelector('#b-accelerator')", 10, "the second criteria")
+    b:select("#b-accelerator", "h100")
+    b:click("#view-diff button[type=submit]")
+    b:wait("document.querySelector('#view-diff').dataset.state === 'ready' && " ..
+      "document.querySelector('#h-diff-result')", 20, "the recipe diff")
+    local d = support.tmpdir()
+    support.write(d .. "/a.json", cjson.encode(cli_recipe({ "--service", "eks", "--accelerator", "gb200", "--os",
+      "ubuntu", "--intent", "training" })))
+    support.write(d .. "/b.json", cjson.encode(cli_recipe({ "--service", "eks", "--accelerator", "h100", "--os",
+      "ubuntu", "--intent", "training" })))
+    local rwant = cli_json({ "diff", d .. "/a.json", d .. "/b.json" })
+    local n = b:exec("return document.querySelectorAll('#view-diff table.diff tbody tr').length")
+    assert.are.equal(#rwant.findings, n)
     os.execute("rm -rf " .. support.q(d))
   end)
 

@@ -27,9 +27,12 @@ local M = {}
 -- fields, their aliases (gpu), format and allow-partial, as on the command line
 M.FIELDS = { table.unpack(crit.FIELDS) }
 M.FIELDS[#M.FIELDS + 1] = "nodes"
+-- the criteria query parameters alone (other endpoints take them too)
+M.CRITERIA_PARAMS = {}
+for _, f in ipairs(M.FIELDS) do M.CRITERIA_PARAMS[f] = true end
+for _, a in ipairs(crit.FIELD_ALIASES) do M.CRITERIA_PARAMS[a.alias] = true end
 local RECIPE_PARAMS = { format = true, ["allow-partial"] = true, explain = true }
-for _, f in ipairs(M.FIELDS) do RECIPE_PARAMS[f] = true end
-for _, a in ipairs(crit.FIELD_ALIASES) do RECIPE_PARAMS[a.alias] = true end
+for k in pairs(M.CRITERIA_PARAMS) do RECIPE_PARAMS[k] = true end
 local QUERY_PARAMS = { selector = true }
 for k, v in pairs(RECIPE_PARAMS) do QUERY_PARAMS[k] = v end
 
@@ -485,7 +488,15 @@ function M.criteria(req, ctx)
   return 200, body, headers(format, etag), true
 end
 
+-- build(ctx, raw, partial) -> the RecipeResult of raw criteria, checked
+-- and allowlisted as GET /v1/recipe checks them, and the canonical criteria
+function M.build(ctx, raw, partial)
+  local c = canonical(ctx, raw)
+  return engine().build(c, { library = ctx.library, allow_partial = partial }), c
+end
+
 M.canonical = canonical
+M.boolean = boolean
 M.raw_criteria = raw_criteria
 M.allow_partial = allow_partial
 M.body_criteria = body_criteria
