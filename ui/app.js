@@ -8,9 +8,13 @@ import { h, set, $, $$ } from "./dom.js";
 import { getJSON, ApiError } from "./api.js";
 import { Pickers, fromQuery, toQuery, stated, summary, FIELDS } from "./criteria.js";
 import { RecipeView } from "./recipe.js";
-import { ValidateView } from "./validate.js";
-import { DiffView } from "./diff.js";
-import { BundleView } from "./bundle.js";
+
+// the other views load when first shown (the recipe view comes first)
+const MODULES = {
+  validate: () => import("./validate.js").then((m) => m.ValidateView),
+  diff: () => import("./diff.js").then((m) => m.DiffView),
+  bundle: () => import("./bundle.js").then((m) => m.BundleView),
+};
 
 const PATHS = { recipe: "/", validate: "/ui/validate", diff: "/ui/diff", bundle: "/ui/bundle" };
 const TITLES = { recipe: "Recipe", validate: "Validate", diff: "Diff", bundle: "Bundle" };
@@ -58,12 +62,11 @@ function show(view) {
   }
   document.title = `${TITLES[view]} · eidos console`;
   const root = $(`#view-${view}`);
-  if (view === "validate") (views.validate ||= new ValidateView(root, ctx)).refresh();
-  if (view === "diff") (views.diff ||= new DiffView(root, ctx)).refresh();
-  if (view === "bundle") {
-    views.bundle ||= new BundleView(root, ctx);
-    views.bundle.init().catch((e) => set(root, h("p", { class: "error", role: "alert" }, e.message)));
-  }
+  if (!MODULES[view]) return Promise.resolve();
+  return MODULES[view]().then((View) => {
+    const v = views[view] ||= new View(root, ctx);
+    return v.init ? v.init() : v.refresh();
+  }).catch((e) => set(root, h("p", { class: "error", role: "alert" }, e.message)));
 }
 
 function refreshViews() {
@@ -112,6 +115,18 @@ function hint(e) {
   return problems[0].path;
 }
 
+// answers asked for before they were needed: query -> promise (the
+// recipe of the URL's criteria is asked at once, beside the catalog)
+const early = new Map();
+function fetchRecipe(q, signal) {
+  const key = q.toString();
+  const hit = early.get(key);
+  early.clear();
+  if (hit) return hit;
+  return Promise.all([getJSON(`/v1/recipe?${key}`, signal),
+    getJSON(`/v1/recipe?${key}&explain=true`, signal).catch((e) => { if (e.name === "AbortError") throw e; return null; })]);
+}
+
 async function loadRecipe() {
   pickers.clearHints();
   const root = $("#view-recipe");
@@ -132,8 +147,7 @@ async function loadRecipe() {
   root.dataset.state = "loading";
   const q = toQuery(state.criteria, { "allow-partial": state.partial ? "true" : undefined });
   try {
-    const [recipe, explain] = await Promise.all([getJSON(`/v1/recipe?${q}`, ac.signal),
-      getJSON(`/v1/recipe?${q}&explain=true`, ac.signal).catch((e) => { if (e.name === "AbortError") throw e; return null; })]);
+    const [recipe, explain] = await fetchRecipe(q, ac.signal);
     state.recipe = recipe;
     state.explain = explain;
     set($("#recipe-title"), `Recipe for ${summary(recipe.criteria || state.criteria)}`);
@@ -172,9 +186,16 @@ function follow(e) {
 }
 
 async function start() {
-  const [catalog, index] = await Promise.all([getJSON("/v1/criteria"), getJSON("/").catch(() => null)]);
+  const first = fromQuery(location.search, null);
+  if (stated(first) && viewOf(location.pathname) === "recipe") {
+    const q = toQuery(first, { "allow-partial": new URLSearchParams(location.search).get("allow-partial") || undefined });
+    const p = fetchRecipe(q);
+    p.catch(() => {}); // seen (or asked again) by loadRecipe
+    early.set(q.toString(), p);
+  }
+  getJSON("/").then((index) => set($("#server"), `eidosd ${index.version}`)).catch(() => {});
+  const catalog = await getJSON("/v1/criteria");
   state.catalog = catalog;
-  if (index) set($("#server"), `eidosd ${index.version}`);
   pickers = new Pickers($("#criteria"), catalog, {
     onChange: (c) => { state.criteria = c; state.partial = false; history.replaceState(null, "", url()); loadRecipe(); },
   });
@@ -189,9 +210,9 @@ async function start() {
   views.recipe = new RecipeView($("#recipe"), { onSelect: select });
   $("nav.views").addEventListener("click", follow);
   window.addEventListener("popstate", () => { read(); show(viewOf(location.pathname)); loadRecipe(); });
-  show(viewOf(location.pathname));
-  history.replaceState(null, "", url());
-  await loadRecipe();
+  const view = viewOf(location.pathname);
+  history.replaceState(null, "", url(view));
+  await Promise.all([show(view), loadRecipe()]);
   document.documentElement.dataset.ready = "true";
   performance.mark("console-ready");
 }

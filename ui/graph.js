@@ -9,18 +9,22 @@ import { svg } from "./dom.js";
 
 const W = 200, H = 46, GX = 64, GY = 16, PAD = 12;
 
-// layout(refs, order) -> {nodes: Map name -> {name, layer, row, step, deps}, layers, edges}
+// layout(refs, order) -> {nodes: Map name -> {name, layer, row, step, deps},
+// layers (lists of names and of the waypoints of long edges), edges}. An
+// edge that spans several layers passes through a waypoint in each layer
+// between (a slot of its own), so it never runs behind another node.
 export function layout(refs, order) {
   const byName = new Map(refs.map((r) => [r.name, r]));
   const step = new Map((order || []).map((n, i) => [n, i]));
   for (const r of refs) if (!step.has(r.name)) step.set(r.name, step.size);
+  const depsOf = (n) => (byName.get(n).dependencyRefs || []).filter((d) => byName.has(d) && d !== n);
   const layerOf = new Map();
   const visiting = new Set();
   const layer = (name) => {
     if (layerOf.has(name)) return layerOf.get(name);
     if (visiting.has(name)) return 0; // a cycle: the engine refuses those; draw it anyway
     visiting.add(name);
-    const deps = (byName.get(name).dependencyRefs || []).filter((d) => byName.has(d));
+    const deps = depsOf(name);
     const l = deps.length ? 1 + Math.max(...deps.map(layer)) : 0;
     visiting.delete(name);
     layerOf.set(name, l);
@@ -28,34 +32,52 @@ export function layout(refs, order) {
   };
   const names = [...byName.keys()].sort((a, b) => step.get(a) - step.get(b));
   const layers = [];
-  for (const n of names) (layers[layer(n)] ||= []).push(n);
-  for (let i = 0; i < layers.length; i++) layers[i] ||= [];
-  const edges = [];
+  const put = (l, id) => (layers[l] ||= []).push(id);
+  for (const n of names) put(layer(n), n);
+  // edges, and the segments between consecutive layers (through waypoints)
+  const edges = [], segs = [], rank = new Map(names.map((n) => [n, step.get(n)]));
   for (const n of names) {
-    for (const d of byName.get(n).dependencyRefs || []) if (byName.has(d)) edges.push({ from: d, to: n });
+    for (const d of depsOf(n)) {
+      if (layerOf.get(d) >= layerOf.get(n)) continue; // a cycle's back edge
+      const e = { from: d, to: n, via: [] };
+      let prev = d;
+      for (let l = layerOf.get(d) + 1; l < layerOf.get(n); l++) {
+        const w = `\u0000${d}\u0000${n}\u0000${l}`;
+        rank.set(w, step.get(n));
+        put(l, w);
+        e.via.push(w);
+        segs.push([prev, w]);
+        prev = w;
+      }
+      segs.push([prev, n]);
+      edges.push(e);
+    }
   }
+  for (let i = 0; i < layers.length; i++) layers[i] ||= [];
   // barycenter sweeps: order each layer by the mean row of its neighbours
   const row = new Map();
-  const index = () => layers.forEach((l) => l.forEach((n, i) => row.set(n, i)));
-  index();
-  const mean = (list, fallback) => (list.length ? list.reduce((s, n) => s + row.get(n), 0) / list.length : fallback);
-  for (let pass = 0; pass < 4; pass++) {
+  layers.forEach((l) => l.forEach((n, i) => row.set(n, i)));
+  const mean = (list, fallback) => (list.length ? list.reduce((t, n) => t + row.get(n), 0) / list.length : fallback);
+  for (let pass = 0; pass < 6; pass++) {
     const down = pass % 2 === 0;
     const seq = down ? layers.slice(1) : layers.slice(0, -1).reverse();
     for (const l of seq) {
       const key = new Map(l.map((n) => {
-        const nb = edges.filter((e) => (down ? e.to === n : e.from === n)).map((e) => (down ? e.from : e.to));
+        const nb = segs.filter((g) => (down ? g[1] === n : g[0] === n)).map((g) => (down ? g[0] : g[1]));
         return [n, mean(nb, row.get(n))];
       }));
-      l.sort((a, b) => key.get(a) - key.get(b) || step.get(a) - step.get(b));
+      l.sort((a, b) => key.get(a) - key.get(b) || rank.get(a) - rank.get(b));
       l.forEach((n, i) => row.set(n, i));
     }
   }
   const nodes = new Map();
-  layers.forEach((l, li) => l.forEach((n, ri) => nodes.set(n, {
-    name: n, layer: li, row: ri, step: step.get(n) + 1, ref: byName.get(n),
-    deps: (byName.get(n).dependencyRefs || []).filter((d) => byName.has(d)),
-  })));
+  layers.forEach((l, li) => l.forEach((n, ri) => {
+    if (byName.has(n)) {
+      nodes.set(n, { name: n, layer: li, row: ri, step: step.get(n) + 1, ref: byName.get(n), deps: depsOf(n) });
+    }
+  }));
+  const at = (id) => ({ layer: layers.findIndex((l) => l.includes(id)), row: row.get(id) });
+  for (const e of edges) e.via = e.via.map(at);
   return { nodes, layers, edges };
 }
 
@@ -78,13 +100,22 @@ export function render(recipe, onSelect) {
     id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto",
   }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" }))));
   const lines = svg("g", { class: "edges" });
+  const curve = (x1, y1, x2, y2) => {
+    const dx = Math.max(16, (x2 - x1) / 2);
+    return ` C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
+  };
   for (const e of edges) {
     const a = pos(nodes.get(e.from)), b = pos(nodes.get(e.to));
-    const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x - 2, y2 = b.y + H / 2, dx = Math.max(24, (x2 - x1) / 2);
-    lines.appendChild(svg("path", {
-      d: `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`, class: "edge",
-      "marker-end": "url(#arrow)", dataset: { from: e.from, to: e.to },
-    }));
+    let x = a.x + W, y = a.y + H / 2;
+    let d = `M${x},${y}`;
+    for (const w of e.via) { // through the slot of each layer it crosses
+      const p = pos(w);
+      d += curve(x, y, p.x, p.y + H / 2) + ` L${p.x + W},${p.y + H / 2}`;
+      x = p.x + W;
+      y = p.y + H / 2;
+    }
+    d += curve(x, y, b.x - 2, b.y + H / 2);
+    lines.appendChild(svg("path", { d, class: "edge", "marker-end": "url(#arrow)", dataset: { from: e.from, to: e.to } }));
   }
   root.appendChild(lines);
   for (const n of nodes.values()) {

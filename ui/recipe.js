@@ -47,12 +47,13 @@ export class RecipeView {
     set(this.root,
       h("p", { class: "check files-toggle" }, files, h("label", { for: "show-files" }, " Show the source file of every value")),
       h("section", { class: "card", "aria-labelledby": "h-overlays" },
-        h("h2", { id: "h-overlays" }, `Applied overlays (${overlays.length})`),
-        h("ol", { class: "overlays" }, overlays.map((n) => {
-          const o = reason.get(n);
-          return h("li", { title: o ? `${o.reason} — ${o.file}` : n, tabindex: "0" }, n,
-            o ? h("small", {}, o.reason) : null);
-        })),
+        h("details", { class: "overlays" },
+          h("summary", {}, h("h2", { id: "h-overlays" }, `Applied overlays (${overlays.length})`), " ",
+            h("span", { class: "chain" }, overlays.join(" → "))),
+          h("ol", { class: "overlays" }, overlays.map((n) => {
+            const o = reason.get(n);
+            return h("li", { title: o ? `${o.reason} — ${o.file}` : n }, n, o ? h("small", {}, o.reason) : null);
+          }))),
         warnings.length ? h("ul", { class: "warnings" }, warnings.map((w) => h("li", {}, w))) : null),
       h("section", { class: "card", "aria-labelledby": "h-order" },
         h("h2", { id: "h-order" }, "Deployment order"),

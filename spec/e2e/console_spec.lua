@@ -122,6 +122,27 @@ describe("the console in a browser", function()
     for _, e in ipairs(edges) do
       assert.truthy(x[e[1]] < x[e[2]], e[1] .. " is drawn left of " .. e[2] .. ", which depends on it")
     end
+    -- no edge runs through a node it does not join (it would read as a dependency)
+    local crossings = b:exec([[
+      const boxes = [...document.querySelectorAll('svg.graph g.node')].map((g) => {
+        const m = g.transform.baseVal.consolidate().matrix, r = g.querySelector('rect');
+        return { name: g.dataset.component, x: m.e, y: m.f, w: r.width.baseVal.value, h: r.height.baseVal.value };
+      });
+      const out = [];
+      for (const p of document.querySelectorAll('svg.graph path.edge')) {
+        const len = p.getTotalLength();
+        for (let t = 0; t <= len; t += 4) {
+          const q = p.getPointAtLength(t);
+          for (const b of boxes) {
+            if (b.name === p.dataset.from || b.name === p.dataset.to) continue;
+            if (q.x > b.x + 1 && q.x < b.x + b.w - 1 && q.y > b.y + 1 && q.y < b.y + b.h - 1) {
+              out.push(p.dataset.from + ' -> ' + p.dataset.to + ' crosses ' + b.name);
+            }
+          }
+        }
+      }
+      return [...new Set(out)];]])
+    assert.are.same({}, crossings)
     -- the overlays and the constraints of the recipe
     local overlays = b:exec("return [...document.querySelectorAll('ol.overlays li')].length")
     assert.are.equal(#want.metadata.appliedOverlays, overlays)
@@ -287,8 +308,20 @@ describe("the console in a browser", function()
     local recipe = support.tmpdir() .. "/recipe.json"
     support.write(recipe, cjson.encode(cli_recipe({ "--service", "eks", "--accelerator", "gb200", "--os", "ubuntu",
       "--intent", "training" })))
+    -- from the recipe to the validate view by its link: the criteria go along, Back returns
+    open("/?" .. GB200)
+    b:click('nav.views a[data-view="validate"]')
+    b:wait("document.querySelector('#v-snapshots')", 10, "the validate view")
+    assert.are.equal("/ui/validate?" .. "service=eks&accelerator=gb200&intent=training&os=ubuntu",
+      b:exec("return location.pathname + location.search"))
+    assert.are.equal("page", b:exec([[return document.querySelector('nav.views a[data-view="validate"]')
+      .getAttribute('aria-current')]]))
+    b:exec("history.back()")
+    b:wait("!document.querySelector('#view-recipe').hidden && document.querySelector('#view-validate').hidden", 10,
+      "the recipe view again")
     open("/ui/validate?" .. GB200)
     assert.are.equal("Validate · eidos console", b:exec("return document.title"))
+    assert.are.equal("/ui/validate", b:exec("return location.pathname"))
     local seen = {}
     for i, path in ipairs({ OWN[1], OWN[2], table.unpack(SHARED) }) do
       paste("#v-snapshots", support.read(path))

@@ -43,7 +43,9 @@ describe("eidos.api.console", function()
     '<script type="module" src="/ui/app.js"></script>'
   local files = {
     ["index.html"] = PAGE,
-    ["app.js"] = 'import { h } from "./dom.js";\nimport "./graph.js";\nh("./not-an-asset.js");\n',
+    ["app.js"] = 'import { h } from "./dom.js";\nimport "./graph.js";\nh("./not-an-asset.js");\n' ..
+      'const later = () => import("./lazy.js");\n',
+    ["lazy.js"] = 'export const x = 1;\n',
     ["dom.js"] = 'export const h = (x) => x;\n',
     ["graph.js"] = 'import { h } from "./dom.js";\nexport default h;\n',
     ["s.css"] = "body{color:red}\n",
@@ -95,6 +97,9 @@ describe("eidos.api.console", function()
     for _, n in ipairs({ "app.js", "dom.js", "graph.js" }) do
       assert.truthy(page.body:find('<link rel="modulepreload" href="/ui/' .. c.names[n] .. '">', 1, true), n)
     end
+    -- a module imported with import() loads when asked: fingerprinted, not preloaded
+    assert.falsy(page.body:find(c.names["lazy.js"], 1, true))
+    assert.truthy(by_path(c)["/ui/" .. c.names["app.js"]].body:find('import("./' .. c.names["lazy.js"] .. '")', 1, true))
     assert.falsy(page.body:find("<!-- modulepreload -->", 1, true))
     assert.are.equal('"' .. require("eidos.core.sha256").hex(page.body):sub(1, 32) .. '"', page.headers.etag)
     assert.is_true(page.compress)

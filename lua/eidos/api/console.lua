@@ -10,8 +10,9 @@
 -- served `immutable`; references between the files ("/ui/NAME" in the
 -- page, "./NAME" in modules and style sheets) are rewritten to those
 -- names, dependencies first, so a name covers everything it loads. The
--- page links every module it loads as modulepreload (at its
--- "<!-- modulepreload -->" marker), so a browser fetches them at once.
+-- page links every module it imports statically (transitively) as
+-- modulepreload (at its "<!-- modulepreload -->" marker), so a browser
+-- fetches them at once; modules imported with import() load when asked.
 -- Plain names stay served too (revalidated by ETag).
 local errors = require("eidos.errors")
 
@@ -45,6 +46,20 @@ local function refs_of(text, files)
         seen[name] = true
         out[#out + 1] = name
       end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+-- the modules a module imports statically (`import ... from "./NAME"`,
+-- `import "./NAME"`): what the page preloads; a dynamic import("./NAME")
+-- loads when the page asks for it
+local function static_refs(text, files)
+  local out = {}
+  for _, pat in ipairs({ "from%s*([\"'])%./([%w%._%-/]+)%1", "import%s*([\"'])%./([%w%._%-/]+)%1" }) do
+    for _, name in text:gmatch(pat) do
+      if files[name] then out[#out + 1] = name end
     end
   end
   table.sort(out)
@@ -118,7 +133,7 @@ function M.prepare(embedded)
     if seen[name] or ext_of(name) ~= "js" then return end
     seen[name] = true
     preload[#preload + 1] = string.format('<link rel="modulepreload" href="%s%s">', M.PREFIX, fp[name])
-    for _, dep in ipairs(refs_of(files[name], files)) do walk(dep) end
+    for _, dep in ipairs(static_refs(files[name], files)) do walk(dep) end
   end
   for _, dep in ipairs(refs_of(page, files)) do walk(dep) end
   page = page:gsub("<!%-%- modulepreload %-%->", function() return table.concat(preload, "\n") end)
