@@ -355,6 +355,14 @@ describe("the console in a browser", function()
     b:click("#view-validate button[type=submit]")
     b:wait("document.querySelector('#view-validate').dataset.state === 'ready'", 20, "the verdicts of the file")
     assert.are.equal("failed", verdicts()["K8s.server.version"])
+    -- a file dropped on the box is added as one more snapshot (two: the fleet view, or 501 without it)
+    b:exec([=[const dt = new DataTransfer();
+      dt.items.add(new File([arguments[0]], 'dropped.yaml', { type: 'application/yaml' }));
+      document.querySelector('#view-validate .doc-input').dispatchEvent(
+        new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));]=], support.read(OWN[2]))
+    b:wait("document.querySelectorAll('#view-validate ul.files li').length === 2", 10, "the dropped file")
+    assert.truthy(b:exec("return document.querySelector('#view-validate ul.files').textContent"):find("dropped.yaml", 1, true))
+    b:exec("document.querySelector('#view-validate ul.files button').click()")
     -- a document that is no snapshot is refused with the server's reason
     b:exec("document.querySelector('#view-validate ul.files button').click()")
     paste("#v-snapshots", "kind: Snapshot\nmeasurements: 7\n")

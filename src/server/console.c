@@ -68,7 +68,7 @@ static struct srv_resp *make(lua_State *L, int h, const char *body, size_t len, 
   struct srv_resp *r;
   for (i = 1; i <= 2 * nh; i++) {
     lua_rawgeti(L, h, (lua_Integer)i);
-    strbytes += lua_isstring(L, -1) ? lua_rawlen(L, -1) : 0;
+    strbytes += lua_type(L, -1) == LUA_TSTRING ? lua_rawlen(L, -1) : 0; /* anything else is "" */
     lua_pop(L, 1);
   }
   if (gz) strbytes += sizeof "content-encoding" + sizeof "gzip" + sizeof "-gzip";
@@ -78,10 +78,8 @@ static struct srv_resp *make(lua_State *L, int h, const char *body, size_t len, 
     char tagged[256];
     lua_rawgeti(L, h, (lua_Integer)(2 * i + 1));
     lua_rawgeti(L, h, (lua_Integer)(2 * i + 2));
-    name = lua_tolstring(L, -2, &nl);
-    value = lua_tolstring(L, -1, &vl);
-    if (!name) name = "", nl = 0;
-    if (!value) value = "", vl = 0;
+    name = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &nl) : (nl = 0, "");
+    value = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &vl) : (vl = 0, "");
     if (gz && nl == 4 && !strncasecmp(name, "etag", 4) && vl >= 2 && vl < sizeof tagged - 8 &&
         value[vl - 1] == '"') { /* another representation, another entity tag */
       memcpy(tagged, value, vl - 1);
