@@ -40,15 +40,7 @@ add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/gen/openapi.c
   COMMENT "Embedding api/openapi.yaml")
 
 # ui/ -> the table srv_ui_files (cmake/embed.c), for eidosd only
-file(GLOB_RECURSE UI_FILES CONFIGURE_DEPENDS RELATIVE ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/ui/*)
-list(FILTER UI_FILES EXCLUDE REGEX "(^|/)\\.")
-string(REPLACE ";" "\n" UI_LIST "${UI_FILES}")
-file(WRITE ${CMAKE_BINARY_DIR}/gen/ui_list.txt.tmp "${UI_LIST}\n")
-configure_file(${CMAKE_BINARY_DIR}/gen/ui_list.txt.tmp ${CMAKE_BINARY_DIR}/gen/ui_list.txt COPYONLY)
-set(UI_DEPS)
-foreach(f ${UI_FILES})
-  list(APPEND UI_DEPS ${CMAKE_SOURCE_DIR}/${f})
-endforeach()
+eidos_file_list(UI_FILES ${CMAKE_BINARY_DIR}/gen/ui_list.txt UI_DEPS ${CMAKE_SOURCE_DIR}/ui/*)
 add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/gen/ui_embed.c
   COMMAND eidos_embedgen --table=srv_ui ${CMAKE_BINARY_DIR}/gen/ui_embed.c ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/gen/ui_list.txt
   DEPENDS eidos_embedgen ${UI_DEPS} ${CMAKE_BINARY_DIR}/gen/ui_list.txt

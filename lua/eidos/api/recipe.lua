@@ -274,6 +274,16 @@ local function etag_of(parts)
   return '"' .. h:hex():sub(1, 32) .. '"'
 end
 
+-- the answer of an encoded body (a string or a list of parts): 304 when
+-- If-None-Match names its ETag, else 200 with the caching headers
+local function answer_body(req, body, format, cacheable, alias)
+  local etag = etag_of(type(body) == "table" and body or { body })
+  if http.not_modified(req.headers["if-none-match"], etag) then
+    return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
+  end
+  return 200, body, headers(format, etag), cacheable, alias
+end
+
 -- the answer for canonical criteria (key: their canonical JSON): from the
 -- response cache, else built; cacheable: the request's own key may be
 -- cached too (GET)
@@ -289,11 +299,7 @@ local function recipe_answer(req, ctx, raw, format, cacheable, partial)
   local t0 = clock()
   local body, built = recipe_body(ctx, c, format, partial)
   if s and built then s.observe("recipe_build_seconds", clock() - t0) end
-  local etag = etag_of(body)
-  if http.not_modified(req.headers["if-none-match"], etag) then
-    return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
-  end
-  return 200, body, headers(format, etag), cacheable, alias
+  return answer_body(req, body, format, cacheable, alias)
 end
 
 -- the RecipeExplanation of canonical criteria (`eidos recipe --explain`):
@@ -317,12 +323,7 @@ local function explain_answer(req, ctx, raw, format, cacheable, partial)
     unroot(comp.fields)
     unroot(comp.values)
   end
-  local body = http.encode(d, format)
-  local etag = etag_of({ body })
-  if http.not_modified(req.headers["if-none-match"], etag) then
-    return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
-  end
-  return 200, body, headers(format, etag), cacheable, alias
+  return answer_body(req, http.encode(d, format), format, cacheable, alias)
 end
 
 -- GET /v1/recipe?service=&accelerator=&intent=&os=&platform=&nodes=&format=&allow-partial=&explain=
@@ -415,11 +416,7 @@ local function answer_query(req, ctx, raw, selector, format, cacheable, partial)
   local alias = key and ("query\n" .. format .. "\n" .. key .. (partial and "\npartial\n" or "\n") .. selector)
   if alias and s and s.answer_cached(alias) then return s.CACHED, nil, nil, cacheable end
   local body = http.encode(select(hydrated(ctx, c, key, partial), selector), format)
-  local etag = etag_of({ body })
-  if http.not_modified(req.headers["if-none-match"], etag) then
-    return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
-  end
-  return 200, body, headers(format, etag), cacheable, alias
+  return answer_body(req, body, format, cacheable, alias)
 end
 
 -- GET /v1/query?selector=PATH&<criteria>&format=
@@ -480,12 +477,7 @@ function M.criteria(req, ctx)
       end
     end
   end
-  local body = http.encode(d, format)
-  local etag = etag_of({ body })
-  if http.not_modified(req.headers["if-none-match"], etag) then
-    return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
-  end
-  return 200, body, headers(format, etag), true
+  return answer_body(req, http.encode(d, format), format, true)
 end
 
 -- build(ctx, raw, partial) -> the RecipeResult of raw criteria, checked
