@@ -38,7 +38,8 @@ export function single(d) {
     h("h2", { id: "h-verdict" }, "Result: ", status(word === "partial" ? "partial" : word, d.status)),
     h("p", {}, counts(d.summary), d.metadata && d.metadata.strict ? " (strict: skipped counts as failed)" : ""),
     results(d.results || []),
-    (d.phases || []).map((p) => h("section", { class: "phase", dataset: { phase: p.name } },
+    // readiness is the table above; a result with other phases (from the CLI) shows them too
+    (d.phases || []).filter((p) => p.name !== "readiness").map((p) => h("section", { class: "phase", dataset: { phase: p.name } },
       h("h3", {}, `Phase ${p.name}: `, status(STATUS_WORD[p.status] || p.status, p.status)),
       results((p.checks || []).map((c) => ({ name: c.name, status: c.status, reason: c.reason,
         expression: c.expected, actual: c.actual, remediation: c.remediation }))))));

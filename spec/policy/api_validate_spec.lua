@@ -69,6 +69,10 @@ describe("POST /v1/validate", function()
       assert.are.same(summary, d.summary, i)
       assert.are.same(results, d.results, i)
       assert.are.equal("no-store", headers[4])
+      -- the shape `eidos validate` writes: the readiness phase, a check per constraint
+      assert.are.equal("readiness", d.phases[1].name)
+      assert.are.equal(#results, #d.phases[1].checks)
+      assert.are.equal("failed", d.phases[1].status)
     end
     -- strict, from the query or the body
     local sst, ssum = want(OLD, true)

@@ -1,9 +1,11 @@
 -- eidos.api.validate: POST /v1/validate, `eidos validate` over HTTP. The
 -- constraints come from the recipe of the query's criteria (built and
 -- allowlisted as GET /v1/recipe builds them), or from the body; the
--- snapshots are the body. One snapshot gives the ValidationResult
--- (eidos.validate); several (a YAML stream, or a list) give the
--- FleetValidationResult (eidos.validate.fleet, when this build has it).
+-- snapshots are the body. One snapshot gives the ValidationResult of the
+-- readiness phase as `eidos validate` writes it (eidos.validate,
+-- eidos.validate.result: results and phases); several (a YAML stream, or
+-- a list) give the FleetValidationResult (eidos.validate.fleet, when this
+-- build has it).
 -- The answer is 200 whatever the verdict (its status says pass, partial or
 -- fail); bad input is 400 naming it. Bodies are read with the loader's
 -- limits (--body-limit, expansion, nesting); the work is linear in the
@@ -134,9 +136,12 @@ function M.post(req, ctx)
   local model = require("eidos.snapshot.model")
   local result
   if #snaps == 1 then
+    -- the readiness phase, in the shape `eidos validate` writes (eidos.validate.result)
     local name = #docs > 1 and node_name(snaps[1], 1) or "the request body"
-    result = require("eidos.validate").run(list, model.from_doc(snaps[1], "the snapshot in the request body"),
+    local r = require("eidos.validate").run(list, model.from_doc(snaps[1], "the snapshot in the request body"),
       { strict = strict or nil, recipe = origin, snapshot = name })
+    result = require("eidos.validate.result").document(
+      { { name = "readiness", checks = require("eidos.validate.phases").readiness_checks(r) } }, r, {})
   else
     local ok, fleet = pcall(require, "eidos.validate.fleet")
     if not ok then
