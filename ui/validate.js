@@ -84,7 +84,8 @@ export function fleet(d) {
       h("p", { class: "muted" }, "Nodes whose value differs from most nodes, even where every value passes."),
       h("ul", {}, d.outliers.map((o) => h("li", { dataset: { path: o.path } }, h("code", {}, o.path), ": most nodes (",
         String(o.count), ") have ", h("code", {}, show(o.majority)), "; ",
-        (o.nodes || []).map((x, i) => [i ? ", " : "", h("strong", {}, x.node), " has ", h("code", {}, show(x.value))]))))) : null);
+        (o.nodes || []).map((x, i) => [i ? ", " : "", h("strong", {}, x.node),
+          x.value === null ? " has none" : [" has ", h("code", {}, show(x.value))]]))))) : null);
 }
 
 export class ValidateView {

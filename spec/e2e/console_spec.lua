@@ -39,7 +39,11 @@ local OWN = { support.root .. "/spec/fixtures/snapshots/console-old-node.json",
 local SHARED = {}
 for _, n in ipairs({ "gb200-eks-ubuntu.yaml", "h100-eks-ubuntu.yaml" }) do
   local p = support.root .. "/../shared/fixtures/snapshots/" .. n
-  if support.exists(p) then SHARED[#SHARED + 1] = p end
+  if support.exists(p) then -- a browser takes only canonical paths to upload
+    local r = io.popen("realpath " .. support.q(p))
+    SHARED[#SHARED + 1] = r:read("l")
+    r:close()
+  end
 end
 
 -- the CLI's answer (JSON) to `eidos ARGS -t json`, whatever its exit code

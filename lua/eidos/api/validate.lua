@@ -111,13 +111,6 @@ local function snapshots(docs, w)
   return list
 end
 
--- a node's name: its snapshot's metadata.source-node (upstream: .source)
-local function node_name(d, i)
-  local m = type(d.metadata) == "table" and d.metadata or {}
-  local n = m["source-node"] or m.source
-  return type(n) == "string" and n ~= "" and n or string.format("snapshot %d", i)
-end
-
 -- POST /v1/validate
 function M.post(req, ctx)
   local p = http.params(req.query, PARAMS)
@@ -137,9 +130,8 @@ function M.post(req, ctx)
   local result
   if #snaps == 1 then
     -- the readiness phase, in the shape `eidos validate` writes (eidos.validate.result)
-    local name = #docs > 1 and node_name(snaps[1], 1) or "the request body"
     local r = require("eidos.validate").run(list, model.from_doc(snaps[1], "the snapshot in the request body"),
-      { strict = strict or nil, recipe = origin, snapshot = name })
+      { strict = strict or nil, recipe = origin, snapshot = "the request body" })
     result = require("eidos.validate.result").document(
       { { name = "readiness", checks = require("eidos.validate.phases").readiness_checks(r) } }, r, {})
   else
@@ -148,7 +140,11 @@ function M.post(req, ctx)
       http.fail(501, "NOT_IMPLEMENTED", string.format("%d snapshots were sent: validating several at once (a fleet) " ..
         "is not in this build of eidosd; send one snapshot per request", #snaps), { snapshots = #snaps })
     end
-    result = fleet.run_documents(list, snaps, { strict = strict or nil, recipe = origin })
+    -- the fleet engine reads each snapshot in turn: here from the body
+    local idx = {}
+    for i = 1, #snaps do idx[i] = i end
+    result = fleet.run(list, idx, { strict = strict or nil, recipe = origin,
+      load = function(i) return snaps[i], string.format("snapshot %d of the request body", i) end })
   end
   return 200, http.encode(result, format), { "content-type", http.media[format], "cache-control", "no-store" }, false
 end
