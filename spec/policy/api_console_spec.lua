@@ -177,19 +177,32 @@ describe("API answers the console builds on", function()
   end)
 
   it("GET /v1/recipe?explain=true is the CLI's RecipeExplanation, files named by their library path", function()
-    local ctx = api_recipe.context({})
-    local q = "service=eks&accelerator=gb200&os=ubuntu&intent=training"
-    local status, d = get(api_recipe.get, q .. "&explain=true", ctx)
+    -- the registry overridden under a root of the server's: the CLI names it
+    -- by its path on disk, the API by its path in the library
+    local res = require("eidos.core.res")
+    local dir = support.tmpdir()
+    os.execute("mkdir -p " .. support.q(dir .. "/recipes"))
+    support.write(dir .. "/recipes/registry.yaml", "# the operator's copy\n" ..
+      support.read(support.root .. "/recipes/registry.yaml"))
+    local saved = res.roots()
+    res.set_roots({ dir, table.unpack(saved) })
+    local ok, ctx, status, d, text = pcall(function()
+      local c = api_recipe.context({})
+      local q = "service=eks&accelerator=gb200&os=ubuntu&intent=training"
+      local st, doc_ = get(api_recipe.get, q .. "&explain=true", c)
+      local result = recipe.build(recipe.criteria({ service = "eks", accelerator = "gb200", os = "ubuntu",
+        intent = "training" }), { library = c.library })
+      return c, st, doc_, require("eidos.doc").encode(recipe.explain(result, c.library), "json")
+    end)
+    res.set_roots(saved)
+    os.execute("rm -rf " .. support.q(dir))
+    assert(ok, ctx)
     assert.are.equal(200, status)
     assert.are.equal("RecipeExplanation", d.kind)
-    local result = recipe.build(recipe.criteria({ service = "eks", accelerator = "gb200", os = "ubuntu",
-      intent = "training" }), { library = ctx.library })
-    -- the specs run with the source tree as an override root: the CLI names
-    -- those files by their path on disk, the API by their path in the library
-    local text = require("eidos.doc").encode(recipe.explain(result, ctx.library), "json")
-    assert.truthy(text:find(support.root .. "/recipes/", 1, true))
-    local want = cjson.decode((text:gsub(support.root:gsub("%p", "%%%0") .. "/", "")))
+    assert.truthy(text:find(dir .. "/recipes/registry.yaml", 1, true))
+    local want = cjson.decode((text:gsub(dir:gsub("%p", "%%%0") .. "/", "")))
     assert.are.same(want, d)
+    local q = "service=eks&accelerator=gb200&os=ubuntu&intent=training"
     local files = 0
     local function walk(v)
       if type(v) ~= "table" then return end
@@ -202,9 +215,11 @@ describe("API answers the console builds on", function()
     end
     walk(d)
     assert.truthy(files > 50)
+    ctx = api_recipe.context({}) -- the library of the usual roots
     local _, plain = get(api_recipe.get, q .. "&explain=false", ctx)
     assert.are.equal("RecipeResult", plain.kind)
-    local ok, err = pcall(get, api_recipe.get, q .. "&explain=maybe", ctx)
+    local err
+    ok, err = pcall(get, api_recipe.get, q .. "&explain=maybe", ctx)
     assert.is_false(ok)
     assert.truthy(err.msg:find('explain "maybe"', 1, true))
   end)
