@@ -1,9 +1,11 @@
 /*
  * embed.c -- build-time generator: writes a C file that holds the given
  * files (lua/, recipes/, templates/, data/) as string literals, sorted by
- * path, as the table eidos_res_files[] declared in src/core/res.h.
- * usage: embed OUT.c ROOTDIR LISTFILE [CODEDIR]  (LISTFILE: one relative path
- * a line; CODEDIR/<path>c, when present, is the file's precompiled form --
+ * path, as the table eidos_res_files[] declared in src/core/res.h (or
+ * NAME_files[], NAME_nfiles, NAME_built[] and NAME_nbuilt with
+ * --table=NAME: eidosd's ui/ is srv_ui).
+ * usage: embed [--table=NAME] OUT.c ROOTDIR LISTFILE [CODEDIR]  (LISTFILE:
+ * one relative path a line; CODEDIR/<path>c, when present, is the file's precompiled form --
  * luac's output for a .lua file, cmake/chunkgen.lua's for a YAML document or
  * a template -- and is embedded beside its source; CODEDIR/built.txt, when
  * present, names chunks the build derived from several files,
@@ -59,8 +61,14 @@ static char **lines(const char *path, size_t *n) {
 int main(int argc, char **argv) {
   FILE *out;
   char **paths, **built = NULL, *has_code, full[8192];
+  const char *table = "eidos_res";
   size_t n, nbuilt = 0, i;
-  if (argc != 4 && argc != 5) { fprintf(stderr, "usage: embed OUT.c ROOT LIST [CODEDIR]\n"); return 2; }
+  if (argc > 1 && !strncmp(argv[1], "--table=", 8)) {
+    table = argv[1] + 8;
+    argv++;
+    argc--;
+  }
+  if (argc != 4 && argc != 5) { fprintf(stderr, "usage: embed [--table=NAME] OUT.c ROOT LIST [CODEDIR]\n"); return 2; }
   if (!(paths = lines(argv[3], &n))) { perror(argv[3]); return 1; }
   if (argc == 5) {
     snprintf(full, sizeof full, "%s/built.txt", argv[4]);
@@ -79,21 +87,21 @@ int main(int argc, char **argv) {
       if (has_code[i] && literal(out, "c", i, full)) return 1;
     }
   }
-  fprintf(out, "const struct eidos_res_file eidos_res_files[] = {\n");
+  fprintf(out, "const struct eidos_res_file %s_files[] = {\n", table);
   for (i = 0; i < n; i++)
     if (has_code[i])
       fprintf(out, "  {\"%s\", f%zu, sizeof f%zu - 1, c%zu, sizeof c%zu - 1},\n", paths[i], i, i, i, i);
     else
       fprintf(out, "  {\"%s\", f%zu, sizeof f%zu - 1, NULL, 0},\n", paths[i], i, i);
-  fprintf(out, "  {NULL, NULL, 0, NULL, 0}\n};\nconst size_t eidos_res_nfiles = %zu;\n", n);
+  fprintf(out, "  {NULL, NULL, 0, NULL, 0}\n};\nconst size_t %s_nfiles = %zu;\n", table, n);
   for (i = 0; i < nbuilt; i++) {
     snprintf(full, sizeof full, "%s/built/%s", argv[4], built[i]);
     if (literal(out, "b", i, full)) return 1;
   }
-  fprintf(out, "const struct eidos_res_file eidos_res_built[] = {\n");
+  fprintf(out, "const struct eidos_res_file %s_built[] = {\n", table);
   for (i = 0; i < nbuilt; i++)
     fprintf(out, "  {\"%s\", NULL, 0, b%zu, sizeof b%zu - 1},\n", built[i], i, i);
-  fprintf(out, "  {NULL, NULL, 0, NULL, 0}\n};\nconst size_t eidos_res_nbuilt = %zu;\n", nbuilt);
+  fprintf(out, "  {NULL, NULL, 0, NULL, 0}\n};\nconst size_t %s_nbuilt = %zu;\n", table, nbuilt);
   fclose(out);
   for (i = 0; i < n; i++) free(paths[i]);
   free(paths);

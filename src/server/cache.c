@@ -139,6 +139,19 @@ int srv_resp_part(struct srv_resp *r, struct srv_cache *c, const char *p, size_t
   return 0;
 }
 
+void srv_resp_header(struct srv_resp *r, size_t i, const char *name, size_t nlen, const char *value, size_t vlen,
+                     char **strings) {
+  char *s = *strings;
+  size_t k;
+  for (k = 0; k < nlen; k++) s[k] = (char)((name[k] >= 'A' && name[k] <= 'Z') ? name[k] + 32 : name[k]);
+  r->names[i] = h2o_iovec_init(s, nlen);
+  s += nlen;
+  memcpy(s, value, vlen);
+  r->values[i] = h2o_iovec_init(s, vlen);
+  *strings = s + vlen;
+  if (nlen == 4 && !memcmp(r->names[i].base, "etag", 4)) r->etag = r->values[i];
+}
+
 void srv_resp_addref(struct srv_resp *r) {
   atomic_fetch_add(&r->refs, 1);
 }

@@ -1,9 +1,10 @@
 /*
  * handler.c -- what eidosd's I/O thread does with one request: request id
  * (a valid X-Request-Id is echoed, else a UUID is made), the client
- * (client.c), the per-client rate limit, the built-in routes, the shared
- * response cache, and else a job (job.c) for the pool of Lua threads of
- * the route -- 503 with Retry-After when that pool's queue is full.
+ * (client.c), the per-client rate limit, the built-in routes, the console
+ * (console.c), the shared response cache, and else a job (job.c) for the
+ * pool of Lua threads of the route -- 503 with Retry-After when that
+ * pool's queue is full.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,9 @@ int srv_on_req(h2o_handler_t *self, h2o_req_t *req) {
     }
   }
 
+  if (route >= 0 && (G.cfg.routes[route].page || G.cfg.routes[route].builtin == BUILTIN_CONSOLE) &&
+      srv_console_answer(req, &x, route))
+    return 0;
   if (route >= 0 && G.cfg.routes[route].builtin) {
     srv_builtin(req, &x, G.cfg.routes[route].builtin, G.cfg.routes[route].path);
     return 0;

@@ -388,20 +388,14 @@ static void resp_from_lua(lua_State *L, struct srv_job *j) {
       return;
     }
   for (i = 0; i < nh; i++) {
-    const char *p;
-    size_t k;
+    const char *name, *value;
+    size_t vlen;
     lua_rawgeti(L, 4, (lua_Integer)(2 * i + 1));
-    p = lua_tolstring(L, -1, &len);
-    for (k = 0; k < len; k++) s[k] = (char)((p[k] >= 'A' && p[k] <= 'Z') ? p[k] + 32 : p[k]);
-    r->names[i] = h2o_iovec_init(s, len);
-    s += len;
+    name = lua_tolstring(L, -1, &len);
     lua_rawgeti(L, 4, (lua_Integer)(2 * i + 2));
-    p = lua_tolstring(L, -1, &len);
-    memcpy(s, p, len);
-    r->values[i] = h2o_iovec_init(s, len);
-    s += len;
+    value = lua_tolstring(L, -1, &vlen);
+    srv_resp_header(r, i, name, len, value, vlen, &s);
     lua_pop(L, 2);
-    if (r->names[i].len == 4 && !memcmp(r->names[i].base, "etag", 4)) r->etag = r->values[i];
   }
   srv_job_reuse(j, r);
   j->cache = cache;

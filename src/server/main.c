@@ -99,8 +99,10 @@ static void get_routes(lua_State *L) {
     get_str(L, "path", r->path, sizeof r->path);
     get_str(L, "builtin", b, sizeof b);
     r->builtin = !strcmp(b, "health") ? BUILTIN_HEALTH : !strcmp(b, "ready") ? BUILTIN_READY
-               : !strcmp(b, "metrics") ? BUILTIN_METRICS : BUILTIN_NONE;
+               : !strcmp(b, "metrics") ? BUILTIN_METRICS : !strcmp(b, "console") ? BUILTIN_CONSOLE : BUILTIN_NONE;
     r->limited = get_bool(L, "limited");
+    r->prefix = get_bool(L, "prefix");
+    r->page = get_bool(L, "page");
     get_str(L, "pool", b, sizeof b);
     r->pool = !strcmp(b, "bundlers") ? POOL_BUNDLE : POOL_API;
     lua_pop(L, 1);
@@ -120,7 +122,10 @@ static int configure(int argc, char **argv) {
   }
   G.cfg.argc = argc;
   G.cfg.argv = argv;
-  if ((rc = srv_api_prepare(L, "configure")) == LUA_OK) rc = lua_pcall(L, 1, 1, 1);
+  if ((rc = srv_api_prepare(L, "configure")) == LUA_OK) {
+    srv_console_push_embedded(L);
+    rc = lua_pcall(L, 2, 1, 1);
+  }
   if (rc != LUA_OK) {
     fprintf(stderr, "eidosd: internal error: %s\n", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
     lua_close(L);
@@ -151,6 +156,11 @@ static int configure(int argc, char **argv) {
   get_str(L, "tls_cert", G.cfg.tls_cert, sizeof G.cfg.tls_cert);
   get_str(L, "tls_key", G.cfg.tls_key, sizeof G.cfg.tls_key);
   get_routes(L);
+  if (srv_console_load(L, err, sizeof err) != 0) {
+    srv_log(4, err, NULL);
+    lua_close(L);
+    return 8;
+  }
   if (get_trusted(L, err, sizeof err) != 0) {
     srv_log(4, err, NULL);
     lua_close(L);

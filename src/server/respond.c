@@ -54,8 +54,10 @@ size_t srv_path_len(h2o_req_t *req) {
 
 int srv_route_of(const char *p, size_t len) {
   int i;
-  for (i = 0; i < G.cfg.nroutes; i++)
-    if (strlen(G.cfg.routes[i].path) == len && !memcmp(G.cfg.routes[i].path, p, len)) return i;
+  for (i = 0; i < G.cfg.nroutes; i++) {
+    size_t rl = strlen(G.cfg.routes[i].path);
+    if ((rl == len || (G.cfg.routes[i].prefix && rl < len)) && !memcmp(G.cfg.routes[i].path, p, rl)) return i;
+  }
   return -1;
 }
 
@@ -183,19 +185,22 @@ void srv_send_resp(h2o_req_t *req, struct rctx *x, struct srv_resp *r, int condi
 
 /* ---- built-in routes ---- */
 
+int srv_only_get(h2o_req_t *req, struct rctx *x, const char *path) {
+  char msg[300], det[200], m[40];
+  if (SRV_IS(req, "GET") || SRV_IS(req, "HEAD")) return 0;
+  m[srv_json_str(m, sizeof m - 1, req->method.base, req->method.len < 16 ? req->method.len : 16)] = 0;
+  snprintf(msg, sizeof msg, "method %.*s is not allowed on %s (allowed: GET, HEAD)",
+           (int)(req->method.len < 16 ? req->method.len : 16), req->method.base, path);
+  snprintf(det, sizeof det, "{\"method\":%s,\"allowed\":[\"GET\",\"HEAD\"]}", m);
+  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD"));
+  srv_send_error(req, x, 405, "METHOD_NOT_ALLOWED", msg, det, 0);
+  return 1;
+}
+
 void srv_builtin(h2o_req_t *req, struct rctx *x, int which, const char *path) {
   char ts[32], *b;
   int n;
-  if (!SRV_IS(req, "GET") && !SRV_IS(req, "HEAD")) {
-    char msg[300], det[200], m[40];
-    m[srv_json_str(m, sizeof m - 1, req->method.base, req->method.len < 16 ? req->method.len : 16)] = 0;
-    snprintf(msg, sizeof msg, "method %.*s is not allowed on %s (allowed: GET, HEAD)",
-             (int)(req->method.len < 16 ? req->method.len : 16), req->method.base, path);
-    snprintf(det, sizeof det, "{\"method\":%s,\"allowed\":[\"GET\",\"HEAD\"]}", m);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD"));
-    srv_send_error(req, x, 405, "METHOD_NOT_ALLOWED", msg, det, 0);
-    return;
-  }
+  if (srv_only_get(req, x, path)) return;
   srv_timestamp(ts, srv_real_ns());
   b = h2o_mem_alloc_pool(&req->pool, 160);
   if (which == BUILTIN_HEALTH) {

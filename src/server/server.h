@@ -18,8 +18,9 @@
  * who the client is (trusted proxies); metrics.c holds the counters
  * (written by one thread each, summed when /metrics is read); cache.c the
  * prepared responses and the response cache shared by every thread,
- * bounded by bytes; util.c request ids, clocks, JSON strings and the
- * access-log buffer; lserver.c the Lua module eidos.server seen by the
+ * bounded by bytes; console.c the console's page and assets (prepared
+ * once at start, answered by the I/O threads); util.c request ids, clocks,
+ * JSON strings and the access-log buffer; lserver.c the Lua module eidos.server seen by the
  * pool states. Policy (routes, handlers, error texts of the API) is Lua
  * (lua/eidos/api/); C only moves bytes.
  */
@@ -32,12 +33,13 @@
 #include <stdint.h>
 #include <h2o.h>
 #include <lua.h>
+#include "core/res.h"
 
 #define SRV_MAXROUTES 32
 #define SRV_MAXWORKERS 256
 
 /* what C does itself for a route (everything else calls Lua) */
-enum { BUILTIN_NONE = 0, BUILTIN_HEALTH, BUILTIN_READY, BUILTIN_METRICS };
+enum { BUILTIN_NONE = 0, BUILTIN_HEALTH, BUILTIN_READY, BUILTIN_METRICS, BUILTIN_CONSOLE };
 
 /* the pools of Lua threads */
 enum { POOL_API = 0, POOL_BUNDLE, POOL_N };
@@ -47,6 +49,8 @@ struct srv_route {
   int builtin;      /* BUILTIN_* */
   int limited;      /* subject to the rate limit */
   int pool;         /* POOL_*: which Lua threads answer it */
+  int prefix;       /* path is a prefix ("/ui/"): every path below it is this route */
+  int page;         /* a GET from a client that prefers text/html gets the console page */
 };
 
 #define SRV_MAXTRUSTED 64
@@ -93,6 +97,7 @@ struct srv_global {
   struct srv_pool *pools[POOL_N];
   int pool_size[POOL_N];          /* Lua threads of each pool */
   struct srv_cache *cache;        /* NULL when off */
+  struct srv_console *console;    /* NULL when there is none */
   _Atomic size_t job_bytes;       /* request copies held by jobs not freed yet */
   size_t job_bytes_max;
   h2o_globalconf_t h2o;
@@ -191,6 +196,10 @@ struct srv_resp *srv_resp_new(int status, size_t nheaders, size_t strbytes, size
  * at least SRV_BLOB_MIN bytes, else copied into *own (advanced); -1 when
  * out of memory */
 int srv_resp_part(struct srv_resp *r, struct srv_cache *c, const char *p, size_t len, char **own);
+/* header i of r: name (lower-cased) and value copied at *strings
+ * (advanced); an "etag" header becomes r->etag */
+void srv_resp_header(struct srv_resp *r, size_t i, const char *name, size_t nlen, const char *value, size_t vlen,
+                     char **strings);
 void srv_resp_addref(struct srv_resp *r);
 void srv_resp_release(struct srv_resp *r);
 /* keep r alive until req ends (one reference handed to req's pool) */
@@ -360,6 +369,27 @@ void srv_send_error(h2o_req_t *req, struct rctx *x, int status, const char *code
  * 304 when If-None-Match matches its ETag */
 void srv_send_resp(h2o_req_t *req, struct rctx *x, struct srv_resp *r, int conditional);
 void srv_builtin(h2o_req_t *req, struct rctx *x, int which, const char *path);
+/* 405 (Allow: GET, HEAD) unless req is a GET or HEAD: 1 when answered */
+int srv_only_get(h2o_req_t *req, struct rctx *x, const char *path);
+
+/* ---- console.c ---- */
+/* The console: a page and its assets, prepared by Lua at start
+ * (eidos.api.console, the table at the top of L's stack: {page = PATH,
+ * assets = {{path, headers = {name, value, ...}, body, compress}}}) and
+ * kept ready to send, with a gzip copy of each compressible one. 0, or -1
+ * with a message. */
+struct srv_console;
+/* push {["ui/NAME"] = contents} of the ui/ files compiled into eidosd */
+void srv_console_push_embedded(lua_State *L);
+int srv_console_load(lua_State *L, char *err, size_t errlen);
+/* does the request's Accept prefer text/html to what the API answers? */
+int srv_console_prefers_html(h2o_req_t *req);
+/* answer req for route (a page route or the console's builtin): 1 when
+ * answered, 0 when the request goes on (to Lua) */
+int srv_console_answer(h2o_req_t *req, struct rctx *x, int route);
+/* the embedded files of ui/ (cmake/embed.c, table srv_ui_files) */
+extern const struct eidos_res_file srv_ui_files[];
+extern const size_t srv_ui_nfiles;
 
 /* ---- handler.c ---- */
 int srv_on_req(h2o_handler_t *self, h2o_req_t *req);

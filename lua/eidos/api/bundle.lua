@@ -141,4 +141,37 @@ function M.post(req, ctx)
   return 200, zip, headers, false, key
 end
 
+local OPTIONS_ORDER = { "kind", "apiVersion", "deployers", "parameters" }
+local PARAM_ORDER = { "name", "arg", "type", "repeatable", "values", "default", "help" }
+
+-- GET /v1/bundle/options[?format=]: the BundleOptions document -- the
+-- deployers present and the query parameters of POST /v1/bundle (the
+-- `eidos bundle` flags shared with the API: eidos.bundle.options), so a
+-- client (the console) builds its form from the server it talks to
+function M.options(req, ctx)
+  local p = http.params(req.query, { format = true })
+  local format = http.format(req.headers.accept, p.format)
+  local options = require("eidos.bundle.options")
+  local params = doc.list({})
+  for _, f in ipairs(options.flags) do
+    if f.api then
+      local values = type(f.values) == "function" and f.values() or f.values
+      params[#params + 1] = doc.ordered({
+        name = f.name, arg = f.arg, type = f.type or "string", repeatable = f.repeatable and true or false,
+        values = values and doc.list({ table.unpack(values) }) or nil, default = f.default, help = f.help,
+      }, PARAM_ORDER)
+    end
+  end
+  local body = http.encode(doc.ordered({
+    kind = "BundleOptions", apiVersion = require("eidos.recipe.build").API_VERSION,
+    deployers = doc.list(options.deployers()), parameters = params,
+  }, OPTIONS_ORDER), format)
+  local etag = http.etag(body)
+  if http.not_modified(req.headers["if-none-match"], etag) then
+    return 304, nil, { "etag", etag, "vary", "Accept" }, false
+  end
+  return 200, body, { "content-type", http.media[format], "etag", etag, "cache-control", "public, max-age=600",
+                      "vary", "Accept" }, true
+end
+
 return M

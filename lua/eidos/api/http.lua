@@ -51,7 +51,7 @@ function M.error_body(status, code, msg, details, id)
   if getmetatable(d) == emit.list_mt or (#d > 0) then d = { items = d } end
   local body = doc.ordered({
     code = code, message = msg, details = d, requestId = id or "", timestamp = timestamp(),
-    retryable = status == 429 or status >= 500,
+    retryable = status == 429 or (status >= 500 and status ~= 501),
   }, ERROR_ORDER)
   local ok, text = pcall(emit.json, body, { indent = 0 })
   if not ok or not text then -- details that cannot be written: leave them out
@@ -59,6 +59,28 @@ function M.error_body(status, code, msg, details, id)
     text = emit.json(body, { indent = 0 })
   end
   return text
+end
+
+-- ---- server paths ----
+
+-- roots(cfg) -> the directories whose paths an answer must not show: the
+-- override roots and --data, longest first
+function M.roots(cfg)
+  local roots = {}
+  local okres, res = pcall(require, "eidos.core.res")
+  if okres and res.roots then for _, r in ipairs(res.roots()) do roots[#roots + 1] = r end end
+  if cfg and cfg.data then roots[#roots + 1] = cfg.data end
+  table.sort(roots, function(a, b) return #a > #b end)
+  return roots
+end
+
+-- unroot(s, roots) -> s with every root (and the "/" after it) left out,
+-- so a file under one reads as its path relative to it
+function M.unroot(s, roots)
+  for _, r in ipairs(roots) do
+    if #r > 1 then s = s:gsub(r:gsub("%p", "%%%0") .. "/?", "") end
+  end
+  return s
 end
 
 -- ---- query strings ----
@@ -199,8 +221,9 @@ M.body_types = { "application/json", "application/yaml", "application/x-yaml", "
 -- them from its configuration. Over a limit: 400.
 M.body_limits = { max_expanded = nil, hint = "the server's configuration" }
 
--- body(req, what) -> decoded document. what names the document in errors.
-function M.body(req, what)
+-- the body's text, checked: a JSON or YAML Content-Type (415 else), not
+-- empty, not binary
+local function body_text(req, what)
   local ct = req.headers["content-type"]
   local mt = ct and ct:match("^%s*([^;%s]+)")
   mt = mt and mt:lower()
@@ -214,7 +237,23 @@ function M.body(req, what)
     errors.raise("invalid", string.format("the request body is empty; send %s as JSON or YAML", what))
   end
   if text:find("%z") then errors.raise("invalid", string.format("the request body is binary, not %s", what)) end
-  return doc.decode(text, "request body", M.body_limits)
+  return text
+end
+
+-- body(req, what) -> decoded document. what names the document in errors.
+function M.body(req, what)
+  return doc.decode(body_text(req, what), "request body", M.body_limits)
+end
+
+-- documents(req, what) -> the list of documents of the body: a YAML stream
+-- of one or more documents, or one document that is a list (a JSON array)
+-- of them; read with the loader's limits, like body
+function M.documents(req, what)
+  local docs = doc.decode_all(body_text(req, what), "request body", M.body_limits)
+  if #docs == 1 and type(docs[1]) == "table" and doc.islist(docs[1]) and next(docs[1]) ~= nil then
+    docs = docs[1]
+  end
+  return docs
 end
 
 -- ---- ETags ----

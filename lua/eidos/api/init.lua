@@ -60,11 +60,7 @@ end
 
 -- strip what would tell a client where files live on the server
 local function scrub(s, roots)
-  s = strip_positions(tostring(s))
-  for _, r in ipairs(roots) do
-    if #r > 1 then s = s:gsub(r:gsub("%p", "%%%0") .. "/?", "") end
-  end
-  return s
+  return http.unroot(strip_positions(tostring(s)), roots)
 end
 
 local function scrub_table(t, roots, depth)
@@ -81,11 +77,7 @@ end
 function M.new(cfg, opts)
   opts = opts or {}
   local app = { cfg = cfg }
-  local roots = {}
-  local okres, res = pcall(require, "eidos.core.res")
-  if okres and res.roots then for _, r in ipairs(res.roots()) do roots[#roots + 1] = r end end
-  if cfg.data then roots[#roots + 1] = cfg.data end
-  table.sort(roots, function(a, b) return #a > #b end)
+  local roots = http.roots(cfg)
 
   app.index, app.routes = resolve(opts.routes or require("eidos.api.routes"))
   -- what the handlers share: config, the recipe library, caches

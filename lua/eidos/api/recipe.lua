@@ -27,9 +27,12 @@ local M = {}
 -- fields, their aliases (gpu), format and allow-partial, as on the command line
 M.FIELDS = { table.unpack(crit.FIELDS) }
 M.FIELDS[#M.FIELDS + 1] = "nodes"
-local RECIPE_PARAMS = { format = true, ["allow-partial"] = true }
-for _, f in ipairs(M.FIELDS) do RECIPE_PARAMS[f] = true end
-for _, a in ipairs(crit.FIELD_ALIASES) do RECIPE_PARAMS[a.alias] = true end
+-- the criteria query parameters alone (other endpoints take them too)
+M.CRITERIA_PARAMS = {}
+for _, f in ipairs(M.FIELDS) do M.CRITERIA_PARAMS[f] = true end
+for _, a in ipairs(crit.FIELD_ALIASES) do M.CRITERIA_PARAMS[a.alias] = true end
+local RECIPE_PARAMS = { format = true, ["allow-partial"] = true, explain = true }
+for k in pairs(M.CRITERIA_PARAMS) do RECIPE_PARAMS[k] = true end
 local QUERY_PARAMS = { selector = true }
 for k, v in pairs(RECIPE_PARAMS) do QUERY_PARAMS[k] = v end
 
@@ -67,7 +70,7 @@ local function raw_criteria(t, where)
   local c = {}
   local bad = errors.problems()
   for k in pairs(t) do
-    if not RECIPE_PARAMS[k] or k == "format" or k == "allow-partial" then
+    if not RECIPE_PARAMS[k] or k == "format" or k == "allow-partial" or k == "explain" then
       bad:add(tostring(k), string.format("unknown criteria field %s in %s (accepted: %s)", errors.show(k), where,
         table.concat(M.FIELDS, ", ")), { field = errors.show(k) })
     end
@@ -85,18 +88,21 @@ local function raw_criteria(t, where)
   return c
 end
 
--- allow_partial(v) -> boolean of the allow-partial parameter
-local function allow_partial(v)
+-- boolean(v, name) -> the boolean of a query parameter (absent: false)
+local function boolean(v, name)
   if v == nil then return false end
   local t = { ["true"] = true, ["1"] = true, yes = true, [""] = true, ["false"] = false, ["0"] = false, no = false }
   if type(v) == "boolean" then return v end
   local b = t[tostring(v):lower()]
   if b == nil then
-    errors.raise("invalid", string.format("allow-partial %q is not a boolean (accepted: true, false, 1, 0)", tostring(v)),
-      { parameter = "allow-partial" })
+    errors.raise("invalid", string.format("%s %q is not a boolean (accepted: true, false, 1, 0)", name, tostring(v)),
+      { parameter = name })
   end
   return b
 end
+
+-- allow_partial(v) -> boolean of the allow-partial parameter
+local function allow_partial(v) return boolean(v, "allow-partial") end
 
 -- stated(raw, where): a query must state some criterion (as `eidos recipe`)
 local function stated(raw, where)
@@ -268,6 +274,16 @@ local function etag_of(parts)
   return '"' .. h:hex():sub(1, 32) .. '"'
 end
 
+-- the answer of an encoded body (a string or a list of parts): 304 when
+-- If-None-Match names its ETag, else 200 with the caching headers
+local function answer_body(req, body, format, cacheable, alias)
+  local etag = etag_of(type(body) == "table" and body or { body })
+  if http.not_modified(req.headers["if-none-match"], etag) then
+    return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
+  end
+  return 200, body, headers(format, etag), cacheable, alias
+end
+
 -- the answer for canonical criteria (key: their canonical JSON): from the
 -- response cache, else built; cacheable: the request's own key may be
 -- cached too (GET)
@@ -283,20 +299,43 @@ local function recipe_answer(req, ctx, raw, format, cacheable, partial)
   local t0 = clock()
   local body, built = recipe_body(ctx, c, format, partial)
   if s and built then s.observe("recipe_build_seconds", clock() - t0) end
-  local etag = etag_of(body)
-  if http.not_modified(req.headers["if-none-match"], etag) then
-    return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
-  end
-  return 200, body, headers(format, etag), cacheable, alias
+  return answer_body(req, body, format, cacheable, alias)
 end
 
--- GET /v1/recipe?service=&accelerator=&intent=&os=&platform=&nodes=&format=&allow-partial=
+-- the RecipeExplanation of canonical criteria (`eidos recipe --explain`):
+-- where each overlay, constraint, component field and value comes from
+local function explain_answer(req, ctx, raw, format, cacheable, partial)
+  local c, key = canonical(ctx, raw)
+  local s = server()
+  local alias = key and ("explain\n" .. format .. "\n" .. key .. (partial and "\npartial" or ""))
+  if alias and s and s.answer_cached(alias) then return s.CACHED, nil, nil, cacheable end
+  local recipe = engine()
+  local result = recipe.build(c, { library = ctx.library, allow_partial = partial })
+  local d = recipe.explain(result, ctx.library)
+  -- files by their path in the library, never where the server keeps them
+  local roots = http.roots(ctx.cfg)
+  local function unroot(list)
+    for _, o in ipairs(list or {}) do if type(o.file) == "string" then o.file = http.unroot(o.file, roots) end end
+  end
+  unroot(d.overlays)
+  unroot(d.constraints)
+  for _, comp in ipairs(d.components) do
+    unroot(comp.fields)
+    unroot(comp.values)
+  end
+  return answer_body(req, http.encode(d, format), format, cacheable, alias)
+end
+
+-- GET /v1/recipe?service=&accelerator=&intent=&os=&platform=&nodes=&format=&allow-partial=&explain=
 function M.get(req, ctx)
   local p = http.params(req.query, RECIPE_PARAMS)
   local format = http.format(req.headers.accept, p.format)
   local partial = allow_partial(p["allow-partial"])
-  p.format, p["allow-partial"] = nil, nil
-  return recipe_answer(req, ctx, stated(raw_criteria(p, "the query"), "the query"), format, true, partial)
+  local explain = boolean(p.explain, "explain")
+  p.format, p["allow-partial"], p.explain = nil, nil, nil
+  local raw = stated(raw_criteria(p, "the query"), "the query")
+  if explain then return explain_answer(req, ctx, raw, format, true, partial) end
+  return recipe_answer(req, ctx, raw, format, true, partial)
 end
 
 -- the criteria of a POSTed RecipeCriteria document (read by the engine, as
@@ -316,13 +355,13 @@ local function body_criteria(d, where)
   return raw_criteria(d, where)
 end
 
--- POST /v1/recipe (body: RecipeCriteria as JSON or YAML; ?format=&allow-partial=)
+-- POST /v1/recipe (body: RecipeCriteria as JSON or YAML; ?format=&allow-partial=&explain=)
 function M.post(req, ctx)
-  local p = http.params(req.query, { format = true, ["allow-partial"] = true })
+  local p = http.params(req.query, { format = true, ["allow-partial"] = true, explain = true })
   local format = http.format(req.headers.accept, p.format)
   local d = http.body(req, "a RecipeCriteria document")
-  return recipe_answer(req, ctx, body_criteria(d, "the request body"), format, false,
-    allow_partial(p["allow-partial"]))
+  local answer = boolean(p.explain, "explain") and explain_answer or recipe_answer
+  return answer(req, ctx, body_criteria(d, "the request body"), format, false, allow_partial(p["allow-partial"]))
 end
 
 -- ---- /v1/query ----
@@ -377,11 +416,7 @@ local function answer_query(req, ctx, raw, selector, format, cacheable, partial)
   local alias = key and ("query\n" .. format .. "\n" .. key .. (partial and "\npartial\n" or "\n") .. selector)
   if alias and s and s.answer_cached(alias) then return s.CACHED, nil, nil, cacheable end
   local body = http.encode(select(hydrated(ctx, c, key, partial), selector), format)
-  local etag = etag_of({ body })
-  if http.not_modified(req.headers["if-none-match"], etag) then
-    return 304, nil, { "etag", etag, "cache-control", CACHE_CONTROL, "vary", "Accept" }, false
-  end
-  return 200, body, headers(format, etag), cacheable, alias
+  return answer_body(req, body, format, cacheable, alias)
 end
 
 -- GET /v1/query?selector=PATH&<criteria>&format=
@@ -415,7 +450,45 @@ function M.query_post(req, ctx)
     allow_partial(p["allow-partial"]))
 end
 
+-- GET /v1/criteria[?format=]: the CriteriaList (`eidos criteria`), each
+-- field's values narrowed to those this server offers (--allow-*; any is
+-- always offered), with the aliases and recipe counts of those values
+function M.criteria(req, ctx)
+  local p = http.params(req.query, { format = true })
+  local format = http.format(req.headers.accept, p.format)
+  local d = engine().criteria_list(ctx.library)
+  for _, a in ipairs(ctx.allow_list) do
+    for _, f in ipairs(d.fields) do
+      if f.name == a.field and #f.values > 0 then
+        local values = doc.list({})
+        for _, v in ipairs(f.values) do if a.set[v] then values[#values + 1] = v end end
+        local aliases = {}
+        for _, k in ipairs(doc.keys(f.aliases)) do
+          if a.set[f.aliases[k]] or f.aliases[k] == "any" then aliases[k] = f.aliases[k] end
+        end
+        local keep = { any = true }
+        for _, v in ipairs(values) do keep[v] = true end
+        local order = getmetatable(f.recipes).__order
+        local recipes, keys = {}, {}
+        for _, k in ipairs(order) do
+          if keep[k] then recipes[k] = f.recipes[k]; keys[#keys + 1] = k end
+        end
+        f.values, f.aliases, f.recipes = values, aliases, doc.ordered(recipes, keys)
+      end
+    end
+  end
+  return answer_body(req, http.encode(d, format), format, true)
+end
+
+-- build(ctx, raw, partial) -> the RecipeResult of raw criteria, checked
+-- and allowlisted as GET /v1/recipe checks them, and the canonical criteria
+function M.build(ctx, raw, partial)
+  local c = canonical(ctx, raw)
+  return engine().build(c, { library = ctx.library, allow_partial = partial }), c
+end
+
 M.canonical = canonical
+M.boolean = boolean
 M.raw_criteria = raw_criteria
 M.allow_partial = allow_partial
 M.body_criteria = body_criteria

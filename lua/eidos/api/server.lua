@@ -1,7 +1,9 @@
 -- eidos.api.server: the two entry points eidosd (src/server/main.c and
--- pool.c) calls. configure(args) parses the flags of `eidos
+-- pool.c) calls. configure(args, ui) parses the flags of `eidos
 -- serve` once in the main thread and returns the configuration table C
--- reads (or an exit code after printing help or an error). worker(args,
+-- reads (or an exit code after printing help or an error), with the
+-- console prepared from ui (the ui/ files compiled into eidosd:
+-- eidos.api.console). worker(args,
 -- id) runs in each Lua thread's own state (the handlers' and the
 -- bundlers'): it parses the same arguments, builds the API app (loading
 -- the recipe library) and returns its request handler (or nil, exit
@@ -47,12 +49,13 @@ end
 local function c_routes()
   local out = {}
   for _, r in ipairs(require("eidos.api.routes")) do
-    out[#out + 1] = { path = r.path, builtin = r.builtin, limited = r.limited ~= false, pool = r.pool }
+    out[#out + 1] = { path = r.path, builtin = r.builtin, limited = r.limited ~= false, pool = r.pool,
+                      prefix = r.prefix, page = r.page }
   end
   return out
 end
 
-function M.configure(args)
+function M.configure(args, ui)
   for _, a in ipairs(args) do
     if a == "--" then break end
     if a == "--help" or a == "-h" then
@@ -70,6 +73,7 @@ function M.configure(args)
   local ok, res = xpcall(function()
     local _, cfg = parse(args, true)
     cfg.routes = c_routes()
+    if ui then cfg.console = require("eidos.api.console").prepare(ui) end
     return cfg
   end, trace)
   if ok then return res end

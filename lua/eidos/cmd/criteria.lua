@@ -1,52 +1,10 @@
 -- eidos criteria: the recipe criteria dimensions -- each field's canonical
 -- values and the aliases accepted for them, from data/criteria.yaml (the
 -- catalog an override of that file changes), and how many curated recipes
--- pin each value (eidos.recipe.catalog).
+-- pin each value: the CriteriaList document of eidos.recipe.catalog (GET
+-- /v1/criteria answers the same).
 local docio = require("eidos.docio")
 local doc = require("eidos.doc")
-
-local ORDER = { "kind", "apiVersion", "fields" }
-local FIELD_ORDER = { "name", "values", "aliases", "recipes", "note" }
-
-local NOTES = {
-  service = "any (or leaving it out, or an alias of any) selects the provider-independent recipes for self-managed clusters",
-  nodes = "an integer >= 0; 0 means any; no overlay of the built-in library pins it",
-}
-
--- document() -> the CriteriaList document
-local function document(lib)
-  local crit = require("eidos.recipe.criteria")
-  local catalog = require("eidos.recipe.catalog")
-  local cat = crit.catalog()
-  local counts = {}
-  for _, f in ipairs(crit.FIELDS) do counts[f] = {} end
-  for _, l in ipairs(catalog.leaves(lib)) do
-    for _, f in ipairs(crit.FIELDS) do
-      local v = l.criteria[f]
-      counts[f][v] = (counts[f][v] or 0) + 1
-    end
-  end
-  local fields = doc.list({})
-  for _, f in ipairs(crit.FIELDS) do
-    local spec = cat.fields[f]
-    local aliases = {}
-    for _, a in ipairs(spec.aliases) do aliases[a] = tostring(spec.alias_to[a]) end
-    local recipes = {}
-    for _, v in ipairs(spec.values) do recipes[v] = counts[f][v] or 0 end
-    recipes.any = counts[f].any or 0
-    local keys = {}
-    for i, v in ipairs(spec.values) do keys[i] = v end
-    keys[#keys + 1] = "any"
-    fields[#fields + 1] = doc.ordered({
-      name = f, values = doc.list({ table.unpack(spec.values) }), aliases = aliases,
-      recipes = doc.ordered(recipes, keys), note = NOTES[f],
-    }, FIELD_ORDER)
-  end
-  fields[#fields + 1] = doc.ordered({ name = "nodes", values = doc.list({}), aliases = {}, note = NOTES.nodes },
-    FIELD_ORDER)
-  return doc.ordered({ kind = "CriteriaList", apiVersion = require("eidos.recipe.build").API_VERSION,
-    fields = fields }, ORDER)
-end
 
 local function table_view(d)
   local rows = { { "FIELD", "VALUES", "ALIASES", "CURATED RECIPES" } }
@@ -95,7 +53,7 @@ return {
   run = function(ctx)
     local o = ctx.opts
     local lib = require("eidos.cli.recipe").library(o)
-    local d = document(lib)
+    local d = require("eidos.recipe.catalog").criteria_list(lib)
     require("eidos.apiversion").rewrite(d, o["api-group"])
     docio.emit(d, { format = o.format or "table", output = o.output, table = table_view })
     return 0

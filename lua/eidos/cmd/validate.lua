@@ -35,44 +35,6 @@ local function adhoc(text)
   return { name = path, value = rest, origin = "--constraint" }
 end
 
--- recipe_constraints(d, where) -> the recipe's constraints, checked
-local function recipe_constraints(d, where)
-  local list = d.constraints
-  if list == nil or list == require("eidos.doc").null then return {} end
-  if type(list) ~= "table" or (next(list) ~= nil and #list == 0) then
-    errors.raise("invalid", where .. ": constraints must be a list of {name, value}")
-  end
-  local out = {}
-  local bad = errors.problems()
-  for i, c in ipairs(list) do
-    local path = string.format("constraints[%d]", i - 1)
-    local at = where .. ": " .. path
-    local v = type(c) == "table" and c.value
-    if type(c) ~= "table" or type(c.name) ~= "string" or c.name == "" then
-      bad:add(path, at .. ": expected {name, value} with name a snapshot path such as K8s.server.version")
-    elseif type(v) == "number" then
-      -- YAML read an unquoted value as a number: 1.30 is now 1.3
-      local s = require("eidos.snapshot.model").scalar(v)
-      if math.type(v) == "float" then
-        log.warn(string.format("%s (%s): value %s is a YAML number, compared as %q; quote it to keep it as written",
-          at, c.name, s, s))
-      end
-      v = s
-    elseif type(v) == "boolean" then
-      v = v and "true" or "false"
-    elseif type(v) ~= "string" then
-      bad:add(path, string.format("%s (%s): value must be a string expression such as \">= 1.32\"", at, c.name))
-    end
-    if bad:count() == 0 then
-      local sev = c.severity
-      if sev == require("eidos.doc").null or sev == "" then sev = nil end
-      out[#out + 1] = { name = c.name, value = v, severity = sev, remediation = c.remediation, origin = at }
-    end
-  end
-  bad:raise("invalid")
-  return out
-end
-
 local function library(o)
   return require("eidos.bundle.library").open({
     library_opts = o.data and { data = o.data, data_mode = o["data-mode"] } or nil })
@@ -175,7 +137,7 @@ return {
       local where = "recipe " .. tostring(origin)
       require("eidos.recipe.reader").check_result(d, where)
       recipe, recipe_origin = d, origin
-      if want.readiness then list = recipe_constraints(d, where) end
+      if want.readiness then list = require("eidos.validate").recipe_constraints(d, where) end
     end
     if want.readiness then
       for _, t in ipairs(o.constraint or {}) do list[#list + 1] = adhoc(t) end

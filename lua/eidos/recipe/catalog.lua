@@ -8,6 +8,8 @@
 --   * list(lib, filter): those tuples, filtered by any criterion, in the
 --     catalog's value order (`any` first) -- `eidos recipe list`, eidosd
 --     and the benchmarks enumerate recipes through it;
+--   * criteria_list(lib): the CriteriaList document (fields, values,
+--     aliases, curated recipes per value);
 --   * unhonoured(lib, q, applied): the stated criteria (service,
 --     accelerator, intent, os, platform; never nodes) that no applied
 --     overlay pins, and refuse(...), the error naming them and the
@@ -93,6 +95,49 @@ end
 
 -- a list longer than this ends with a hint on how to narrow it
 M.LONG = 40
+
+local CRIT_ORDER = { "kind", "apiVersion", "fields" }
+local FIELD_ORDER = { "name", "values", "aliases", "recipes", "note" }
+local NOTES = {
+  service = "any (or leaving it out, or an alias of any) selects the provider-independent recipes for self-managed clusters",
+  nodes = "an integer >= 0; 0 means any; no overlay of the built-in library pins it",
+}
+
+-- criteria_list(lib) -> the CriteriaList document (`eidos criteria`, GET
+-- /v1/criteria): each field's canonical values and aliases, from
+-- data/criteria.yaml (the catalog an override of that file changes), and
+-- how many curated recipes pin each value
+function M.criteria_list(lib)
+  local cat = crit.catalog()
+  local counts = {}
+  for _, f in ipairs(crit.FIELDS) do counts[f] = {} end
+  for _, l in ipairs(M.leaves(lib)) do
+    for _, f in ipairs(crit.FIELDS) do
+      local v = l.criteria[f]
+      counts[f][v] = (counts[f][v] or 0) + 1
+    end
+  end
+  local fields = doc.list({})
+  for _, f in ipairs(crit.FIELDS) do
+    local spec = cat.fields[f]
+    local aliases = {}
+    for _, a in ipairs(spec.aliases) do aliases[a] = tostring(spec.alias_to[a]) end
+    local recipes = {}
+    for _, v in ipairs(spec.values) do recipes[v] = counts[f][v] or 0 end
+    recipes.any = counts[f].any or 0
+    local keys = {}
+    for i, v in ipairs(spec.values) do keys[i] = v end
+    keys[#keys + 1] = "any"
+    fields[#fields + 1] = doc.ordered({
+      name = f, values = doc.list({ table.unpack(spec.values) }), aliases = aliases,
+      recipes = doc.ordered(recipes, keys), note = NOTES[f],
+    }, FIELD_ORDER)
+  end
+  fields[#fields + 1] = doc.ordered({ name = "nodes", values = doc.list({}), aliases = {}, note = NOTES.nodes },
+    FIELD_ORDER)
+  return doc.ordered({ kind = "CriteriaList", apiVersion = require("eidos.recipe.build").API_VERSION,
+    fields = fields }, CRIT_ORDER)
+end
 
 -- table(list) -> text for people
 function M.table(d)

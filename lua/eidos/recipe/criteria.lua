@@ -146,10 +146,10 @@ function M.new(t, where)
   local bad = errors.problems(where)
   for _, f in ipairs(M.FIELDS) do
     local v, msg = M.normalize(f, t[f])
-    if v then c[f] = v else bad:add(f, msg) end
+    if v then c[f] = v else bad:add(f, msg, { field = f }) end
   end
   local n, msg = M.nodes(t.nodes)
-  if n then c.nodes = n else bad:add("nodes", msg) end
+  if n then c.nodes = n else bad:add("nodes", msg, { field = "nodes" }) end
   bad:raise("invalid")
   return c
 end

@@ -139,6 +139,10 @@ function M.list(library, filter)
   return require("eidos.recipe.catalog").list(lib_of(library), filter)
 end
 
+function M.criteria_list(library)
+  return require("eidos.recipe.catalog").criteria_list(lib_of(library))
+end
+
 function M.shared_key(criteria, library)
   if hooks.has("select") or hooks.has("recipe") then return nil end
   local names = {}

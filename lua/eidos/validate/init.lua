@@ -57,6 +57,48 @@ function M.check_all(list)
   end
 end
 
+-- recipe_constraints(d, where) -> the constraints of the RecipeResult d
+-- ({name, value, severity, remediation, origin}), checked: every entry that
+-- is not {name, value} with a string expression is named in one "invalid"
+-- error; a value YAML read as a number is compared as written, with a
+-- warning when it was a float (1.30 read as 1.3). where names d in messages.
+function M.recipe_constraints(d, where)
+  local list = d.constraints
+  if list == nil or list == doc.null then return {} end
+  if type(list) ~= "table" or (next(list) ~= nil and #list == 0) then
+    errors.raise("invalid", where .. ": constraints must be a list of {name, value}")
+  end
+  local out = {}
+  local bad = errors.problems()
+  for i, c in ipairs(list) do
+    local path = string.format("constraints[%d]", i - 1)
+    local at = where .. ": " .. path
+    local v = type(c) == "table" and c.value
+    if type(c) ~= "table" or type(c.name) ~= "string" or c.name == "" then
+      bad:add(path, at .. ": expected {name, value} with name a snapshot path such as K8s.server.version")
+    elseif type(v) == "number" then
+      -- YAML read an unquoted value as a number: 1.30 is now 1.3
+      local s = require("eidos.snapshot.model").scalar(v)
+      if math.type(v) == "float" then
+        require("eidos.log").warn(string.format(
+          "%s (%s): value %s is a YAML number, compared as %q; quote it to keep it as written", at, c.name, s, s))
+      end
+      v = s
+    elseif type(v) == "boolean" then
+      v = v and "true" or "false"
+    elseif type(v) ~= "string" then
+      bad:add(path, string.format("%s (%s): value must be a string expression such as \">= 1.32\"", at, c.name))
+    end
+    if bad:count() == 0 then
+      local sev = c.severity
+      if sev == doc.null or sev == "" then sev = nil end
+      out[#out + 1] = { name = c.name, value = v, severity = sev, remediation = c.remediation, origin = at }
+    end
+  end
+  bad:raise("invalid")
+  return out
+end
+
 -- run(list, m, opts) -> ValidationResult document.
 -- list: constraints {name, value, severity?, remediation?}; m: snapshot model;
 -- opts: {strict=, recipe= source, snapshot= source, version=}

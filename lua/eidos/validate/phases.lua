@@ -268,6 +268,17 @@ end
 -- or raises, cluster= (a reader), expected = function() -> model,
 -- evidence=, params=, meta = {snapshot=, bundle=, deployer=, strict=}}.
 -- info: {codes = {code = count}, timing = {start=, stop=, durations=}}
+-- readiness_checks(r) -> the checks of the readiness phase of r, a
+-- readiness ValidationResult (eidos.validate.run): one per constraint
+function M.readiness_checks(r)
+  local checks = {}
+  for _, x in ipairs(r.results) do
+    checks[#checks + 1] = { name = x.name, status = x.status, reason = x.reason, expected = x.expression,
+                            actual = x.actual, remediation = x.remediation, warning = x.severity == "warning" or nil }
+  end
+  return checks
+end
+
 function M.run(plan)
   local sys = require("eidos.core.sys")
   -- a run allocates large short-lived strings (release records, list
@@ -285,11 +296,7 @@ function M.run(plan)
       local ok, r = pcall(plan.readiness)
       if ok then
         readiness = r
-        for _, x in ipairs(r.results) do
-          checks[#checks + 1] = { name = x.name, status = x.status, reason = x.reason, expected = x.expression,
-                                  actual = x.actual, remediation = x.remediation,
-                                  warning = x.severity == "warning" or nil }
-        end
+        checks = M.readiness_checks(r)
       else
         if not errors.is(r) then error(r, 0) end
         if r.code == "invalid" or r.code == "notfound" then error(r, 0) end
