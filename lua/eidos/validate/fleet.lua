@@ -198,7 +198,8 @@ end
 
 -- run(list, locations, opts) -> FleetValidationResult. list: constraints
 -- (checked by the caller); opts: strict, recipe (its origin), version,
--- kubeconfig, context
+-- kubeconfig, context, load (loc -> document, origin: where the
+-- snapshots come from when they are not locations docio reads)
 function M.run(list, locations, opts)
   opts = opts or {}
   validate.check_all(list)
@@ -210,7 +211,12 @@ function M.run(list, locations, opts)
   local sum = { nodes = 0, passed = 0, partial = 0, failed = 0, error = 0, constraints = #list }
   local phases = require("eidos.validate.phases")
   for n, loc in ipairs(locations) do
-    local d, origin = docio.load(loc, { what = "snapshot", kubeconfig = opts.kubeconfig, context = opts.context })
+    local d, origin
+    if opts.load then
+      d, origin = opts.load(loc)
+    else
+      d, origin = docio.load(loc, { what = "snapshot", kubeconfig = opts.kubeconfig, context = opts.context })
+    end
     local m = model.from_doc(d, origin)
     local name = node_name(d, origin, seen)
     names[n] = name
