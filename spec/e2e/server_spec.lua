@@ -435,6 +435,35 @@ describe("eidosd allowlists", function()
     local bad = srv.start and pcall(srv.start, { args = { "--allow-services=nope" } })
     assert.is_false(bad)
   end)
+  it("a bad allowlist value stops it at start (exit 2), once, naming where the value came from", function()
+    local cases = {
+      { args = { "--allow-os=windoze" }, bad = "windoze", from = "in --allow-os:" },
+      { env = { EIDOS_ALLOWED_OS = "ubuntu, windoze" }, bad = "windoze", from = "in EIDOS_ALLOWED_OS:" },
+      { env = { AICR_ALLOWED_ACCELERATORS = "h100,h1000" }, bad = "h1000", near = "h100",
+        from = "in AICR_ALLOWED_ACCELERATORS (read as --allow-accelerators):" },
+      { env = { EIDOS_ALLOWED_PLATFORMS = "kubeflo" }, bad = "kubeflo", near = "kubeflow", from = "in EIDOS_ALLOWED_PLATFORMS:" },
+      -- the flag wins over its variable, so the message names the flag
+      { args = { "--allow-intents=trainin" }, env = { EIDOS_ALLOWED_INTENTS = "training" }, bad = "trainin",
+        near = "training", from = "in --allow-intents:" },
+      -- eidos serve hands the environment on to eidosd
+      { cli = true, env = { EIDOS_ALLOWED_OS = "windoze" }, bad = "windoze", from = "in EIDOS_ALLOWED_OS:" },
+    }
+    for _, c in ipairs(cases) do
+      local args = { "--listen=127.0.0.1:0", "--handlers=2", "--bundlers=2", table.unpack(c.args or {}) }
+      if c.cli then table.insert(args, 1, "serve") end
+      local env = { EIDOS_HOME = support.root, EIDOSD = srv.bin }
+      for k, v in pairs(c.env or {}) do env[k] = v end
+      local r = support.run(args, { bin = not c.cli and srv.bin or nil, env = env })
+      assert.are.equal(2, r.code, r.err)
+      local want = string.format("invalid value \"%s\" %s", c.bad, c.from)
+      -- eidosd logs JSON lines (quotes escaped), eidos serve plain text
+      local text = r.err:gsub('\\"', '"')
+      local _, n = text:gsub(want:gsub("%p", "%%%0"), "")
+      -- in the main thread, before any worker: one message, not one per state
+      assert.are.equal(1, n, r.err)
+      if c.near then assert.matches(string.format("did you mean \"%s\"", c.near), text, 1, true) end
+    end
+  end)
 end)
 
 describe("eidos serve", function()

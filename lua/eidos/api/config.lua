@@ -97,10 +97,63 @@ function M.apply_env_aliases(opts, warn)
         end
       elseif opts[a.flag] == nil then
         opts[a.flag] = theirs
+        opts._from = opts._from or {}
+        opts._from[a.flag] = a.env
       end
     end
   end
   return opts
+end
+
+local function list(s)
+  local out = {}
+  for v in tostring(s):gmatch("[^,]+") do
+    v = strx.trim(v)
+    if v ~= "" then out[#out + 1] = v end
+  end
+  return out
+end
+M.list = list
+
+-- source(opts, name) -> how a message names where a flag's value came
+-- from: "--allow-os", "EIDOS_ALLOWED_OS" or "AICR_ALLOWED_OS (read as
+-- --allow-os)"
+function M.source(opts, name)
+  local from = opts._from and opts._from[name]
+  if from then return string.format("%s (read as --%s)", from, name) end
+  if not (opts._given and opts._given[name]) then
+    for _, f in ipairs(M.flags) do
+      if f.name == name and f.env and (os.getenv(f.env) or "") ~= "" then return f.env end
+    end
+  end
+  return "--" .. name
+end
+
+-- allowlist(opts, a) -> the canonical values of allowlist a (allow_fields)
+-- or nil: each value read by the criteria engine as a request's would be.
+-- The main thread reads them first (eidos.api.server.configure), so a
+-- value the engine rejects stops the server before any worker starts,
+-- with a message naming where the value came from (source)
+local function allowlist(opts, a)
+  if not opts[a.flag] then return nil end
+  local ok, recipe = pcall(require, "eidos.recipe")
+  local out, seen = {}, {}
+  for _, v in ipairs(list(opts[a.flag])) do
+    local cv = v
+    if ok then
+      local good, c = pcall(recipe.criteria, { [a.field] = v })
+      if not good then
+        errors.raise("invalid", string.format("invalid value %q in %s: %s", v, M.source(opts, a.flag),
+          errors.is(c) and c.msg or tostring(c)))
+      end
+      cv = c[a.field]
+    end
+    if cv ~= nil and not seen[cv] then
+      seen[cv] = true
+      out[#out + 1] = cv
+    end
+  end
+  return out
 end
 
 local function bad(flag, value, accepted)
@@ -119,16 +172,6 @@ function M.listen(s)
   if host == "*" then host = "" end
   return host, port
 end
-
-local function list(s)
-  local out = {}
-  for v in tostring(s):gmatch("[^,]+") do
-    v = strx.trim(v)
-    if v ~= "" then out[#out + 1] = v end
-  end
-  return out
-end
-M.list = list
 
 -- parse(args) -> opts: eidosd's command line (its flags and the global
 -- ones), each value parsed by the flag model
@@ -170,9 +213,7 @@ function M.normalize(opts)
   end
   cfg.tls_cert, cfg.tls_key = opts["tls-cert"], opts["tls-key"]
   cfg.allow = {}
-  for _, a in ipairs(M.allow_fields) do
-    if opts[a.flag] then cfg.allow[a.field] = list(opts[a.flag]) end
-  end
+  for _, a in ipairs(M.allow_fields) do cfg.allow[a.field] = allowlist(opts, a) end
   cfg.trusted_proxies = {}
   for _, v in ipairs(list(opts["trusted-proxies"] or "")) do
     local ip, bits = v:match("^([%x%.:]+)/?(%d*)$")
