@@ -100,7 +100,7 @@ return {
         help = "write every object read and log collected there (secrets redacted), with checksums.txt" },
       { name = "timeout", arg = "DURATION", type = "duration", unit = "s", min = 1, max = DAY,
         help = "how long to wait for the snapshot agent (default 5m) and the NCCL test (default the recipe's)" },
-      { name = "data", arg = "DIR", type = "dir", help = "recipe data directory (as for 'eidos recipe')" },
+      { name = "data", arg = "DIR|oci://REF", type = "dir", help = "recipe data directory or oci:// catalog (as for 'eidos recipe')" },
       { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
         help = "overlay: DIR over the built-in library; replace: DIR alone" },
     }
