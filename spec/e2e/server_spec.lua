@@ -476,6 +476,47 @@ describe("eidos serve", function()
     assert.are.equal(0, srv.wait(s, 10))
     srv.stop(s)
   end)
+  it("eidosd names itself in flag errors, and its help lists only the global flags it uses", function()
+    local env = { EIDOS_HOME = support.root }
+    local r = support.run({ "--bogus" }, { bin = srv.bin, env = env })
+    assert.are.equal(2, r.code)
+    assert.matches([[unknown flag \"--bogus\" for 'eidosd' (see 'eidosd --help' for its flags)]], r.err, 1, true)
+    assert.not_matches("eidos serve", r.err, 1, true)
+    -- a flag eidosd has no use for is unknown to it and to `eidos serve` alike
+    for _, bin in ipairs({ srv.bin, support.eidos }) do
+      local args = bin == srv.bin and { "--kubeconfig", "/x" } or { "serve", "--kubeconfig", "/x" }
+      r = support.run(args, { bin = bin, env = { EIDOS_HOME = support.root, EIDOSD = srv.bin } })
+      assert.are.equal(2, r.code, r.err)
+      local name = bin == srv.bin and "eidosd" or "eidos serve"
+      assert.matches(string.format([[unknown flag \?"%%-%%-kubeconfig\?" for '%s': a global flag of eidos that '%s' ]] ..
+        "does not take %%(its global flags: [^)]*%%-%%-plain%%-http", name, name), r.err)
+    end
+    -- so are the terminal's flags (it logs JSON lines and draws nothing)
+    for _, f in ipairs({ "--quiet", "-q", "--color=never", "--wide", "--log-json" }) do
+      r = support.run({ f }, { bin = srv.bin, env = env })
+      assert.are.equal(2, r.code, f .. ": " .. r.err)
+      assert.matches("a global flag of eidos that 'eidosd' does not take", r.err, 1, true)
+    end
+    -- completion offers the same flags as parsing and help
+    local offered = support.run({ "__complete", "serve", "--" }, { env = env }).out
+    assert.matches("--plain-http", offered, 1, true)
+    assert.matches("--allow-os", offered, 1, true)
+    assert.not_matches("--kubeconfig", offered, 1, true)
+    assert.not_matches("--quiet", offered, 1, true)
+    for _, args in ipairs({ { bin = srv.bin, "--help" }, { bin = support.eidos, "serve", "--help" } }) do
+      local out = support.run(args, { bin = args.bin, env = env }).out
+      local globals = out:match("Global flags:\n(.-)\n\n")
+      assert.is_string(globals, out)
+      for _, f in ipairs({ "--kubeconfig", "--context", "--log-json" }) do assert.not_matches(f, globals, 1, true) end
+      for _, f in ipairs({ "--plain-http", "--registry-config", "--insecure-tls", "--hooks", "--max-input-size",
+                           "--log-level" }) do
+        assert.matches(f, globals, 1, true)
+      end
+      assert.matches("--data DIR|oci://REF", out, 1, true)
+      -- eidosd's own defaults, not the CLI's
+      assert.matches("%-%-log%-level LEVEL%s+least severe level logged %(default info", globals)
+    end
+  end)
   it("checks the flags before starting anything", function()
     local r = support.run({ "serve", "--rate=fast" }, { env = { EIDOSD = srv.bin, EIDOS_HOME = support.root } })
     assert.are.equal(2, r.code)

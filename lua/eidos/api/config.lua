@@ -38,8 +38,9 @@ M.flags = {
   { name = "shutdown-delay", arg = "DURATION", type = "duration", unit = "s", default = "0s",
     env = "EIDOS_SHUTDOWN_DELAY",
     help = "after SIGTERM/SIGINT, keep serving (with /ready at 503) this long before closing the listeners" },
-  { name = "data", arg = "DIR", type = "dir", env = "EIDOS_DATA",
-    help = "external recipe data layered over the built-in library" },
+  { name = "data", arg = "DIR|oci://REF", type = "dir", env = "EIDOS_DATA",
+    help = "external recipe data layered over the built-in library: a directory or an oci:// catalog " ..
+      "(eidos catalog push; registry access from --registry-config, --plain-http, --insecure-tls, EIDOS_CA_FILE)" },
   { name = "allow-services", arg = "LIST", env = "EIDOS_ALLOWED_SERVICES",
     help = "comma-separated services this server offers (default: all)" },
   { name = "allow-accelerators", arg = "LIST", env = "EIDOS_ALLOWED_ACCELERATORS",
@@ -62,6 +63,17 @@ M.flags = {
   { name = "access-log", default = true, env = "EIDOS_ACCESS_LOG",
     help = "one JSON line on stderr per request (--access-log=false to turn it off)" },
 }
+
+-- the global flags (eidos.cli.flags.global) eidosd uses, each applied in
+-- every Lua state it creates (eidos.cli.global.settings): logging (always
+-- JSON lines), override roots, oci:// registry access for --data, input
+-- limits, hooks. Not the Kubernetes connection: the server reads no
+-- cluster; nor the terminal's (--quiet, --color, --wide, --log-json).
+M.GLOBALS = { "help",
+  { name = "debug", help = "log at debug level (same as --log-level debug)" },
+  { name = "log-level", help = "least severe level logged (default info; always JSON lines on stderr)" },
+  "lua-path", "data-dir", "registry-config", "plain-http", "insecure-tls", "max-input-size", "max-expanded-size",
+  "hooks", "hooks-lenient", "hook-timeout", "hook-memory" }
 
 -- the criteria fields an allowlist flag restricts
 M.allow_fields = {
@@ -176,10 +188,7 @@ end
 -- parse(args) -> opts: eidosd's command line (its flags and the global
 -- ones), each value parsed by the flag model
 function M.parse(args)
-  local specs = {}
-  for _, f in ipairs(M.flags) do specs[#specs + 1] = f end
-  for _, f in ipairs(flags.global) do specs[#specs + 1] = f end
-  local opts, pos = flags.parse(args, specs, "serve")
+  local opts, pos = flags.parse(args, flags.specs({ flags = M.flags, globals = M.GLOBALS }), "eidosd")
   if #pos > 0 then
     errors.raise("invalid", string.format("unexpected argument %q for eidosd (it takes flags only)", pos[1]))
   end
