@@ -163,9 +163,7 @@ function M.main(argv0, args)
       cmd = sub
       table.remove(rest, at) -- rest is args without the command name
     end
-    local specs = {}
-    for _, s in ipairs(cmd.flags or {}) do specs[#specs + 1] = s end
-    for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
+    local specs = flags.specs(cmd)
     for _, a in ipairs(rest) do
       if a == "--" or (cmd.passthrough and a:sub(1, 1) ~= "-") then break end
       if a == "--help" or a == "-h" then require("eidos.docio").write(nil, flags.help(cmd)); return 0 end

@@ -283,6 +283,43 @@ describe("OCI distribution against docker-registry", function()
     assert.matches("not a recipe catalog", r.err, 1, true)
   end)
 
+  it("eidosd --plain-http --data oci://: the registry flags reach every Lua state of the server", function()
+    local server = require("e2e.eidosd")
+    if not server.available() then return pending("no eidosd built") end
+    -- a catalog layered over the built-in library whose eks overlay adds a
+    -- constraint the built-in one does not have
+    local data = tmp .. "/srvcat"
+    sh("mkdir -p " .. q(data .. "/overlays") .. " && cp " .. q(support.root .. "/recipes/registry.yaml") .. " "
+      .. q(data .. "/registry.yaml"))
+    support.write(data .. "/overlays/eks.yaml", (support.read(support.root .. "/recipes/overlays/eks.yaml"):gsub(
+      "  constraints:\n", "  constraints:\n    - name: K8s.server.platform\n      value: eks-from-the-catalog\n", 1)))
+    local cat = "oci://" .. reg.host .. "/eidos/srvcat:v1"
+    ok(run({ "catalog", "push", data, cat, "--plain-http" }))
+    local want = ok(run({ "recipe", "--service", "eks", "--accelerator", "h100", "--intent", "training",
+      "--allow-partial", "--data", cat, "--plain-http", "-t", "json" })).out
+    assert.matches("eks-from-the-catalog", want, 1, true)
+    -- the handlers and bundlers are threads with states of their own: two
+    -- of each, so the answer cannot come from the start-up state by chance
+    local s = server.start({ args = { "--plain-http", "--data", cat, "--handlers=2", "--bundlers=2", "--rate=0" },
+                             env = { DOCKER_CONFIG = "/nonexistent-docker-config" } })
+    local answers = {}
+    for i = 1, 4 do
+      answers[i] = server.get(s, "/v1/recipe?service=eks&accelerator=h100&intent=training&allow-partial=true")
+    end
+    server.stop(s)
+    for _, a in ipairs(answers) do
+      assert.are.equal(200, a.status, a.body)
+      -- the catalog's overlay was applied, as for the CLI
+      assert.matches("eks-from-the-catalog", a.body, 1, true)
+      assert.are.same(cjson.decode(want).constraints, a.json.constraints)
+    end
+    -- without --plain-http the server stops at start, naming the registry
+    local r = support.run({ "--listen=127.0.0.1:0", "--data", cat, "--handlers=1", "--bundlers=1" },
+      { bin = server.bin, env = { EIDOS_HOME = support.root, DOCKER_CONFIG = "/nonexistent-docker-config" } })
+    assert.are_not.equal(0, r.code)
+    assert.matches(reg.host, r.err, 1, true)
+  end)
+
   it("documents: recipe -o oci:// and --recipe oci:// (a document or a bundle's recipe.yaml)", function()
     local rec = "oci://" .. reg.host .. "/eidos/recipes:eks"
     local r = ok(run({ "recipe", "--service", "eks", "--accelerator", "h100", "--intent", "training", "-o", rec,

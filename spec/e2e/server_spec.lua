@@ -435,6 +435,35 @@ describe("eidosd allowlists", function()
     local bad = srv.start and pcall(srv.start, { args = { "--allow-services=nope" } })
     assert.is_false(bad)
   end)
+  it("a bad allowlist value stops it at start (exit 2), once, naming where the value came from", function()
+    local cases = {
+      { args = { "--allow-os=windoze" }, bad = "windoze", from = "in --allow-os:" },
+      { env = { EIDOS_ALLOWED_OS = "ubuntu, windoze" }, bad = "windoze", from = "in EIDOS_ALLOWED_OS:" },
+      { env = { AICR_ALLOWED_ACCELERATORS = "h100,h1000" }, bad = "h1000", near = "h100",
+        from = "in AICR_ALLOWED_ACCELERATORS (read as --allow-accelerators):" },
+      { env = { EIDOS_ALLOWED_PLATFORMS = "kubeflo" }, bad = "kubeflo", near = "kubeflow", from = "in EIDOS_ALLOWED_PLATFORMS:" },
+      -- the flag wins over its variable, so the message names the flag
+      { args = { "--allow-intents=trainin" }, env = { EIDOS_ALLOWED_INTENTS = "training" }, bad = "trainin",
+        near = "training", from = "in --allow-intents:" },
+      -- eidos serve hands the environment on to eidosd
+      { cli = true, env = { EIDOS_ALLOWED_OS = "windoze" }, bad = "windoze", from = "in EIDOS_ALLOWED_OS:" },
+    }
+    for _, c in ipairs(cases) do
+      local args = { "--listen=127.0.0.1:0", "--handlers=2", "--bundlers=2", table.unpack(c.args or {}) }
+      if c.cli then table.insert(args, 1, "serve") end
+      local env = { EIDOS_HOME = support.root, EIDOSD = srv.bin }
+      for k, v in pairs(c.env or {}) do env[k] = v end
+      local r = support.run(args, { bin = not c.cli and srv.bin or nil, env = env })
+      assert.are.equal(2, r.code, r.err)
+      local want = string.format("invalid value \"%s\" %s", c.bad, c.from)
+      -- eidosd logs JSON lines (quotes escaped), eidos serve plain text
+      local text = r.err:gsub('\\"', '"')
+      local _, n = text:gsub(want:gsub("%p", "%%%0"), "")
+      -- in the main thread, before any worker: one message, not one per state
+      assert.are.equal(1, n, r.err)
+      if c.near then assert.matches(string.format("did you mean \"%s\"", c.near), text, 1, true) end
+    end
+  end)
 end)
 
 describe("eidos serve", function()
@@ -446,6 +475,47 @@ describe("eidos serve", function()
     srv.signal(s, "TERM")
     assert.are.equal(0, srv.wait(s, 10))
     srv.stop(s)
+  end)
+  it("eidosd names itself in flag errors, and its help lists only the global flags it uses", function()
+    local env = { EIDOS_HOME = support.root }
+    local r = support.run({ "--bogus" }, { bin = srv.bin, env = env })
+    assert.are.equal(2, r.code)
+    assert.matches([[unknown flag \"--bogus\" for 'eidosd' (see 'eidosd --help' for its flags)]], r.err, 1, true)
+    assert.not_matches("eidos serve", r.err, 1, true)
+    -- a flag eidosd has no use for is unknown to it and to `eidos serve` alike
+    for _, bin in ipairs({ srv.bin, support.eidos }) do
+      local args = bin == srv.bin and { "--kubeconfig", "/x" } or { "serve", "--kubeconfig", "/x" }
+      r = support.run(args, { bin = bin, env = { EIDOS_HOME = support.root, EIDOSD = srv.bin } })
+      assert.are.equal(2, r.code, r.err)
+      local name = bin == srv.bin and "eidosd" or "eidos serve"
+      assert.matches(string.format([[unknown flag \?"%%-%%-kubeconfig\?" for '%s': a global flag of eidos that '%s' ]] ..
+        "does not take %%(its global flags: [^)]*%%-%%-plain%%-http", name, name), r.err)
+    end
+    -- so are the terminal's flags (it logs JSON lines and draws nothing)
+    for _, f in ipairs({ "--quiet", "-q", "--color=never", "--wide", "--log-json" }) do
+      r = support.run({ f }, { bin = srv.bin, env = env })
+      assert.are.equal(2, r.code, f .. ": " .. r.err)
+      assert.matches("a global flag of eidos that 'eidosd' does not take", r.err, 1, true)
+    end
+    -- completion offers the same flags as parsing and help
+    local offered = support.run({ "__complete", "serve", "--" }, { env = env }).out
+    assert.matches("--plain-http", offered, 1, true)
+    assert.matches("--allow-os", offered, 1, true)
+    assert.not_matches("--kubeconfig", offered, 1, true)
+    assert.not_matches("--quiet", offered, 1, true)
+    for _, args in ipairs({ { bin = srv.bin, "--help" }, { bin = support.eidos, "serve", "--help" } }) do
+      local out = support.run(args, { bin = args.bin, env = env }).out
+      local globals = out:match("Global flags:\n(.-)\n\n")
+      assert.is_string(globals, out)
+      for _, f in ipairs({ "--kubeconfig", "--context", "--log-json" }) do assert.not_matches(f, globals, 1, true) end
+      for _, f in ipairs({ "--plain-http", "--registry-config", "--insecure-tls", "--hooks", "--max-input-size",
+                           "--log-level" }) do
+        assert.matches(f, globals, 1, true)
+      end
+      assert.matches("--data DIR|oci://REF", out, 1, true)
+      -- eidosd's own defaults, not the CLI's
+      assert.matches("%-%-log%-level LEVEL%s+least severe level logged %(default info", globals)
+    end
   end)
   it("checks the flags before starting anything", function()
     local r = support.run({ "serve", "--rate=fast" }, { env = { EIDOSD = srv.bin, EIDOS_HOME = support.root } })

@@ -474,6 +474,64 @@ describe_if("eidos validate phases (test API server)", function()
       assert.are.equal(6, r.code)
     end)
 
+    it("a result with errors only renders in every format for every phase (exit 6, never 8)", function()
+      local dead = dir .. "/kc-dead"
+      support.write(dead, "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:1'}}]\n"
+        .. "users: [{name: u, user: {token: x}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+        .. "current-context: x\n")
+      for _, ph in ipairs({ "readiness", "deployment", "conformance", "performance", "all" }) do
+        for _, t in ipairs({ "table", "yaml", "json", "junit", "ctrf" }) do
+          local r = run({ "validate", "-r", R.training, "--phase", ph, "-t", t, "--image", "eidos:test" },
+            { KUBECONFIG = dead })
+          local what = ph .. " -t " .. t
+          assert.are.equal(6, r.code, what .. ": " .. r.err)
+          assert.matches("could not run", r.err, 1, true)
+          assert.not_matches("internal error", r.err, 1, true)
+          assert.matches("error", r.out, 1, true)
+          if t == "json" or t == "ctrf" then assert.is_table(cjson.decode(r.out), what) end
+          if t == "table" and (ph == "readiness" or ph == "all") then
+            assert.matches("error +readiness +snapshot", r.out, what)
+          end
+        end
+      end
+    end)
+
+    it("each check that could not run names a read it made, not the first one that failed", function()
+      local dead = dir .. "/kc-dead2"
+      support.write(dead, "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:1'}}]\n"
+        .. "users: [{name: u, user: {token: x}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+        .. "current-context: x\n")
+      local r = validate({ "-r", R.kubeflow, "--phase", "deployment,conformance" }, { KUBECONFIG = dead })
+      assert.are.equal(6, r.code, r.err)
+      local seen = 0
+      for _, c in ipairs(checks(r.doc, "error")) do
+        local phase, name = c.phase, c.name
+        if phase == "conformance" then
+          -- its own read comes first; the one that found the API down may follow
+          assert.not_matches("secrets", (c.reason:gsub(" %(.*$", "")), 1, true)
+        end
+        if name == "k8s-version" then assert.matches("^GET /version: ", c.reason) end
+        if name == "gpu-allocatable" or name == "gfd-labels" then assert.matches("^list nodes ", c.reason) end
+        if name == "dra-support" then assert.matches("^discovery of resource.k8s.io", c.reason) end
+        if c.reason:find("not sent", 1, true) then
+          seen = seen + 1
+          assert.matches("the API server is unreachable %(.+ failed before%)$", c.reason)
+        end
+      end
+      assert.is_true(seen > 10, tostring(seen))
+    end)
+
+    it("3 when no cluster is configured, for every phase that reads one (one error, no result)", function()
+      for _, ph in ipairs({ "readiness", "deployment", "conformance", "performance", "all" }) do
+        local r = run({ "validate", "-r", R.training, "--phase", ph, "-t", "table" }, { KUBECONFIG = dir .. "/none" })
+        assert.are.equal(3, r.code, ph .. ": " .. r.err)
+        assert.are.equal("", r.out)
+        assert.matches('none of the files in KUBECONFIG="' .. dir .. '/none" exists', r.err, 1, true)
+        assert.matches(ph == "readiness" and "no cluster to take one from" or "reads the cluster, and there is none",
+          r.err, 1, true)
+      end
+    end)
+
     it("2 for bad input: a phase, a zip bundle, --bundle without a cluster phase, no recipe", function()
       for _, c in ipairs({
         { { "--phase", "deploy" }, 'invalid phase "deploy" (accepted: readiness, deployment, conformance, performance, all); did you mean "deployment"?' },

@@ -158,7 +158,9 @@ describe("API answers the console builds on", function()
     assert.is_true(cache)
     local want = cjson.decode(require("eidos.doc").encode(recipe.criteria_list(ctx.library), "json"))
     assert.are.same(want, d)
-    ctx = api_recipe.context({ allow = { accelerator = { "h100", "gb200" }, os = { "al2023" } } })
+    -- the allowlists as eidosd reads them (an alias becomes its value)
+    ctx = api_recipe.context(require("eidos.api.config").normalize({ ["allow-accelerators"] = "h100, gb200",
+      ["allow-os"] = "al2023" }))
     local _, n = get(api_recipe.criteria, "format=json", ctx)
     for _, f in ipairs(n.fields) do
       if f.name == "accelerator" then

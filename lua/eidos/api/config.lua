@@ -38,8 +38,9 @@ M.flags = {
   { name = "shutdown-delay", arg = "DURATION", type = "duration", unit = "s", default = "0s",
     env = "EIDOS_SHUTDOWN_DELAY",
     help = "after SIGTERM/SIGINT, keep serving (with /ready at 503) this long before closing the listeners" },
-  { name = "data", arg = "DIR", type = "dir", env = "EIDOS_DATA",
-    help = "external recipe data layered over the built-in library" },
+  { name = "data", arg = "DIR|oci://REF", type = "dir", env = "EIDOS_DATA",
+    help = "external recipe data layered over the built-in library: a directory or an oci:// catalog " ..
+      "(eidos catalog push; registry access from --registry-config, --plain-http, --insecure-tls, EIDOS_CA_FILE)" },
   { name = "allow-services", arg = "LIST", env = "EIDOS_ALLOWED_SERVICES",
     help = "comma-separated services this server offers (default: all)" },
   { name = "allow-accelerators", arg = "LIST", env = "EIDOS_ALLOWED_ACCELERATORS",
@@ -62,6 +63,17 @@ M.flags = {
   { name = "access-log", default = true, env = "EIDOS_ACCESS_LOG",
     help = "one JSON line on stderr per request (--access-log=false to turn it off)" },
 }
+
+-- the global flags (eidos.cli.flags.global) eidosd uses, each applied in
+-- every Lua state it creates (eidos.cli.global.settings): logging (always
+-- JSON lines), override roots, oci:// registry access for --data, input
+-- limits, hooks. Not the Kubernetes connection: the server reads no
+-- cluster; nor the terminal's (--quiet, --color, --wide, --log-json).
+M.GLOBALS = { "help",
+  { name = "debug", help = "log at debug level (same as --log-level debug)" },
+  { name = "log-level", help = "least severe level logged (default info; always JSON lines on stderr)" },
+  "lua-path", "data-dir", "registry-config", "plain-http", "insecure-tls", "max-input-size", "max-expanded-size",
+  "hooks", "hooks-lenient", "hook-timeout", "hook-memory" }
 
 -- the criteria fields an allowlist flag restricts
 M.allow_fields = {
@@ -97,10 +109,63 @@ function M.apply_env_aliases(opts, warn)
         end
       elseif opts[a.flag] == nil then
         opts[a.flag] = theirs
+        opts._from = opts._from or {}
+        opts._from[a.flag] = a.env
       end
     end
   end
   return opts
+end
+
+local function list(s)
+  local out = {}
+  for v in tostring(s):gmatch("[^,]+") do
+    v = strx.trim(v)
+    if v ~= "" then out[#out + 1] = v end
+  end
+  return out
+end
+M.list = list
+
+-- source(opts, name) -> how a message names where a flag's value came
+-- from: "--allow-os", "EIDOS_ALLOWED_OS" or "AICR_ALLOWED_OS (read as
+-- --allow-os)"
+function M.source(opts, name)
+  local from = opts._from and opts._from[name]
+  if from then return string.format("%s (read as --%s)", from, name) end
+  if not (opts._given and opts._given[name]) then
+    for _, f in ipairs(M.flags) do
+      if f.name == name and f.env and (os.getenv(f.env) or "") ~= "" then return f.env end
+    end
+  end
+  return "--" .. name
+end
+
+-- allowlist(opts, a) -> the canonical values of allowlist a (allow_fields)
+-- or nil: each value read by the criteria engine as a request's would be.
+-- The main thread reads them first (eidos.api.server.configure), so a
+-- value the engine rejects stops the server before any worker starts,
+-- with a message naming where the value came from (source)
+local function allowlist(opts, a)
+  if not opts[a.flag] then return nil end
+  local ok, recipe = pcall(require, "eidos.recipe")
+  local out, seen = {}, {}
+  for _, v in ipairs(list(opts[a.flag])) do
+    local cv = v
+    if ok then
+      local good, c = pcall(recipe.criteria, { [a.field] = v })
+      if not good then
+        errors.raise("invalid", string.format("invalid value %q in %s: %s", v, M.source(opts, a.flag),
+          errors.is(c) and c.msg or tostring(c)))
+      end
+      cv = c[a.field]
+    end
+    if cv ~= nil and not seen[cv] then
+      seen[cv] = true
+      out[#out + 1] = cv
+    end
+  end
+  return out
 end
 
 local function bad(flag, value, accepted)
@@ -120,23 +185,10 @@ function M.listen(s)
   return host, port
 end
 
-local function list(s)
-  local out = {}
-  for v in tostring(s):gmatch("[^,]+") do
-    v = strx.trim(v)
-    if v ~= "" then out[#out + 1] = v end
-  end
-  return out
-end
-M.list = list
-
 -- parse(args) -> opts: eidosd's command line (its flags and the global
 -- ones), each value parsed by the flag model
 function M.parse(args)
-  local specs = {}
-  for _, f in ipairs(M.flags) do specs[#specs + 1] = f end
-  for _, f in ipairs(flags.global) do specs[#specs + 1] = f end
-  local opts, pos = flags.parse(args, specs, "serve")
+  local opts, pos = flags.parse(args, flags.specs({ flags = M.flags, globals = M.GLOBALS }), "eidosd")
   if #pos > 0 then
     errors.raise("invalid", string.format("unexpected argument %q for eidosd (it takes flags only)", pos[1]))
   end
@@ -170,9 +222,7 @@ function M.normalize(opts)
   end
   cfg.tls_cert, cfg.tls_key = opts["tls-cert"], opts["tls-key"]
   cfg.allow = {}
-  for _, a in ipairs(M.allow_fields) do
-    if opts[a.flag] then cfg.allow[a.field] = list(opts[a.flag]) end
-  end
+  for _, a in ipairs(M.allow_fields) do cfg.allow[a.field] = allowlist(opts, a) end
   cfg.trusted_proxies = {}
   for _, v in ipairs(list(opts["trusted-proxies"] or "")) do
     local ip, bits = v:match("^([%x%.:]+)/?(%d*)$")

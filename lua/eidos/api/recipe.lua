@@ -141,8 +141,9 @@ end
 
 -- ---- the shared context ----
 
--- context(cfg) -> ctx: loads the library once per worker and validates the
--- allowlists (an allowlist value the engine rejects is a startup error)
+-- context(cfg) -> ctx: loads the library once per worker and indexes the
+-- allowlists (cfg.allow: canonical values, checked by eidos.api.config at
+-- start)
 function M.context(cfg, opts)
   local ctx = { cfg = cfg, shared = {}, shared_bytes = 0, hydrated = {}, hydrated_order = {}, allow_list = {} }
   local ok, recipe = pcall(require, "eidos.recipe")
@@ -159,17 +160,8 @@ function M.context(cfg, opts)
     local values = cfg.allow and cfg.allow[a.field]
     if values then
       local set, canon = {}, {}
-      for _, v in ipairs(values) do
-        local cv = v
-        if ok and a.field ~= "nodes" then
-          local good, c = pcall(recipe.criteria, { [a.field] = v })
-          if not good then
-            errors.raise("invalid", string.format("invalid value %q in --allow-%s: %s", v,
-              a.field == "os" and "os" or a.field .. "s", errors.is(c) and c.msg or tostring(c)))
-          end
-          cv = c[a.field]
-        end
-        if cv ~= nil and cv ~= "any" and not set[cv] then
+      for _, cv in ipairs(values) do
+        if cv ~= "any" and not set[cv] then
           set[cv] = true
           canon[#canon + 1] = cv
         end

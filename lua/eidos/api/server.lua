@@ -22,12 +22,16 @@ local function parse(args, main)
   local level = opts["log-level"] or (opts.debug and "debug") or "info"
   log.setup({ json = true, level = level })
   config.apply_env_aliases(opts, main and function(msg) log.warn(msg) end or nil)
-  local cfg = config.normalize(opts)
-  -- user hooks (--hooks DIR, EIDOS_HOOKS) apply to the server's recipes and
-  -- bundles too; every hook file is loaded now, in each worker's state, so
-  -- that a broken hook stops the server at start rather than failing requests
-  require("eidos.cli.global").configure_hooks(opts)
+  -- every global setting reaches every Lua state: this runs in the
+  -- bootstrap state and in each handler's and bundler's (registry access
+  -- for --data oci://, input limits, hooks). User hooks (--hooks DIR,
+  -- EIDOS_HOOKS) apply to the server's recipes and bundles too; every hook
+  -- file is loaded now, in each worker's state, so that a broken hook
+  -- stops the server at start rather than failing requests
+  require("eidos.cli.global").settings(opts)
   require("eidos.hooks").load()
+  -- after the hooks: allowlist values are read as requests' criteria are
+  local cfg = config.normalize(opts)
   return opts, cfg
 end
 

@@ -108,16 +108,12 @@ function M.complete(words)
       cmdname, cmdat = w, i
       cmd = w ~= "help" and w:match("^[%w%-_]+$") and main.load(w) or nil
       if cmd then
-        specs = {}
-        for _, s in ipairs(cmd.flags or {}) do specs[#specs + 1] = s end
-        for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
+        specs = flags.specs(cmd)
         bylong, byshort = flags.index(specs)
       end
     elseif cmd and i == cmdat + 1 and flags.subcommand(cmd, w) then
       cmd = flags.subcommand(cmd, w)
-      specs = {}
-      for _, s in ipairs(cmd.flags or {}) do specs[#specs + 1] = s end
-      for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
+      specs = flags.specs(cmd)
       bylong, byshort = flags.index(specs)
     else
       pos[#pos + 1] = w

@@ -70,6 +70,40 @@ M.global = {
     help = "memory limit of one hook file (a bare number is MiB) [default 32Mi]" },
 }
 
+-- globals(cmd) -> the global flags a command accepts: all of them, or,
+-- when the command lists those it uses (cmd.globals, e.g. eidosd, which
+-- has no use for --kubeconfig), those, in the order of M.global. An entry
+-- of cmd.globals is a name, or { name =, help = } where the command's use
+-- differs (eidosd logs at info by default). Parsing, help and completion
+-- all take them from here.
+function M.globals(cmd)
+  if not (cmd and cmd.globals) then return M.global end
+  local want, out = {}, {}
+  for _, g in ipairs(cmd.globals) do
+    if type(g) == "table" then want[g.name] = g else want[g] = true end
+  end
+  for _, s in ipairs(M.global) do
+    local g = want[s.name]
+    if type(g) == "table" then
+      local c = {}
+      for k, v in pairs(s) do c[k] = v end
+      c.help = g.help or s.help
+      out[#out + 1] = c
+    elseif g then
+      out[#out + 1] = s
+    end
+  end
+  return out
+end
+
+-- specs(cmd) -> the command's flags, then the global ones it accepts
+function M.specs(cmd)
+  local specs = {}
+  for _, s in ipairs(cmd.flags or {}) do specs[#specs + 1] = s end
+  for _, s in ipairs(M.globals(cmd)) do specs[#specs + 1] = s end
+  return specs
+end
+
 -- the -o/-t pair every document-producing command shares
 function M.output(formats, default)
   return {
@@ -177,9 +211,31 @@ function M.lookup(word, bylong, byshort)
   return nil, nil, nil, false
 end
 
-local function prog(cmdname) return cmdname ~= "" and ("eidos " .. cmdname) or "eidos" end
+-- prog(cmdname) -> how messages name the program: "eidos", "eidos
+-- COMMAND", or a program of its own (cmdname "eidosd")
+local function prog(cmdname)
+  if cmdname == "" then return "eidos" end
+  if cmdname:match("^eidos") then return cmdname end
+  return "eidos " .. cmdname
+end
+
+-- a global flag of eidos this command does not take (cmd.globals): the
+-- message says so and lists those it takes, rather than guessing a typo
+local function unused_global(shown, specs, cmdname)
+  local taken = {}
+  for _, s in ipairs(specs) do taken[s.name] = true end
+  for _, g in ipairs(M.global) do
+    if shown == "--" .. g.name or (g.short and shown == "-" .. g.short) then
+      local names = {}
+      for _, s in ipairs(M.global) do if taken[s.name] and not s.hidden then names[#names + 1] = "--" .. s.name end end
+      invalid("unknown flag %q for '%s': a global flag of eidos that '%s' does not take (its global flags: %s; " ..
+        "see '%s --help')", shown, prog(cmdname), prog(cmdname), table.concat(names, ", "), prog(cmdname))
+    end
+  end
+end
 
 local function unknown(shown, specs, cmdname)
+  unused_global(shown, specs, cmdname)
   local names = {}
   for _, s in ipairs(specs) do if not s.hidden then names[#names + 1] = "--" .. s.name end end
   local h = shown:sub(1, 2) == "--" and hint(shown, names) or ""

@@ -51,6 +51,13 @@ end
 function M.apply(opts)
   require("eidos.log").setup({ debug = opts.debug, json = opts["log-json"], level = opts["log-level"],
     quiet = opts.quiet, color = opts.color, wide = opts.wide })
+  M.settings(opts)
+end
+
+-- settings(opts): every global flag but logging, for a Lua state of its
+-- own: the CLI's one, and each of eidosd's (its bootstrap, each handler's
+-- and each bundler's; eidosd sets up its JSON logging itself)
+function M.settings(opts)
   M.configure_hooks(opts)
   if opts["max-input-size"] then require("eidos.docio").max_input = opts["max-input-size"] end
   if opts["max-expanded-size"] then require("eidos.doc").limits.max_expanded = opts["max-expanded-size"] end

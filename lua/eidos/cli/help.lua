@@ -98,7 +98,7 @@ function M.command(cmd)
   end
   b[#b + 1] = ""
   b[#b + 1] = "Global flags:"
-  b[#b + 1] = M.flaglines(flags.global)
+  b[#b + 1] = M.flaglines(flags.globals(cmd))
   if cmd.examples and #cmd.examples > 0 then
     b[#b + 1] = ""
     b[#b + 1] = "Examples:"

@@ -28,7 +28,7 @@ M.flags = {
     help = "RecipeCriteria document; flags override its values" },
   { name = "snapshot", short = "s", arg = "FILE|URL|cm://NS/NAME", type = "uri",
     help = "derive service, accelerator and OS from a snapshot and drop overlays whose constraints fail on it" },
-  { name = "data", arg = "DIR", type = "dir",
+  { name = "data", arg = "DIR|oci://REF", type = "dir",
     help = "recipe data directory or oci:// catalog (upstream layout) layered over the built-in library" },
   { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
     help = "overlay: DIR over the built-in library; replace: DIR alone" },

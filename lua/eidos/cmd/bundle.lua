@@ -62,7 +62,7 @@ return {
     { name = "sign-key", arg = "KEY.pem", type = "file",
       help = "Ed25519 or ECDSA P-256 private key (PEM) to sign checksums.txt" },
     { name = "sbom", help = "add sbom.spdx.json: an SPDX 2.3 SBOM of the bundle's charts and images" },
-    { name = "data", arg = "DIR", type = "dir",
+    { name = "data", arg = "DIR|oci://REF", type = "dir",
       help = "recipe data directory or oci:// catalog layered over the built-in library (as for 'eidos recipe')" },
     { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
       help = "overlay: DIR over the built-in library; replace: DIR alone" },

@@ -29,7 +29,7 @@ local function table_view(d)
 end
 
 local spec = {
-  { name = "data", arg = "DIR", type = "dir", help = "count the curated recipes of this recipe data directory (as for eidos recipe)" },
+  { name = "data", arg = "DIR|oci://REF", type = "dir", help = "count the curated recipes of this recipe data directory or oci:// catalog (as for eidos recipe)" },
   { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
     help = "overlay: DIR over the built-in library; replace: DIR alone" },
   { name = "output", short = "o", arg = "PATH", type = "file",

@@ -55,6 +55,7 @@ return {
     "503, requests in flight finish (within --shutdown-timeout), exit 0.",
   }, "\n"),
   flags = config.flags,
+  globals = config.GLOBALS,
   examples = {
     "eidos serve --listen 127.0.0.1:8080",
     "eidos serve --rate 0 --threads 4",
@@ -71,10 +72,7 @@ return {
       errors.raise("unavailable", "eidosd resolves to the eidos CLI itself; install the eidosd executable")
     end
     local bin = find_eidosd(ctx.argv0)
-    local specs = {}
-    for _, s in ipairs(config.flags) do specs[#specs + 1] = s end
-    for _, s in ipairs(flags.global) do specs[#specs + 1] = s end
-    local args = config.to_args(ctx.opts, specs)
+    local args = config.to_args(ctx.opts, flags.specs(ctx.cmd))
     -- replaces this process: signals reach eidosd directly
     errors.check(require("eidos.core.sys").exec(bin, { bin, table.unpack(args) }))
   end,

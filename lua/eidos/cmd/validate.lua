@@ -76,7 +76,7 @@ return {
     "'>= 1.30, < 1.34', a bare value for an exact match. See docs/validate.md.\n" ..
     "Exit codes: 0; 9 a check failed (unless --fail-on-error=false); 4 a check was denied by RBAC,\n" ..
     "6 the API is unreachable, 5 timeout, 8 a check crashed, 1 other checks that could not run;\n" ..
-    "2 invalid input; 3 a file not found.",
+    "2 invalid input; 3 a file not found, or no cluster configured for a phase that reads one.",
   flags = (function()
     local f = {
       { name = "phase", arg = "PHASE", repeatable = true, type = "enum", open = true, separator = ",",
@@ -100,7 +100,7 @@ return {
         help = "write every object read and log collected there (secrets redacted), with checksums.txt" },
       { name = "timeout", arg = "DURATION", type = "duration", unit = "s", min = 1, max = DAY,
         help = "how long to wait for the snapshot agent (default 5m) and the NCCL test (default the recipe's)" },
-      { name = "data", arg = "DIR", type = "dir", help = "recipe data directory (as for 'eidos recipe')" },
+      { name = "data", arg = "DIR|oci://REF", type = "dir", help = "recipe data directory or oci:// catalog (as for 'eidos recipe')" },
       { name = "data-mode", arg = "MODE", choices = { "overlay", "replace" }, default = "overlay",
         help = "overlay: DIR over the built-in library; replace: DIR alone" },
     }
@@ -183,6 +183,20 @@ return {
     local ev = o["evidence-dir"] and require("eidos.validate.evidence").new() or nil
     plan.evidence = ev
     plan.cluster = require("eidos.validate.cluster").new({ evidence = ev })
+    if cluster_phases then
+      -- no cluster configured is one error (exit 3, as readiness without
+      -- --snapshot), not one "could not run" per check
+      local ok, e = pcall(plan.cluster.client, plan.cluster)
+      if not ok then
+        if errors.is(e) and e.code == "notfound" then
+          local named = {}
+          for _, p in ipairs(phases) do if p ~= "readiness" then named[#named + 1] = p end end
+          errors.raise("notfound", string.format("--phase %s reads the cluster, and there is none to read: %s",
+            table.concat(named, ","), e.msg))
+        end
+        error(e, 0)
+      end
+    end
     plan.readiness = function()
       local d, snap_origin
       if o.snapshot then

@@ -10,7 +10,9 @@
 --   * any other failure raises a structured error (403: "unauthorized"
 --     naming the missing RBAC rule; unreachable: "unavailable"), which the
 --     phase runner turns into a check in status error; once the API is
---     unreachable, later reads fail at once with the same error;
+--     unreachable, later reads fail at once, each naming its own read and
+--     the earlier one that found the API down (a check's error always
+--     names a read that check made);
 --   * every object read is handed to the evidence collector, when there is
 --     one (--evidence-dir).
 --
@@ -20,6 +22,7 @@
 --   r:served("resource.k8s.io/v1")  -> true | false
 local errors = require("eidos.errors")
 local client = require("eidos.k8s.client")
+local describe = require("eidos.core.k8s").describe
 
 local M = {}
 
@@ -49,14 +52,19 @@ end
 local function raise(self, err, what)
   -- no HTTP status: the connection itself failed; do not try again
   if err.code == "unavailable" and (err.status == nil or err.status == 0) then
-    self.down = { code = err.code, msg = err.msg }
+    self.down = { code = err.code, what = what }
   end
   errors.raise(errors.exit[err.code] and err.code or "failure", err.msg or (what .. " failed"),
     { status = err.status })
 end
 
-local function check_down(self)
-  if self.down then errors.raise(self.down.code, self.down.msg) end
+-- check_down(what): once the API was found unreachable, a read fails at
+-- once; its message names this read (what) and the one that found it down
+local function check_down(self, what)
+  if self.down then
+    errors.raise(self.down.code, string.format("%s: not sent: the API server is unreachable (%s failed before)",
+      what, self.down.what))
+  end
 end
 
 local function record(self, obj)
@@ -70,11 +78,13 @@ function R:list(gv, resource, ns, opts)
   local key = table.concat({ gv, resource, ns or "", opts.label_selector or "", opts.field_selector or "" }, "\0")
   local hit = self.cache[key]
   if hit ~= nil then return hit or nil end
-  check_down(self)
+  local path = client.path(gv, resource, ns)
+  local what = (describe("GET", path))
+  check_down(self, what)
   local c = self:client()
   local kind, api
   self.requests = self.requests + 1
-  local items, err = c:list(client.path(gv, resource, ns), {
+  local items, err = c:list(path, {
     label_selector = opts.label_selector, field_selector = opts.field_selector,
     on_page = function(l)
       kind = kind or (type(l.kind) == "string" and l.kind:gsub("List$", "")) or nil
@@ -85,7 +95,7 @@ function R:list(gv, resource, ns, opts)
       if not opts.nocache then self.cache[key] = false end
       return nil
     end
-    raise(self, err, "list " .. resource)
+    raise(self, err, what)
   end
   for _, it in ipairs(items) do
     if type(it) == "table" then
@@ -105,15 +115,17 @@ function R:get(gv, resource, ns, name)
   local key = table.concat({ "get", gv, resource, ns or "", name }, "\0")
   local hit = self.cache[key]
   if hit ~= nil then return hit or nil end
-  check_down(self)
+  local path = client.path(gv, resource, ns, name)
+  local what = (describe("GET", path))
+  check_down(self, what)
   self.requests = self.requests + 1
-  local obj, err = self:client():get(client.path(gv, resource, ns, name))
+  local obj, err = self:client():get(path)
   if not obj then
     if err.status == 404 then
       self.cache[key] = false
       return nil
     end
-    raise(self, err, "get " .. resource .. " " .. name)
+    raise(self, err, what)
   end
   if type(obj.metadata) ~= "table" then obj.metadata = {} end
   record(self, obj)
@@ -126,16 +138,16 @@ function R:served(gv)
   local key = "served\0" .. gv
   local hit = self.cache[key]
   if hit ~= nil then return hit end
-  check_down(self)
-  self.requests = self.requests + 1
   local path = gv == "v1" and "/api/v1" or ("/apis/" .. gv)
+  check_down(self, "discovery of " .. gv)
+  self.requests = self.requests + 1
   local obj, err = self:client():get(path)
   if not obj then
     if err.status == 404 then
       self.cache[key] = false
       return false
     end
-    raise(self, err, "discovery " .. gv)
+    raise(self, err, "discovery of " .. gv)
   end
   self.cache[key] = true
   return true
@@ -145,7 +157,7 @@ end
 function R:version()
   local hit = self.cache["\0version"]
   if hit then return hit end
-  check_down(self)
+  check_down(self, "GET /version")
   self.requests = self.requests + 1
   local v, err = self:client():get("/version")
   if not v then raise(self, err, "GET /version") end

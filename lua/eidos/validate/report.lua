@@ -68,7 +68,9 @@ local function phases_table(d, color)
   local rows = { wide and { "STATUS", "PHASE", "CHECK", "COMPONENT", "EXPECTED", "ACTUAL", "REASON" }
                       or { "STATUS", "PHASE", "CHECK", "COMPONENT", "DETAIL" } }
   for _, p in ipairs(d.phases) do
-    if p.name ~= "readiness" then
+    -- readiness has its own table when its constraints were compared; its
+    -- checks (e.g. the snapshot that could not be taken) are rows otherwise
+    if p.name ~= "readiness" or not d.results then
       for _, c in ipairs(p.checks) do
         local row = { c.status, p.name, oneline(c.name), c.component and oneline(c.component) or "-" }
         if wide then
@@ -94,10 +96,12 @@ local function phases_table(d, color)
 end
 
 -- table(d, color) -> text: the readiness table when only readiness ran
--- (as before phases); else the readiness table (when it ran) and one row
--- per check of the other phases, then a line per phase
+-- and compared its constraints (as before phases); else the readiness
+-- table (when it compared) and one row per check of the phases, then a
+-- line per phase. A result with errors only (no snapshot could be taken,
+-- the API unreachable) has checks and no constraint results.
 function M.table(d, color)
-  local only = type(d.phases) ~= "table" or (#d.phases == 1 and d.phases[1].name == "readiness")
+  local only = type(d.phases) ~= "table" or (#d.phases == 1 and d.phases[1].name == "readiness" and d.results)
   if only then return readiness_table(d, color) end
   local parts = {}
   if d.results then parts[#parts + 1] = readiness_table(d, color) end
