@@ -48,8 +48,7 @@ local function handler(loc, what)
   if not s then return nil end
   s = s:lower()
   if not schemes[s] and providers[s] then
-    local ok, err = pcall(require, providers[s])
-    if not ok and not tostring(err):find("not found", 1, true) then error(err, 0) end
+    require(providers[s])
   end
   local h = schemes[s]
   if not h or not h[what] then

@@ -374,8 +374,7 @@ function M.subcommands(cmd)
   table.sort(names)
   local out = {}
   for _, n in ipairs(names) do
-    local ok, m = pcall(require, s[n])
-    out[#out + 1] = { name = n, module = s[n], summary = ok and type(m) == "table" and m.summary or nil }
+    out[#out + 1] = { name = n, module = s[n], summary = require(s[n]).summary }
   end
   return out
 end
