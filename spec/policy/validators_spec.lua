@@ -3,7 +3,9 @@
 -- problem alone would have had (errors.problems): criteria, RecipeCriteria
 -- documents, snapshots, kubeconfig files, overlay specs, registries, the
 -- recipe a bundle reads, a recipe's constraints, query strings and bodies of
--- the API, and the results of hooks. One problem reads exactly as before.
+-- the API, the results of hooks, the bundle options (--repo, --revision,
+-- --path), the value operations (--set, --set-json, --values) and a
+-- --values file. One problem reads exactly as before.
 local errors = require("eidos.errors")
 local support = require("support")
 
@@ -188,5 +190,30 @@ describe("validators name every problem", function()
     os.execute("rm -rf " .. support.q(dir))
     in_order(first, { "criteria keys must be strings", 'criteria field "intent" must be a string or integer',
                       'criteria field "os"', 'criteria field "platform"', 'criteria field "service"' })
+  end)
+
+  it("the bundle options: repo, revision and path together, by option name", function()
+    local options = require("eidos.bundle.options")
+    local e = raises(options.repo, { path = "/abs", repo = "ftp://x", revision = "a b" }, "argocd")
+    assert.matches("^3 problems:", e.msg)
+    in_order(e.msg, { '--path "/abs" must be relative', 'invalid --repo "ftp://x"', 'invalid --revision "a b"' })
+    -- the same in the API's spelling of the names
+    e = raises(options.repo, { path = "a/../b", repo = "https://h/r x", revision = "" }, "flux", function(n) return n end)
+    in_order(e.msg, { "path \"a/../b\" must not contain '..'", 'invalid repo "https://h/r x": it contains spaces',
+                      'invalid revision ""' })
+  end)
+
+  it("the value operations, in the order given, and every bad entry of a --values file", function()
+    local options = require("eidos.bundle.options")
+    local dir = support.tmpdir()
+    support.write(dir .. "/v.yaml", "zeta: [1]\nalpha: 3\nok: {a: 1}\nbeta: text\n")
+    local e = raises(options.ops, { { name = "set", value = "noColon" }, { name = "set", value = "c:a=1" },
+      { name = "set-json", value = "c:a={" }, { name = "values", value = dir .. "/v.yaml" },
+      { name = "set", value = ":x=1" } })
+    os.execute("rm -rf " .. support.q(dir))
+    assert.matches("^6 problems:", e.msg)
+    in_order(e.msg, { 'invalid --set "noColon": missing \':\'', 'invalid --set-json "c:a={"',
+                      'the value of "alpha" must be', 'the value of "beta" must be', 'the value of "zeta" must be',
+                      'invalid --set ":x=1": empty component name' })
   end)
 end)
