@@ -48,7 +48,6 @@ describe("errors.problems", function()
   it("sorts several by path in natural order, whatever order they were found in", function()
     local found = { { "items[10]", "ten" }, { "items[2]", "two" }, { "kind", "kind" }, { "items[2]", "also two" },
                     { "apiVersion", "api" } }
-    local msgs = {}
     for rot = 0, #found - 1 do
       local p = errors.problems("doc.yaml")
       for i = 1, #found do
@@ -57,7 +56,6 @@ describe("errors.problems", function()
       end
       local e = raises(p.raise, p, "notfound")
       assert.are.equal("notfound", e.code)
-      msgs[#msgs + 1] = e.msg
       assert.are.equal("doc.yaml: 5 problems:\n  api\n  also two\n  two\n  ten\n  kind", e.msg)
       assert.are.same({ "apiVersion", "items[2]", "items[2]", "items[10]", "kind" },
         { e.detail.problems[1].path, e.detail.problems[2].path, e.detail.problems[3].path,

@@ -35,7 +35,6 @@
 -- A check the recipe names that no module implements is "skipped", saying
 -- so.
 local errors = require("eidos.errors")
-local doc = require("eidos.doc")
 local result = require("eidos.validate.result")
 local cluster = require("eidos.validate.cluster")
 
