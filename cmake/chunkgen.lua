@@ -28,7 +28,7 @@
 -- whose document a chunk cannot build exactly, gets none and is read from
 -- its text at run time, as are files overridden on disk.
 -- usage: chunkgen ROOT LISTFILE OUTDIR (LISTFILE: one resource path a line)
-local root, listfile, outdir = ...
+local _, listfile, outdir = ... -- ROOT: the resources come from eidos.core.res
 local res = require("eidos.core.res")
 local fs = require("eidos.core.fs")
 local yaml = require("eidos.core.yaml")
@@ -142,7 +142,7 @@ for _, p in ipairs(paths) do
   end
 end
 local names = {}
-for name, d in pairs(built) do names[#names + 1] = name end
+for name in pairs(built) do names[#names + 1] = name end
 table.sort(names)
 for _, name in ipairs(names) do
   write("built/" .. name, assert(chunk.source(built[name])), name, "D", "")

@@ -48,8 +48,7 @@ local function handler(loc, what)
   if not s then return nil end
   s = s:lower()
   if not schemes[s] and providers[s] then
-    local ok, err = pcall(require, providers[s])
-    if not ok and not tostring(err):find("not found", 1, true) then error(err, 0) end
+    require(providers[s])
   end
   local h = schemes[s]
   if not h or not h[what] then
@@ -104,8 +103,8 @@ function M.check_file(path, what, opts)
   local t = st.type
   if t == "symlink" then
     if not st.target then
-      local code = st.target_error == "No such file or directory" and "notfound" or "failure"
-      errors.raise(opts and opts.scanned and "invalid" or code,
+      local link_code = st.target_error == "No such file or directory" and "notfound" or "failure"
+      errors.raise(opts and opts.scanned and "invalid" or link_code,
         string.format("cannot read %s %q: it is a symlink to %q, which cannot be followed (%s)",
           what, path, st.link, st.target_error))
     end

@@ -29,10 +29,11 @@ local known = {}
 for _, p in ipairs(M.POINTS) do known[p] = true end
 
 -- the limits of every hook (and of operators.d files), with their flags:
--- time_ms in milliseconds, memory in bytes
+-- time_ms in milliseconds, memory in bytes; kind: how the flag's value is
+-- written (eidos.units)
 M.LIMITS = {
-  { key = "time_ms", default = 100, flag = "hook-timeout" },
-  { key = "memory", default = 32 * 1024 * 1024, flag = "hook-memory" },
+  { key = "time_ms", default = 100, flag = "hook-timeout", kind = "duration" },
+  { key = "memory", default = 32 * 1024 * 1024, flag = "hook-memory", kind = "size" },
 }
 local DEFAULT = {}
 for _, l in ipairs(M.LIMITS) do DEFAULT[l.key] = l.default end
@@ -40,6 +41,19 @@ local MIN_MEMORY = 64 * 1024 -- a hook's state needs ~30 KiB to start
 
 local MAX_FILE = 4 * 1024 * 1024 -- bytes of one hook file
 local MAX_LINE = 4096 -- bytes of a printed line that reach the log (all of it counts against the limit)
+
+-- default_text(flag) -> the default of a limit's flag as written on the
+-- command line ("100ms", "32Mi"), for --help: the flag model's
+-- default_text of --hook-timeout and --hook-memory
+function M.default_text(flag)
+  local units = require("eidos.units")
+  for _, l in ipairs(M.LIMITS) do
+    if l.flag == flag then
+      return l.kind == "size" and units.format_size(l.default) or units.format_duration(l.default)
+    end
+  end
+  error("no hook limit has the flag --" .. tostring(flag))
+end
 
 local config = { dirs = {}, lenient = false, time_ms = DEFAULT.time_ms, memory = DEFAULT.memory }
 local loaded = nil -- list of {file=, box=, points={}}
@@ -67,7 +81,8 @@ function M.from_flags(opts)
   if t ~= nil then c.time_ms = math.max(1, math.ceil(t)) end
   if m ~= nil then
     if m < MIN_MEMORY then
-      errors.raise("invalid", string.format("--hook-memory of %d bytes is too small for a hook (accepted: at least 64Ki)", m))
+      errors.raise("invalid", string.format("--hook-memory of %d bytes is too small for a hook (accepted: at least %s)",
+        m, require("eidos.units").format_size(MIN_MEMORY)))
     end
     c.memory = math.floor(m)
   end

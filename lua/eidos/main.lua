@@ -20,6 +20,9 @@ function M.commands()
   return out
 end
 
+-- load(name) -> the command module eidos.cmd.<name>, or nil when there is
+-- none: name is the word the user typed (and a command dropped in on disk
+-- is one), so a missing module is an answer here, not a broken build
 function M.load(name)
   local ok, mod = pcall(require, "eidos.cmd." .. name)
   if not ok then

@@ -211,6 +211,7 @@ describe("eidos.core.archive", function()
     r, msg, code = archive.bytes("zip", ENTRIES, { mtime = -1 })
     assert.is_nil(r)
     assert.are.equal("invalid", code)
+    assert.is_truthy(msg:find("mtime", 1, true), msg)
     assert.is_nil((archive.write(tmp .. "/x.rar", "rar", ENTRIES)))
   end)
 

@@ -71,7 +71,7 @@ describe("eidos.core.emit", function()
     local dir = support.tmpdir()
     support.write(dir .. "/gen.lua", script)
     local first
-    for i = 1, 5 do
+    for _ = 1, 5 do
       local p = io.popen(support.q(support.eidos) .. " lua " .. dir .. "/gen.lua")
       local out = p:read("a")
       p:close()

@@ -32,6 +32,7 @@ describe("eidos.core.proc", function()
     assert.truthy(msg:find('program "/bin/sh" exited with status 2: login expired', 1, true), msg)
 
     out, msg, code = proc.run({ "/bin/sh", "-c", "echo 'credentials not found'; exit 1" })
+    assert.is_nil(out)
     assert.are.equal("failure", code)
     assert.truthy(msg:find("credentials not found", 1, true), msg) -- stdout when stderr is empty
 
@@ -41,10 +42,12 @@ describe("eidos.core.proc", function()
     assert.truthy(msg:find("was killed", 1, true), msg)
 
     out, msg, code = proc.run({ "yes" }, { max_out = 1000 })
+    assert.is_nil(out)
     assert.are.equal("failure", code)
     assert.truthy(msg:find("more than 1000 bytes", 1, true), msg)
 
     out, msg, code = proc.run({ "cat" }, { stdin = string.rep("x", 16 * 1024 + 1) })
+    assert.is_nil(out)
     assert.are.equal("invalid", code)
     assert.truthy(msg:find("16384", 1, true), msg)
   end)

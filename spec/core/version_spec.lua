@@ -110,6 +110,7 @@ describe("eidos.core.version", function()
       r, msg, code = version.compare("", "1")
       assert.is_nil(r)
       assert.is_truthy(msg:find("empty"))
+      assert.are.equal("invalid", code)
     end)
 
     it("raises on misuse", function()

@@ -39,9 +39,6 @@ end
 local EMPTY_REG = "kind: ComponentRegistry\ncomponents: []\n"
 local RECIPE_HEAD = "kind: RecipeResult\napiVersion: eidos.nvidia.com/v1alpha1\n"
 local function recipe_with(refs) return RECIPE_HEAD .. "componentRefs:\n" .. refs end
-local OK_REF = "- {name: cert-manager, type: Helm, source: https://charts.jetstack.io, version: v1.17.2," ..
-  " namespace: cert-manager, chart: cert-manager}\n"
-local OK_RECIPE = recipe_with(OK_REF)
 local SNAP_HEAD = "kind: Snapshot\napiVersion: eidos.nvidia.com/v1alpha1\n"
 
 -- a "billion laughs": 10 levels of 10 aliases each, 10^10 nodes expanded

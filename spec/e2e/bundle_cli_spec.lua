@@ -140,7 +140,7 @@ describe("eidos bundle", function()
       assert.are.equal("string", type(chart.appVersion))
       local recipe = load_yaml(BIG)
       local values = load_yaml(tmp .. "/h/values.yaml")
-      local order, pos = {}, {}
+      local pos = {}
       for i, n in ipairs(recipe.deploymentOrder) do pos[n] = i end
       local last = 0
       local dkeys = { name = 1, version = 1, repository = 1, condition = 1, tags = 1, ["import-values"] = 1, alias = 1 }
@@ -151,7 +151,6 @@ describe("eidos bundle", function()
         assert.are.equal(dep.alias or dep.name, comp)
         assert.is_true(pos[comp] > last, "dependencies follow deploymentOrder")
         last = pos[comp]
-        order[#order + 1] = comp
         assert.are.equal(true, values[comp].enabled)
       end
       for _, ref in ipairs(recipe.componentRefs) do assert.are.equal(true, values[ref.name].enabled, ref.name) end

@@ -58,10 +58,6 @@ local function cli_json(args)
   return d
 end
 
--- the engines the fleet and diff views need have landed in lua/
-local HAS_DIFF = support.exists(support.root .. "/lua/eidos/diff/init.lua")
-local HAS_FLEET = support.exists(support.root .. "/lua/eidos/validate/fleet.lua")
-
 local function set_of(list)
   local t = {}
   for _, v in ipairs(list) do t[v] = true end
@@ -359,7 +355,7 @@ describe("the console in a browser", function()
     b:click("#view-validate button[type=submit]")
     b:wait("document.querySelector('#view-validate').dataset.state === 'ready'", 20, "the verdicts of the file")
     assert.are.equal("failed", verdicts()["K8s.server.version"])
-    -- a file dropped on the box is added as one more snapshot (two: the fleet view, or 501 without it)
+    -- a file dropped on the box is added as one more snapshot (two: the fleet view)
     b:exec([=[const dt = new DataTransfer();
       dt.items.add(new File([arguments[0]], 'dropped.yaml', { type: 'application/yaml' }));
       document.querySelector('#view-validate .doc-input').dispatchEvent(
@@ -377,10 +373,6 @@ describe("the console in a browser", function()
   end)
 
   it("validates several snapshots as a fleet: one column per node", function()
-    if not HAS_FLEET then
-      pending("eidos.validate.fleet has not landed: POST /v1/validate answers 501 for several snapshots")
-      return
-    end
     open("/ui/validate?" .. GB200)
     local texts = {}
     for _, p in ipairs({ OWN[1], OWN[2], table.unpack(SHARED) }) do texts[#texts + 1] = support.read(p) end
@@ -399,10 +391,6 @@ describe("the console in a browser", function()
   end)
 
   it("diffs two snapshots, and two recipes, side by side as the CLI does", function()
-    if not HAS_DIFF then
-      pending("eidos.diff has not landed: POST /v1/diff answers 501")
-      return
-    end
     local old, new = OWN[2], OWN[1]
     if #SHARED == 2 then old, new = SHARED[2], SHARED[1] end
     open("/ui/diff?" .. GB200)

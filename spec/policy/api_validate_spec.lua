@@ -3,7 +3,7 @@
 -- validate` computes (eidos.validate against the recipe's constraints)
 -- whichever way the recipe is given; bad input is one 400 naming it; the
 -- body goes through the loader's limits; several snapshots are the fleet
--- engine's (501 without it); the diff is eidos.diff's (501 without it).
+-- engine's; the diff is eidos.diff's.
 local support = require("support")
 local cjson = require("cjson")
 local doc = require("eidos.doc")
@@ -125,15 +125,8 @@ describe("POST /v1/validate", function()
     assert.truthy(e.msg:find("expands to more than", 1, true), e.msg)
   end)
 
-  it("sends several snapshots to the fleet engine, or says this build has none", function()
+  it("sends several snapshots to the fleet engine", function()
     local body = OLD .. "\n---\n" .. SMALL
-    if not support.exists(support.root .. "/lua/eidos/validate/fleet.lua") then
-      local e = refused(api_validate.post, CRIT, body, "application/yaml", ctx)
-      assert.are.equal(501, e.status)
-      assert.are.equal("NOT_IMPLEMENTED", e.code)
-      assert.truthy(e.msg:find("2 snapshots", 1, true), e.msg)
-      return
-    end
     local st, d = post(api_validate.post, CRIT, body, "application/yaml", ctx)
     assert.are.equal(200, st)
     assert.are.equal("FleetValidationResult", d.kind)
@@ -143,14 +136,7 @@ describe("POST /v1/validate", function()
 end)
 
 describe("POST /v1/diff", function()
-  local present = support.exists(support.root .. "/lua/eidos/diff/init.lua")
-
-  it("answers eidos.diff's DiffResult and patch for two documents, or says this build has none", function()
-    if not present then
-      local e = refused(api_diff.post, "", SMALL .. "\n---\n" .. SMALL, "application/yaml", {})
-      assert.are.equal(501, e.status)
-      return
-    end
+  it("answers eidos.diff's DiffResult and patch for two documents", function()
     local diff = require("eidos.diff")
     local old, new = doc.decode(SMALL, "a"), doc.decode(OLD, "b")
     local ignore = diff.DEFAULT_IGNORE.snapshot
@@ -167,7 +153,6 @@ describe("POST /v1/diff", function()
   end)
 
   it("refuses anything but two documents", function()
-    if not present then return end
     for _, body in ipairs({ SMALL, SMALL .. "\n---\n" .. SMALL .. "\n---\n" .. SMALL, '{"old":{}}', '{"old":{},"new":{},"x":1}' }) do
       local e = refused(api_diff.post, "", body, "application/yaml", {})
       assert.are.equal(400, e.status, body:sub(1, 40))

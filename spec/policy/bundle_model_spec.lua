@@ -3,7 +3,7 @@
 -- order, dependencies, manifests rendered at bundle time, names that
 -- cannot escape the output, and the deployers' files.
 local bundle = require("eidos.bundle")
-local library = require("eidos.bundle.library")
+local memory_library = require("memory_library")
 local overrides = require("eidos.bundle.overrides")
 local yaml = require("eidos.core.yaml")
 
@@ -32,7 +32,7 @@ local function lib(extra)
     ["components/gamma/manifests/empty.yaml"] = "{{- if false }}\nkind: X\n{{- end }}\n# only a comment\n",
   }
   for k, v in pairs(extra or {}) do files[k] = v end
-  return library.from_reader(function(rel) return files[rel], "mem:" .. rel end)
+  return memory_library.from_reader(function(rel) return files[rel], "mem:" .. rel end)
 end
 
 local function recipe(mod)

@@ -5,7 +5,7 @@
 -- bundle-time checks (eidos.bundle.checks) such as upstream's warning when
 -- Skyhook customizations run for training without a workload selector.
 local bundle = require("eidos.bundle")
-local library = require("eidos.bundle.library")
+local memory_library = require("memory_library")
 local overrides = require("eidos.bundle.overrides")
 local checks = require("eidos.bundle.checks")
 local yaml = require("eidos.core.yaml")
@@ -39,7 +39,7 @@ local function lib(registry)
     ["components/tuning/manifests/t.yaml"] = "kind: Skyhook\nspec:\n  podNonInterruptLabels: " ..
       "{{ toJson (index .Values \"tuning\").workloadSelector }}\n",
   }
-  return library.from_reader(function(rel) return files[rel], "mem:" .. rel end)
+  return memory_library.from_reader(function(rel) return files[rel], "mem:" .. rel end)
 end
 
 local function recipe(intent)

@@ -139,6 +139,21 @@ describe("eidos.hooks", function()
       assert.truthy(help:find(flag .. " [^\n]*%[default " .. shown[l.key](l.default) .. "%]"), l.flag .. "\n" .. help)
     end
   end)
+
+  it("--help takes those defaults from LIMITS itself, not from text of its own", function()
+    local flags, help = require("eidos.cli.flags"), require("eidos.cli.help")
+    local spec_of = {}
+    for _, s in ipairs(flags.global) do spec_of[s.name] = s end
+    local saved = {}
+    for i, l in ipairs(hooks.LIMITS) do saved[i] = l.default end
+    hooks.LIMITS[1].default, hooks.LIMITS[2].default = 1500, 48 * 1048576
+    local ok, err = pcall(function()
+      assert.truthy(help.describe(spec_of["hook-timeout"]):find("[default 1.5s]", 1, true))
+      assert.truthy(help.describe(spec_of["hook-memory"]):find("[default 48Mi]", 1, true))
+    end)
+    for i, l in ipairs(hooks.LIMITS) do l.default = saved[i] end
+    assert(ok, err)
+  end)
 end)
 
 describe("hooks directories", function()

@@ -168,7 +168,6 @@ describe("the build's reading of the overlays", function()
   local library = require("eidos.recipe.library")
   local scan = require("eidos.recipe.scan")
   local recipe = require("eidos.recipe")
-  local doc = require("eidos.doc")
 
   local function built()
     return doc.from_chunk(assert(res.built("overlays", "document")), "overlays")

@@ -4,8 +4,6 @@
 -- spec/fixtures/recipes/ (and the built-in library where the rule is about
 -- it).
 local recipe = require("eidos.recipe")
-local library = require("eidos.recipe.library")
-local doc = require("eidos.doc")
 local emit = require("eidos.core.emit")
 local yaml = require("eidos.core.yaml")
 local support = require("support")

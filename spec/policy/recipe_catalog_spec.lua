@@ -196,9 +196,7 @@ describe("the recipe catalog", function()
     it("every component version agrees with upstream's catalog, or the difference is recorded", function()
       local t = yaml.load(support.read("spec/fixtures/upstream/versions.yaml"))
       local reg = lib:registry()
-      local listed = {}
       for _, c in ipairs(t.components) do
-        listed[c.name] = true
         local e = reg.byname[c.name]
         assert.is_table(e, c.name .. " is in upstream's catalog but not in recipes/registry.yaml")
         local ours = e.helm and e.helm.defaultVersion

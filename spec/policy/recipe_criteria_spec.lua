@@ -200,7 +200,7 @@ describe("eidos.recipe.criteria", function()
       -- eidos' PCI bus scan: the first NVIDIA device id in bus order that is known
       for id, want in pairs({ ["0x2330"] = "h100", ["0x2335"] = "h200", ["0x20B2"] = "a100", ["0x26b9"] = "l40",
                               ["0x2901"] = "b200", ["0x2941"] = "gb200", ["0x2342"] = false, ["0x1eb8"] = false }) do
-        c, why = crit.from_snapshot(snap({ m("NodeTopology", "gpu", { ["gpu-count"] = 2,
+        c = crit.from_snapshot(snap({ m("NodeTopology", "gpu", { ["gpu-count"] = 2,
           ["0000:0a:00.0.device-id"] = id, ["0000:0a:00.0.class"] = "0x030200" }) }))
         assert.are.equal(want or nil, c.accelerator, id)
       end

@@ -150,7 +150,7 @@ spec:
   end)
 
   it("the careful reader alone agrees too", function()
-    for i, text in ipairs(variants) do
+    for _, text in ipairs(variants) do
       local ok = pcall(yaml.load, text)
       local h = scanlines.header(text)
       if h and ok then same(h, full(text)) end

@@ -154,13 +154,13 @@ describe("eidos.snapshot.suggest.nearest", function()
     local rnd = 7
     local function rand(k) rnd = (rnd * 1103515245 + 12345) % 2147483648; return rnd % k end
     local words = { "driver", "kernel", "memory", "net", "ver", "Version", "id", "max-sm", "a.b", "x" }
-    for round = 1, 4 do
+    for _ = 1, 4 do
       local doc = { kind = "Snapshot", apiVersion = "eidos.nvidia.com/v1alpha1", measurements = {} }
       for ti, tn in ipairs({ "K8s", "OS", "GPU" }) do
         local subs = {}
         for s = 1, 2 + rand(3) do
           local data = {}
-          for k = 1, 3 + rand(30) do
+          for _ = 1, 3 + rand(30) do
             local key = words[rand(#words) + 1] .. (rand(2) == 0 and ("-" .. rand(40)) or "")
             if rand(5) == 0 then data[key] = { inner = "v", [words[rand(#words) + 1]] = "w" } else data[key] = "v" end
           end

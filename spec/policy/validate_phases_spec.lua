@@ -26,6 +26,7 @@ describe("validate phases (no cluster)", function()
       assert.matches('invalid phase "conform" (accepted: readiness, deployment, conformance, performance, all); ' ..
         'did you mean "conformance"?', e.msg, 1, true)
       ok, e = pcall(phases.parse, { "deployment,," })
+      assert.is_false(ok)
       assert.matches("an empty phase name", e.msg, 1, true)
     end)
 

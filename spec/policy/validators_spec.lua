@@ -3,7 +3,9 @@
 -- problem alone would have had (errors.problems): criteria, RecipeCriteria
 -- documents, snapshots, kubeconfig files, overlay specs, registries, the
 -- recipe a bundle reads, a recipe's constraints, query strings and bodies of
--- the API, and the results of hooks. One problem reads exactly as before.
+-- the API, the results of hooks, the bundle options (--repo, --revision,
+-- --path), the value operations (--set, --set-json, --values) and a
+-- --values file. One problem reads exactly as before.
 local errors = require("eidos.errors")
 local support = require("support")
 
@@ -46,7 +48,6 @@ describe("errors.problems", function()
   it("sorts several by path in natural order, whatever order they were found in", function()
     local found = { { "items[10]", "ten" }, { "items[2]", "two" }, { "kind", "kind" }, { "items[2]", "also two" },
                     { "apiVersion", "api" } }
-    local msgs = {}
     for rot = 0, #found - 1 do
       local p = errors.problems("doc.yaml")
       for i = 1, #found do
@@ -55,7 +56,6 @@ describe("errors.problems", function()
       end
       local e = raises(p.raise, p, "notfound")
       assert.are.equal("notfound", e.code)
-      msgs[#msgs + 1] = e.msg
       assert.are.equal("doc.yaml: 5 problems:\n  api\n  also two\n  two\n  ten\n  kind", e.msg)
       assert.are.same({ "apiVersion", "items[2]", "items[2]", "items[10]", "kind" },
         { e.detail.problems[1].path, e.detail.problems[2].path, e.detail.problems[3].path,
@@ -188,5 +188,30 @@ describe("validators name every problem", function()
     os.execute("rm -rf " .. support.q(dir))
     in_order(first, { "criteria keys must be strings", 'criteria field "intent" must be a string or integer',
                       'criteria field "os"', 'criteria field "platform"', 'criteria field "service"' })
+  end)
+
+  it("the bundle options: repo, revision and path together, by option name", function()
+    local options = require("eidos.bundle.options")
+    local e = raises(options.repo, { path = "/abs", repo = "ftp://x", revision = "a b" }, "argocd")
+    assert.matches("^3 problems:", e.msg)
+    in_order(e.msg, { '--path "/abs" must be relative', 'invalid --repo "ftp://x"', 'invalid --revision "a b"' })
+    -- the same in the API's spelling of the names
+    e = raises(options.repo, { path = "a/../b", repo = "https://h/r x", revision = "" }, "flux", function(n) return n end)
+    in_order(e.msg, { "path \"a/../b\" must not contain '..'", 'invalid repo "https://h/r x": it contains spaces',
+                      'invalid revision ""' })
+  end)
+
+  it("the value operations, in the order given, and every bad entry of a --values file", function()
+    local options = require("eidos.bundle.options")
+    local dir = support.tmpdir()
+    support.write(dir .. "/v.yaml", "zeta: [1]\nalpha: 3\nok: {a: 1}\nbeta: text\n")
+    local e = raises(options.ops, { { name = "set", value = "noColon" }, { name = "set", value = "c:a=1" },
+      { name = "set-json", value = "c:a={" }, { name = "values", value = dir .. "/v.yaml" },
+      { name = "set", value = ":x=1" } })
+    os.execute("rm -rf " .. support.q(dir))
+    assert.matches("^6 problems:", e.msg)
+    in_order(e.msg, { 'invalid --set "noColon": missing \':\'', 'invalid --set-json "c:a={"',
+                      'the value of "alpha" must be', 'the value of "beta" must be', 'the value of "zeta" must be',
+                      'invalid --set ":x=1": empty component name' })
   end)
 end)

@@ -1,7 +1,8 @@
 -- tools/check-layout on a small tree of its own: a cycle among three
 -- source files (through the symbols of their objects, built here with cc)
 -- is reported with the symbols that make it, oversized bindings and Lua
--- files are named, and a clean tree passes. The real tree is checked by
+-- files are named, every path docs/architecture.md names must exist, and a
+-- clean tree passes. The real tree is checked by
 -- the ctest test tools/layout.
 local support = require("support")
 local q = support.q
@@ -34,6 +35,8 @@ local function tree(cyclic)
   end
   support.write(d .. "/src/bind/lsmall.c", lines(300, "/* x */"))
   support.write(d .. "/lua/eidos/small.lua", lines(600, "-- x"))
+  os.execute("mkdir -p " .. q(d .. "/docs"))
+  support.write(d .. "/docs/architecture.md", "| a | `src/core/a.c` | `lua/eidos/small.lua` | `src/bind` |\n")
   return d
 end
 
@@ -68,6 +71,24 @@ describe("tools/check-layout", function()
     assert.falsy(out:find("lsmall.c", 1, true), out)
     assert.falsy(out:find("small.lua", 1, true), out)
     assert.falsy(out:find("cycle among src/core", 1, true), out)
+    os.execute("rm -rf " .. q(d))
+  end)
+
+  it("names every path of docs/architecture.md that does not exist, and a missing map", function()
+    local d = tree(false)
+    support.write(d .. "/docs/architecture.md", "# map\n\n| x | `src/core/a.c` | `src/core/gone.c` |\n" ..
+      "see `lua/eidos/nowhere.lua` and `eidos.core.x` (no path) and `src/core/gone.c` again\n")
+    local rc, out = check(d)
+    assert.are.equal(1, rc, out)
+    assert.truthy(out:find("docs/architecture.md:3 names src/core/gone.c, which does not exist", 1, true), out)
+    assert.truthy(out:find("docs/architecture.md:4 names lua/eidos/nowhere.lua, which does not exist", 1, true), out)
+    assert.falsy(out:find("a.c,", 1, true), out)
+    local _, n = out:gsub("which does not exist", "")
+    assert.are.equal(2, n, out)
+    os.remove(d .. "/docs/architecture.md")
+    rc, out = check(d)
+    assert.are.equal(1, rc, out)
+    assert.truthy(out:find("docs/architecture.md is missing", 1, true), out)
     os.execute("rm -rf " .. q(d))
   end)
 

@@ -3,8 +3,11 @@
  * eidosd's Lua threads: how the Lua API reports what it measured to the C
  * metrics, reuses an answer of the shared response cache, and what it may
  * ask the server (its thread id and pool, a monotonic clock, the OpenAPI
- * document compiled into the binary). Lua code that runs outside eidosd
- * (specs, the CLI) finds no such module and carries on without it.
+ * document compiled into the binary). It is a capability, not a module
+ * found by require: C hands the table to eidos.api.server.worker as an
+ * argument (as Nmap's NSE hands its engine `cnse`), and eidos.api passes it
+ * on to what needs it. Lua code that runs outside eidosd (specs, the CLI)
+ * is given none and carries on without it.
  */
 #include <string.h>
 #include <time.h>
@@ -121,11 +124,13 @@ int srv_api_prepare(lua_State *L, const char *fn) {
   return LUA_OK;
 }
 
-void srv_lua_preload(lua_State *L, struct srv_metrics *m, const char *pool) {
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushlightuserdata(L, m);
-  lua_pushstring(L, pool);
-  lua_pushcclosure(L, open_server, 2);
-  lua_setfield(L, -2, "eidos.server");
-  lua_pop(L, 1);
+/* push the server capability table of a pool thread's state (metrics sink
+ * m, the name of its pool), built in a protected call whose message handler
+ * is at index 1; LUA_OK, or the error status with the message on top
+ * [-0, +1, -] */
+int srv_lua_server(lua_State *L, struct srv_metrics *m, const char *pool) {
+  lua_pushlightuserdata(L, m);                /* m */
+  lua_pushstring(L, pool);                    /* m pool */
+  lua_pushcclosure(L, open_server, 2);        /* open */
+  return lua_pcall(L, 0, 1, 1);               /* server | msg */
 }

@@ -41,7 +41,8 @@ struct srv_pool {
 };
 
 
-/* Lua: require("eidos.api.server").worker(args, id) -> handler | nil, exitcode */
+/* Lua: require("eidos.api.server").worker(args, id, server) -> handler | nil,
+ * exitcode (server: the capability table of src/server/lserver.c) */
 static int load_lua(struct srv_exec *e) {
   lua_State *L = eidos_host_newstate();
   int rc;
@@ -49,10 +50,10 @@ static int load_lua(struct srv_exec *e) {
     srv_log(4, "cannot create a Lua state: out of memory", NULL);
     return 8;
   }
-  srv_lua_preload(L, e->m, srv_pool_name(e->pool->kind));
   if ((rc = srv_api_prepare(L, "worker")) == LUA_OK) {
     lua_pushinteger(L, e->id);
-    rc = lua_pcall(L, 2, 2, 1);
+    if ((rc = srv_lua_server(L, e->m, srv_pool_name(e->pool->kind))) == LUA_OK)
+      rc = lua_pcall(L, 3, 2, 1);
   }
   if (rc != LUA_OK) {
     char extra[1200];

@@ -408,9 +408,11 @@ void srv_h2o_setup(void);
  * ready for lua_pcall(L, 1 or more, n, 1). LUA_OK, or the status of the
  * require that failed (its error on top). */
 int srv_api_prepare(lua_State *L, const char *fn);
-/* preload eidos.server into a pool thread's state (metrics sink m, the
- * name of its pool) */
-void srv_lua_preload(lua_State *L, struct srv_metrics *m, const char *pool);
+/* push the server capability (the table eidos.api receives as
+ * opts.server) of a pool thread's state (metrics sink m, the name of its
+ * pool), built in a protected call with the message handler at index 1:
+ * LUA_OK, or the error status with its message on top  [-0, +1, -] */
+int srv_lua_server(lua_State *L, struct srv_metrics *m, const char *pool);
 extern const char srv_openapi_yaml[];
 extern const size_t srv_openapi_yaml_len;
 

@@ -12,7 +12,7 @@ return {
   end,
 
   -- candidates: the matched overlay names, in application order
-  select = function(candidates, criteria)
+  select = function(candidates)
     local out = {}
     for _, name in ipairs(candidates) do
       if not name:find("%-dynamo$") then out[#out + 1] = name end -- no Dynamo in production yet

@@ -148,18 +148,15 @@ end
 -- with a message naming where the value came from (source)
 local function allowlist(opts, a)
   if not opts[a.flag] then return nil end
-  local ok, recipe = pcall(require, "eidos.recipe")
+  local recipe = require("eidos.recipe")
   local out, seen = {}, {}
   for _, v in ipairs(list(opts[a.flag])) do
-    local cv = v
-    if ok then
-      local good, c = pcall(recipe.criteria, { [a.field] = v })
-      if not good then
-        errors.raise("invalid", string.format("invalid value %q in %s: %s", v, M.source(opts, a.flag),
-          errors.is(c) and c.msg or tostring(c)))
-      end
-      cv = c[a.field]
+    local good, c = pcall(recipe.criteria, { [a.field] = v })
+    if not good then
+      errors.raise("invalid", string.format("invalid value %q in %s: %s", v, M.source(opts, a.flag),
+        errors.is(c) and c.msg or tostring(c)))
     end
+    local cv = c[a.field]
     if cv ~= nil and not seen[cv] then
       seen[cv] = true
       out[#out + 1] = cv

@@ -17,17 +17,6 @@ local M = {}
 local PARAMS = { format = true, ignore = "list", ["no-default-ignore"] = true }
 local WHAT = "two documents: a YAML stream of two, a list of two, or {old, new}"
 
-local function engine()
-  local ok, diff = pcall(require, "eidos.diff")
-  if not ok then
-    if type(diff) == "string" and diff:find("module 'eidos.diff' not found", 1, true) then
-      http.fail(501, "NOT_IMPLEMENTED", "diffing documents is not in this build of eidosd (no eidos.diff)", {})
-    end
-    error(diff, 0)
-  end
-  return diff
-end
-
 -- the old and new documents of the body
 local function pair(docs)
   local d = docs[1]
@@ -57,7 +46,7 @@ function M.post(req, ctx)
   local patch = p.format == "patch"
   local format = http.format(req.headers.accept, not patch and p.format or nil)
   local old, new = pair(http.documents(req, WHAT))
-  local diff = engine()
+  local diff = require("eidos.diff")
   if patch then
     return 200, http.encode(diff.patch(old, new), "json"),
       { "content-type", "application/json-patch+json", "cache-control", "no-store" }, false

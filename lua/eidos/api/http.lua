@@ -36,9 +36,15 @@ M.codes = {
 
 local ERROR_ORDER = { "code", "message", "details", "requestId", "timestamp", "retryable" }
 
+-- the server capability (eidos.api.new hands it in; nil outside eidosd)
+local server = nil
+
+-- use_server(s): the clock of error bodies' timestamps is s.time() (eidosd's
+-- server capability), os.time() without one
+function M.use_server(s) server = s end
+
 local function timestamp()
-  local ok, server = pcall(require, "eidos.server")
-  local t = ok and server.time() or os.time()
+  local t = server and server.time() or os.time()
   local ms = math.floor((t % 1) * 1000 + 0.5)
   if ms >= 1000 then ms = 999 end
   return os.date("!%Y-%m-%dT%H:%M:%S", math.floor(t)) .. string.format(".%03dZ", ms)
@@ -67,8 +73,7 @@ end
 -- override roots and --data, longest first
 function M.roots(cfg)
   local roots = {}
-  local okres, res = pcall(require, "eidos.core.res")
-  if okres and res.roots then for _, r in ipairs(res.roots()) do roots[#roots + 1] = r end end
+  for _, r in ipairs(require("eidos.core.res").roots()) do roots[#roots + 1] = r end
   if cfg and cfg.data then roots[#roots + 1] = cfg.data end
   table.sort(roots, function(a, b) return #a > #b end)
   return roots

@@ -1,7 +1,11 @@
--- eidos.api: the HTTP API application run by each eidosd worker. new(cfg)
--- loads what the handlers share (the recipe library, read-only from then
--- on) and returns an app whose handle(req) the C server calls for every
--- request it does not answer itself:
+-- eidos.api: the HTTP API application run by each eidosd worker.
+-- new(cfg, opts) loads what the handlers share (the recipe library,
+-- read-only from then on) and returns an app whose handle(req) the C
+-- server calls for every request it does not answer itself. opts.server:
+-- the server capability eidosd hands in (src/server/lserver.c: metrics,
+-- the shared response cache, clocks, the compiled-in OpenAPI document);
+-- absent outside eidosd (specs), where handlers carry on without it. It
+-- reaches the handlers as ctx.server; nothing probes for it.
 --   handle(req) -> status, body, headers (flat list), cache, alias
 -- (body: a string or a list of strings sent one after the other; alias: a
 -- key the answer is also cached under, see src/server/job.c)
@@ -79,13 +83,14 @@ function M.new(cfg, opts)
   local app = { cfg = cfg }
   local roots = http.roots(cfg)
 
+  local server = opts.server
+  http.use_server(server)
   app.index, app.routes = resolve(opts.routes or require("eidos.api.routes"))
-  -- what the handlers share: config, the recipe library, caches
+  -- what the handlers share: config, the recipe library, caches, the server
   app.ctx = require("eidos.api.recipe").context(cfg, opts)
 
   local function count_failure()
-    local ok, server = pcall(require, "eidos.server")
-    if ok then server.count("handler_errors") end
+    if server then server.count("handler_errors") end
   end
 
   local function fail_response(req, e)

@@ -41,12 +41,11 @@ function M.index(req, ctx)
                         "vary", "Accept" }, true
 end
 
-local function openapi_text()
+local function openapi_text(server)
   local res = require("eidos.core.res")
   local text = res.read("api/openapi.yaml")
   if text then return text end
-  local ok, server = pcall(require, "eidos.server")
-  if ok then return server.openapi() end
+  if server then return server.openapi() end
   errors.raise("notfound", "the OpenAPI document is not available")
 end
 
@@ -55,7 +54,7 @@ function M.openapi(req, ctx)
   http.params(req.query, {})
   local b = cache.openapi
   if not b then
-    local body = openapi_text()
+    local body = openapi_text(ctx.server)
     b = { body = body, etag = http.etag(body) }
     cache.openapi = b
   end

@@ -20,6 +20,7 @@ local errors = require("eidos.errors")
 local doc = require("eidos.doc")
 local http = require("eidos.api.http")
 local crit = require("eidos.recipe.criteria")
+local recipe = require("eidos.recipe")
 
 local M = {}
 
@@ -40,25 +41,9 @@ local SHARED_BYTES = 4 * 1048576 -- encoded tails kept per Lua thread
 local HYDRATED_MAX = 16 -- hydrated recipes (for /v1/query) kept per Lua thread
 local CACHE_CONTROL = "public, max-age=600"
 
-local function server()
-  local ok, s = pcall(require, "eidos.server")
-  return ok and s or nil
-end
-
-local function clock()
-  local s = server()
+-- the monotonic clock of the server capability s (ctx.server), os.clock() without one
+local function clock(s)
   return s and s.clock() or os.clock()
-end
-
-local function engine()
-  local ok, recipe = pcall(require, "eidos.recipe")
-  if not ok then
-    if type(recipe) == "string" and recipe:find("module 'eidos.recipe' not found", 1, true) then
-      errors.raise("unavailable", "the recipe engine is not available in this build of eidosd")
-    end
-    error(recipe, 0)
-  end
-  return recipe
 end
 
 -- ---- criteria ----
@@ -115,7 +100,6 @@ end
 
 -- canonical criteria (engine-validated, allowlisted) and their cache key
 local function canonical(ctx, raw)
-  local recipe = engine()
   local c = recipe.criteria(raw)
   local bad = errors.problems()
   for _, a in ipairs(ctx.allow_list) do
@@ -141,21 +125,16 @@ end
 
 -- ---- the shared context ----
 
--- context(cfg) -> ctx: loads the library once per worker and indexes the
--- allowlists (cfg.allow: canonical values, checked by eidos.api.config at
--- start)
+-- context(cfg, opts) -> ctx: loads the library once per worker and indexes
+-- the allowlists (cfg.allow: canonical values, checked by eidos.api.config
+-- at start); ctx.server: opts.server, eidosd's server capability (nil
+-- outside eidosd)
 function M.context(cfg, opts)
-  local ctx = { cfg = cfg, shared = {}, shared_bytes = 0, hydrated = {}, hydrated_order = {}, allow_list = {} }
-  local ok, recipe = pcall(require, "eidos.recipe")
-  if ok then
-    ctx.library = recipe.library({ data = cfg.data })
-    -- read-only from here on: index every overlay now, not per request
-    if ctx.library.index then ctx.library:index() end
-  elseif not (type(recipe) == "string" and recipe:find("module 'eidos.recipe' not found", 1, true)) then
-    error(recipe, 0)
-  else
-    require("eidos.log").warn("the recipe engine (eidos.recipe) is not available: /v1/recipe, /v1/query and /v1/bundle answer 503")
-  end
+  local ctx = { cfg = cfg, shared = {}, shared_bytes = 0, hydrated = {}, hydrated_order = {}, allow_list = {},
+                server = opts and opts.server }
+  ctx.library = recipe.library({ data = cfg.data })
+  -- read-only from here on: index every overlay now, not per request
+  ctx.library:index()
   for _, a in ipairs(require("eidos.api.config").allow_fields) do
     local values = cfg.allow and cfg.allow[a.field]
     if values then
@@ -184,7 +163,7 @@ end
 -- (checked for every curated combination by spec/policy/api_recipe_spec.lua)
 local function split_encode(result, format)
   local head, tail = {}, {}
-  local keys = engine().HEAD
+  local keys = recipe.HEAD
   local is_head = {}
   for _, k in ipairs(keys) do
     is_head[k] = true
@@ -194,7 +173,7 @@ local function split_encode(result, format)
   head = doc.ordered(head, keys)
   local h = http.encode(head, format)
   if next(tail) == nil then return h, nil end
-  local t = http.encode(doc.ordered(tail, engine().TAIL), format)
+  local t = http.encode(doc.ordered(tail, recipe.TAIL), format)
   if format == "json" then return h:sub(1, -3) .. ",", t:sub(2) end
   return h, t
 end
@@ -215,7 +194,7 @@ local function head_parts(e, head, format)
     local m = head.metadata
     p = http.encode(doc.ordered({ kind = head.kind, apiVersion = head.apiVersion,
       metadata = doc.ordered({ version = m.version, appliedOverlays = m.appliedOverlays }, getmetatable(m).__order) },
-      engine().HEAD), format)
+      recipe.HEAD), format)
     if format == "json" then p = p:sub(1, -4) end -- open: `...]` before `}}\n`
     e.prefix[format] = p
   end
@@ -241,8 +220,7 @@ end
 -- shared with other recipes marked in body.share (eidosd keeps one copy of
 -- them); builds only when no recipe of the same overlays was encoded yet
 local function recipe_body(ctx, c, format, partial)
-  local recipe = engine()
-  local key = recipe.shared_key and recipe.shared_key(c, ctx.library)
+  local key = recipe.shared_key(c, ctx.library)
   local e = key and ctx.shared[key]
   local built = false
   if not (e and e.tails[format]) then
@@ -281,16 +259,16 @@ end
 -- cached too (GET)
 local function recipe_answer(req, ctx, raw, format, cacheable, partial)
   local c, key = canonical(ctx, raw)
-  local s = server()
+  local s = ctx.server
   local alias = key and ("recipe\n" .. format .. "\n" .. key .. (partial and "\npartial" or ""))
   if alias and s and s.answer_cached(alias) then
     s.count("recipe_cache_hits")
     return s.CACHED, nil, nil, cacheable
   end
   if s then s.count("recipe_cache_misses") end
-  local t0 = clock()
+  local t0 = clock(s)
   local body, built = recipe_body(ctx, c, format, partial)
-  if s and built then s.observe("recipe_build_seconds", clock() - t0) end
+  if s and built then s.observe("recipe_build_seconds", clock(s) - t0) end
   return answer_body(req, body, format, cacheable, alias)
 end
 
@@ -298,10 +276,9 @@ end
 -- where each overlay, constraint, component field and value comes from
 local function explain_answer(req, ctx, raw, format, cacheable, partial)
   local c, key = canonical(ctx, raw)
-  local s = server()
+  local s = ctx.server
   local alias = key and ("explain\n" .. format .. "\n" .. key .. (partial and "\npartial" or ""))
   if alias and s and s.answer_cached(alias) then return s.CACHED, nil, nil, cacheable end
-  local recipe = engine()
   local result = recipe.build(c, { library = ctx.library, allow_partial = partial })
   local d = recipe.explain(result, ctx.library)
   -- files by their path in the library, never where the server keeps them
@@ -337,12 +314,7 @@ local function body_criteria(d, where)
     errors.raise("invalid", string.format("%s must be a RecipeCriteria document or a map of criteria", where))
   end
   if d.kind ~= nil or d.apiVersion ~= nil or d.spec ~= nil or d.metadata ~= nil then
-    local recipe = engine()
-    if recipe.criteria_doc then return recipe.criteria_doc(d, where) end
-    if type(d.spec) ~= "table" then
-      errors.raise("invalid", string.format("%s: spec must be a map of criteria fields", where))
-    end
-    return raw_criteria(d.spec, where)
+    return recipe.criteria_doc(d, where)
   end
   return raw_criteria(d, where)
 end
@@ -358,38 +330,13 @@ end
 
 -- ---- /v1/query ----
 
-local function select(value, selector)
-  local recipe = engine()
-  if recipe.select then return recipe.select(value, selector) end
-  local path = selector:gsub("^%.", "")
-  if path == "" then return value end
-  local at = {}
-  for key in path:gmatch("[^.]+") do
-    if type(value) ~= "table" or doc.islist(value) then
-      errors.raise("notfound", string.format("selector %q: %s is not a map, so it has no key %q", selector,
-        #at > 0 and table.concat(at, ".") or "the document", key), { selector = selector, key = key })
-    end
-    local nextv = value[key]
-    if nextv == nil then
-      local keys = doc.keys(value)
-      errors.raise("notfound", string.format("selector %q: key %q not found%s (available: %s)", selector, key,
-        #at > 0 and (" in " .. table.concat(at, ".")) or "", table.concat(keys, ", ")),
-        { selector = selector, key = key, available = doc.list(keys) })
-    end
-    at[#at + 1] = key
-    value = nextv
-  end
-  return value
-end
-
 -- the hydrated recipe of canonical criteria (a few kept per Lua thread)
 local function hydrated(ctx, c, key, partial)
   if key and partial then key = key .. "\npartial" end
   local h = key and ctx.hydrated[key]
   if h then return h end
-  local recipe = engine()
   local result = recipe.build(c, { library = ctx.library, allow_partial = partial })
-  h = recipe.hydrate and recipe.hydrate(result, ctx.library) or result
+  h = recipe.hydrate(result, ctx.library)
   if key then
     if #ctx.hydrated_order >= HYDRATED_MAX then ctx.hydrated[table.remove(ctx.hydrated_order, 1)] = nil end
     ctx.hydrated[key] = h
@@ -404,10 +351,10 @@ local function answer_query(req, ctx, raw, selector, format, cacheable, partial)
   end
   selector = selector or ""
   local c, key = canonical(ctx, raw)
-  local s = server()
+  local s = ctx.server
   local alias = key and ("query\n" .. format .. "\n" .. key .. (partial and "\npartial\n" or "\n") .. selector)
   if alias and s and s.answer_cached(alias) then return s.CACHED, nil, nil, cacheable end
-  local body = http.encode(select(hydrated(ctx, c, key, partial), selector), format)
+  local body = http.encode(recipe.select(hydrated(ctx, c, key, partial), selector), format)
   return answer_body(req, body, format, cacheable, alias)
 end
 
@@ -448,7 +395,7 @@ end
 function M.criteria(req, ctx)
   local p = http.params(req.query, { format = true })
   local format = http.format(req.headers.accept, p.format)
-  local d = engine().criteria_list(ctx.library)
+  local d = recipe.criteria_list(ctx.library)
   for _, a in ipairs(ctx.allow_list) do
     for _, f in ipairs(d.fields) do
       if f.name == a.field and #f.values > 0 then
@@ -476,7 +423,7 @@ end
 -- and allowlisted as GET /v1/recipe checks them, and the canonical criteria
 function M.build(ctx, raw, partial)
   local c = canonical(ctx, raw)
-  return engine().build(c, { library = ctx.library, allow_partial = partial }), c
+  return recipe.build(c, { library = ctx.library, allow_partial = partial }), c
 end
 
 M.canonical = canonical

@@ -4,10 +4,11 @@
 -- reads (or an exit code after printing help or an error), with the
 -- console prepared from ui (the ui/ files compiled into eidosd:
 -- eidos.api.console). worker(args,
--- id) runs in each Lua thread's own state (the handlers' and the
+-- id, server) runs in each Lua thread's own state (the handlers' and the
 -- bundlers'): it parses the same arguments, builds the API app (loading
--- the recipe library) and returns its request handler (or nil, exit
--- code). The server always logs JSON lines.
+-- the recipe library) with the server capability C hands it (the table of
+-- src/server/lserver.c: metrics, the response cache, clocks) and returns
+-- its request handler (or nil, exit code). The server always logs JSON lines.
 local errors = require("eidos.errors")
 local flags = require("eidos.cli.flags")
 local log = require("eidos.log")
@@ -84,10 +85,10 @@ function M.configure(args, ui)
   return report(res)
 end
 
-function M.worker(args, id)
+function M.worker(args, id, server)
   local ok, res = xpcall(function()
     local _, cfg = parse(args)
-    return require("eidos.api").new(cfg).handle
+    return require("eidos.api").new(cfg, { server = server }).handle
   end, trace)
   if ok then return res end
   if (id or 0) == 0 then return nil, report(res) end

@@ -135,11 +135,7 @@ function M.post(req, ctx)
     result = require("eidos.validate.result").document(
       { { name = "readiness", checks = require("eidos.validate.phases").readiness_checks(r) } }, r, {})
   else
-    local ok, fleet = pcall(require, "eidos.validate.fleet")
-    if not ok then
-      http.fail(501, "NOT_IMPLEMENTED", string.format("%d snapshots were sent: validating several at once (a fleet) " ..
-        "is not in this build of eidosd; send one snapshot per request", #snaps), { snapshots = #snaps })
-    end
+    local fleet = require("eidos.validate.fleet")
     -- the fleet engine reads each snapshot in turn: here from the body
     local idx = {}
     for i = 1, #snaps do idx[i] = i end

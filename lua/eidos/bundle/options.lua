@@ -73,18 +73,27 @@ function M.params()
   return out
 end
 
-local function clean_path(p, show)
+-- clean_path(p, show, bad) -> p without "." segments and trailing "/";
+-- its problem (one per path) goes to bad (errors.problems)
+local function clean_path(p, show, bad)
   p = strx.rstrip(p or ".", "/")
   if p == "" or p == "." then return "" end
-  if p:sub(1, 1) == "/" then errors.raise("invalid", string.format("%s %q must be relative to the repository root", show, p)) end
+  if p:sub(1, 1) == "/" then
+    bad:add("path", string.format("%s %q must be relative to the repository root", show, p))
+    return p
+  end
   local out = {}
   for seg in p:gmatch("[^/]+") do
-    if seg == ".." then errors.raise("invalid", string.format("%s %q must not contain '..'", show, p)) end
+    if seg == ".." then
+      bad:add("path", string.format("%s %q must not contain '..'", show, p))
+      return p
+    end
     if seg ~= "." then out[#out + 1] = seg end
   end
   for _, seg in ipairs(out) do
     if not seg:match("^[%w._-]+$") then
-      errors.raise("invalid", string.format("%s %q: use letters, digits, '.', '_', '-' and '/'", show, p))
+      bad:add("path", string.format("%s %q: use letters, digits, '.', '_', '-' and '/'", show, p))
+      return p
     end
   end
   return table.concat(out, "/")
@@ -92,46 +101,63 @@ end
 
 -- repo(o, deployer, show) -> {Set, URL, Placeholder, Revision, Path} from
 -- o.repo, o.revision, o.path; show(name) writes an option's name as the
--- user wrote it ("--repo" on the command line, "repo" in a query)
+-- user wrote it ("--repo" on the command line, "repo" in a query). Every
+-- bad one of the three is reported at once (errors.problems, by option name)
 function M.repo(o, deployer, show)
   show = show or function(n) return "--" .. n end
+  local bad = errors.problems()
   local url = o.repo
   if url ~= nil then
     if not (url:match("^https://[%w.-]+[:/%w]") or url:match("^http://[%w.-]+[:/%w]") or
             url:match("^ssh://[%w@.-]+") or url:match("^git@[%w.-]+:") or url:match("^file://")) then
-      errors.raise("invalid", string.format("invalid %s %q (accepted: an https://, ssh://, git@host: or " ..
+      bad:add("repo", string.format("invalid %s %q (accepted: an https://, ssh://, git@host: or " ..
         "file:// Git URL)", show("repo"), url))
-    end
-    if url:find("[%s\"'`$\\]") then
-      errors.raise("invalid", string.format("invalid %s %q: it contains spaces, quotes or '$'", show("repo"), url))
+    elseif url:find("[%s\"'`$\\]") then
+      bad:add("repo", string.format("invalid %s %q: it contains spaces, quotes or '$'", show("repo"), url))
     end
   end
   local rev = o.revision
   if rev ~= nil and (rev == "" or rev:find("[%s\"'`$\\]")) then
-    errors.raise("invalid", string.format("invalid %s %q (accepted: a branch, tag or commit)", show("revision"), rev))
+    bad:add("revision", string.format("invalid %s %q (accepted: a branch, tag or commit)", show("revision"), rev))
   end
   if rev == nil then rev = deployer == "flux" and "main" or "HEAD" end
+  local path = clean_path(o.path, show("path"), bad)
+  bad:raise("invalid")
   return {
     Set = url ~= nil,
     URL = url or M.PLACEHOLDER,
     Placeholder = M.PLACEHOLDER,
     Revision = rev,
-    Path = clean_path(o.path, show("path")),
+    Path = path,
   }
 end
 
 -- ops(seq) -> the value operations of a sequence of {name=, value=} in the
--- order given (flag names set, set-json, values; others are skipped)
+-- order given (flag names set, set-json, values; others are skipped).
+-- Every bad operation is reported at once, in the order given
 function M.ops(seq)
   local overrides = require("eidos.bundle.overrides")
   local ops = {}
-  for _, e in ipairs(seq or {}) do
-    if e.name == "set" or e.name == "set-json" then
-      ops[#ops + 1] = overrides.parse_set(e.value, e.name)
-    elseif e.name == "values" then
-      for _, op in ipairs(overrides.parse_values_file(e.value)) do ops[#ops + 1] = op end
+  local bad = errors.problems()
+  for i, e in ipairs(seq or {}) do
+    local ok, err = pcall(function()
+      if e.name == "set" or e.name == "set-json" then
+        ops[#ops + 1] = overrides.parse_set(e.value, e.name)
+      elseif e.name == "values" then
+        for _, op in ipairs(overrides.parse_values_file(e.value)) do ops[#ops + 1] = op end
+      end
+    end)
+    if not ok then
+      if not (errors.is(err) and err.code == "invalid") then error(err, 0) end
+      local sub = type(err.detail) == "table" and err.detail.problems
+      if sub then -- a --values file's own problems, one by one
+        for _, q in ipairs(sub) do bad:add(i .. "." .. q.path, q.message, q.detail) end
+      else
+        bad:add(tostring(i), err.msg, err.detail)
+      end
     end
   end
+  bad:raise("invalid")
   return ops
 end
 

@@ -186,15 +186,18 @@ function M.parse_values_file(loc)
     invalid("invalid --values %q: expected a map of component name to values", loc)
   end
   local ops = {}
+  local bad = errors.problems()
   local keys = require("eidos.doc").keys(d)
   for _, k in ipairs(keys) do
     local v = d[k]
     if v == NULL then v = {} end
     if type(v) ~= "table" or (merge.islist(v) and next(v) ~= nil) then
-      invalid("invalid --values %q: the value of %q must be a map of Helm values", loc, k)
+      bad:add(k, string.format("invalid --values %q: the value of %q must be a map of Helm values", loc, k))
+    else
+      ops[#ops + 1] = { component = k, merge = v, flag = "values", text = loc .. " (" .. k .. ")" }
     end
-    ops[#ops + 1] = { component = k, merge = v, flag = "values", text = loc .. " (" .. k .. ")" }
   end
+  bad:raise("invalid")
   return ops
 end
 

@@ -20,6 +20,8 @@
 --                     after the last separator
 --   default, env      default value (text, parsed like the flag's value) and
 --                     the environment variable read when the flag is not given
+--   default_text      function returning the default shown by --help, for a
+--                     default that lives with its policy (not applied here)
 --   repeatable        may be given many times (a list, in order; opts._seq
 --                     keeps command-line order across repeatable flags)
 --   requires          flag name(s) that must also be given (exit 2 otherwise);
@@ -65,9 +67,11 @@ M.global = {
     help = "load every *.lua hook file of DIR into a sandbox (also EIDOS_HOOKS=DIR:DIR)" },
   { name = "hooks-lenient", help = "log and skip a failing hook instead of stopping" },
   { name = "hook-timeout", arg = "DURATION", type = "duration", unit = "ms", min = 1,
-    help = "time limit of one hook call (a bare number is milliseconds) [default 100ms]" },
+    help = "time limit of one hook call (a bare number is milliseconds)",
+    default_text = function() return require("eidos.hooks").default_text("hook-timeout") end },
   { name = "hook-memory", arg = "SIZE", type = "size", unit = "MiB",
-    help = "memory limit of one hook file (a bare number is MiB) [default 32Mi]" },
+    help = "memory limit of one hook file (a bare number is MiB)",
+    default_text = function() return require("eidos.hooks").default_text("hook-memory") end },
 }
 
 -- globals(cmd) -> the global flags a command accepts: all of them, or,
@@ -374,8 +378,7 @@ function M.subcommands(cmd)
   table.sort(names)
   local out = {}
   for _, n in ipairs(names) do
-    local ok, m = pcall(require, s[n])
-    out[#out + 1] = { name = n, module = s[n], summary = ok and type(m) == "table" and m.summary or nil }
+    out[#out + 1] = { name = n, module = s[n], summary = require(s[n]).summary }
   end
   return out
 end

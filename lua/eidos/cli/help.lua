@@ -28,7 +28,9 @@ function M.describe(s)
     for _, a in ipairs(flags.aliases(s)) do al[#al + 1] = a[1] .. " = " .. a[2] end
     if #al > 0 then parts[#parts + 1] = "(aliases: " .. table.concat(al, ", ") .. ")" end
   end
-  if s.default ~= nil and s.default ~= false then parts[#parts + 1] = "[default " .. tostring(s.default) .. "]" end
+  local default = s.default
+  if default == nil and s.default_text then default = s.default_text() end
+  if default ~= nil and default ~= false then parts[#parts + 1] = "[default " .. tostring(default) .. "]" end
   if s.env then parts[#parts + 1] = "[env " .. s.env .. "]" end
   if s.repeatable then parts[#parts + 1] = "(repeatable)" end
   for _, r in ipairs(list(s.requires)) do parts[#parts + 1] = "(needs --" .. table.concat(list(r), " or --") .. ")" end

@@ -37,8 +37,8 @@ local function explain(result, lib, selector, value)
   local s = selector:gsub("^%.", "")
   local comp, rest = s:match("^components%.([^.]+)%.?(.*)$")
   local rows = { { "PATH", "VALUE", "FROM" } }
-  local explain = require("eidos.recipe.explain")
-  local show, from = explain.show, explain.from_text
+  local ex_text = require("eidos.recipe.explain")
+  local show, from = ex_text.show, ex_text.from_text
   local function under(path, prefix)
     return prefix == "" or path == prefix or path:sub(1, #prefix + 1) == prefix .. "." or path:sub(1, #prefix + 1) == prefix .. "["
   end

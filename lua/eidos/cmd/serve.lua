@@ -18,13 +18,10 @@ end
 local function candidates(argv0)
   local out = {}
   if argv0 and argv0:find("/", 1, true) then out[#out + 1] = argv0:match("^(.*)/[^/]*$") .. "/eidosd" end
-  local ok, res = pcall(require, "eidos.core.res")
-  if ok and res.roots then
-    for _, r in ipairs(res.roots()) do
-      local prefix = r:match("^(.*)/share/eidos/?$")
-      if prefix then out[#out + 1] = prefix .. "/bin/eidosd" end
-      out[#out + 1] = r .. "/eidosd"
-    end
+  for _, r in ipairs(require("eidos.core.res").roots()) do
+    local prefix = r:match("^(.*)/share/eidos/?$")
+    if prefix then out[#out + 1] = prefix .. "/bin/eidosd" end
+    out[#out + 1] = r .. "/eidosd"
   end
   for d in (os.getenv("PATH") or ""):gmatch("[^:]+") do out[#out + 1] = d .. "/eidosd" end
   return out

@@ -97,7 +97,7 @@ local function set_parse(text)
       if #items == 0 then return nil, "the list is empty", i - 1 end
       return nil, "missing value after ','", i - 1
     end
-    local start, stop = i, nil
+    local start, stop = i
     local q = text:sub(i, i)
     if q == '"' or q == "'" then
       local close = text:find(q, i + 1, true)

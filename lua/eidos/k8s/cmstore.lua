@@ -126,7 +126,7 @@ end
 function M.write(uri, text, opts)
   opts = opts or {}
   local ns, name = M.parse(uri)
-  local data, key, labels = M.content(text, opts)
+  local data, _, labels = M.content(text, opts)
   for k, v in pairs(opts.labels or {}) do labels[k] = v end
   local annotations = opts.annotations and next(opts.annotations) and opts.annotations or nil
   local size = size_of(data)

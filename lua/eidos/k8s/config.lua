@@ -19,7 +19,6 @@
 local doc = require("eidos.doc")
 local errors = require("eidos.errors")
 local fs = require("eidos.core.fs")
-local core = require("eidos.core.k8s")
 local base64 = require("eidos.core.base64")
 
 local M = {}

@@ -274,10 +274,10 @@ function M.run(p)
       if n.running == 0 then break end
       sys.sleep(jobs.POLL)
       local sel = labels.RUN .. "=" .. p.run
-      local jobs = by_label(client.check(c:list(client.path("batch/v1", "jobs", ns), { label_selector = sel })))
+      local job_of = by_label(client.check(c:list(client.path("batch/v1", "jobs", ns), { label_selector = sel })))
       local pods = by_label(client.check(c:list(client.path("v1", "pods", ns), { label_selector = sel })), "job-name")
       for _, u in ipairs(units) do
-        if u.state == "running" then check(c, p, u, jobs[u.name], pods[u.name]) end
+        if u.state == "running" then check(c, p, u, job_of[u.name], pods[u.name]) end
       end
     end
   end)

@@ -34,8 +34,7 @@ M.result_problems = reader.result_problems
 M.check_result = reader.check_result
 
 local function version_string()
-  local ok, b = pcall(require, "eidos.core.build")
-  return ok and b.version or nil
+  return require("eidos.core.build").version
 end
 
 -- the constraint evaluator for snapshot mode: eidos.constraint.evaluate

@@ -47,9 +47,10 @@ local function data_files(data)
   return out
 end
 
--- open_catalog(lib, ref, mode): add the files of a catalog pushed to a
--- registry ('eidos catalog push'), held in memory
-local function open_catalog(lib, data, mode)
+-- open_catalog(lib, ref): add the files of a catalog pushed to a registry
+-- ('eidos catalog push'), held in memory (the mode is the library's: a
+-- replacing library starts without the built-in files)
+local function open_catalog(lib, data)
   local files = require("eidos.oci").pull_catalog(data)
   local has_registry = false
   for _, f in ipairs(files) do
@@ -67,10 +68,11 @@ local function open_catalog(lib, data, mode)
   table.sort(lib.paths)
 end
 
--- open_data(lib, dir, mode): add the files of an external directory (or
--- of an oci:// catalog)
-function M.open_data(lib, data, mode)
-  if require("eidos.oci.ref").is(data) then return open_catalog(lib, data, mode) end
+-- open_data(lib, dir): add the files of an external directory (or of an
+-- oci:// catalog); lib.mode says whether they overlay or replace the
+-- built-in files
+function M.open_data(lib, data)
+  if require("eidos.oci.ref").is(data) then return open_catalog(lib, data) end
   require("eidos.docio").local_path(data, "--data", "a recipe data directory or an oci:// catalog")
   local fs = require("eidos.core.fs")
   local kind = fs.exists(data)

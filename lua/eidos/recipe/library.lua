@@ -356,7 +356,7 @@ function Lib:match(q)
     out[#out + 1] = e
     self._seen[n] = self._seen[n] or e
   end
-  table.sort(out, function(a, b) return a.name < b.name end)
+  table.sort(out, function(x, y) return x.name < y.name end)
   return out
 end
 
@@ -503,7 +503,7 @@ function M.open(opts)
     for _, rel in ipairs(names) do lib.file[rel] = BUILTIN end
     lib.paths, lib.disk = names, disk
   end
-  if data then require("eidos.recipe.libdata").open_data(lib, data, mode) end
+  if data then require("eidos.recipe.libdata").open_data(lib, data) end
   cache[key] = lib
   return lib
 end

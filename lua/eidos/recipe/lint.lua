@@ -58,14 +58,11 @@ function M.known_path(path)
   return false
 end
 
--- check a constraint expression with eidos.constraint when it offers a parser
+-- check a constraint expression with eidos.constraint's parser
 local function expr_problem(value)
-  local ok, c = pcall(require, "eidos.constraint")
-  if ok and type(c) == "table" and type(c.parse) == "function" then
-    local okp, r, msg = pcall(c.parse, value)
-    if not okp then return msg_of(r) end
-    if r == nil then return tostring(msg) end
-  end
+  local okp, r, msg = pcall(require("eidos.constraint").parse, value)
+  if not okp then return msg_of(r) end
+  if r == nil then return tostring(msg) end
   return nil
 end
 

@@ -1,7 +1,7 @@
 -- eidos.snapshot.collect: builds a Snapshot document from the collectors.
 -- The C collectors (eidos.core.collect: GPU, OS, SystemD, NodeTopology) run
 -- in worker threads while the Kubernetes measurement is taken here on the
--- calling thread by the module named in M.k8s_module (when it exists), then
+-- calling thread by eidos.snapshot.k8s, then
 -- the results are put in the fixed order K8s, GPU, OS, SystemD,
 -- NodeTopology, filtered (eidos.snapshot.filter) and redacted
 -- (eidos.snapshot.redact).
@@ -13,7 +13,7 @@
 -- context?}]} as upstream writes it; context (collector notes such as the
 -- GPU source or why a subtype is empty) is left out when empty.
 --
--- The Kubernetes hook: a module `eidos.snapshot.k8s` with
+-- The Kubernetes side: eidos.snapshot.k8s with
 --   collect({timeout_ms=, node=, opts=}) -> measurement | nil, reason, code
 -- where measurement is {type="K8s", subtypes={...}} and code an eidos
 -- error code name ("unavailable" when not in a cluster).
@@ -27,7 +27,6 @@ local M = {}
 
 M.kind = "Snapshot"
 M.api_version = "eidos.nvidia.com/v1alpha1"
-M.k8s_module = "eidos.snapshot.k8s"
 
 local TOP = { "kind", "apiVersion", "metadata", "measurements" }
 local META = { "source-node", "timestamp", "version" }
@@ -77,14 +76,7 @@ function M.node_name(sysroot)
 end
 
 local function k8s_measurement(opts, node)
-  local ok, mod = pcall(require, M.k8s_module)
-  if not ok then
-    if tostring(mod):find("module '" .. M.k8s_module .. "' not found", 1, true) then
-      return { type = "K8s", status = "unavailable", code = "unavailable",
-               reason = "no Kubernetes collector in this build" }
-    end
-    return { type = "K8s", status = "error", code = "internal", reason = tostring(mod) }
-  end
+  local mod = require("eidos.snapshot.k8s")
   local pok, m, reason, code = pcall(mod.collect, { timeout_ms = opts.k8s_timeout_ms or opts.timeout_ms,
                                                      node = node, opts = opts })
   local rec = { type = "K8s" }

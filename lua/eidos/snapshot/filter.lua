@@ -42,10 +42,9 @@ function M.match(p, s)
   if not p:find("*", 1, true) then return p == s end
   local c = compile(p)
   local parts = c.parts
-  local pos = 1
   local first = parts[1]
   if s:sub(1, #first) ~= first then return false end
-  pos = #first + 1
+  local pos = #first + 1
   local last = c.open_end and "" or parts[#parts]
   local upto = c.open_end and #parts or #parts - 1
   for i = 2, upto do

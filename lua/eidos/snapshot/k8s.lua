@@ -36,17 +36,11 @@ function M.parse_image(ref)
   return name, tag ~= "" and tag or "latest"
 end
 
-local vcompare
 local function newer(a, b)
   if a == b then return false end
-  if vcompare == nil then
-    local ok, v = pcall(require, "eidos.core.version")
-    vcompare = ok and v.compare or false
-  end
-  if vcompare then
-    local ok, r = pcall(vcompare, a, b)
-    if ok and r then return r > 0 end
-  end
+  -- tags that are no versions ("latest", digests) compare as text
+  local r = require("eidos.core.version").compare(a, b)
+  if r then return r > 0 end
   return a > b
 end
 

@@ -61,7 +61,7 @@ local list_mt = require("eidos.core.emit").list_mt
 
 -- ismap(v): a non-empty-list table (a map, or an empty table not marked a list)
 local function ismap(v)
-  return type(v) == "table" and not (#v > 0) and getmetatable(v) ~= list_mt
+  return type(v) == "table" and #v == 0 and getmetatable(v) ~= list_mt
 end
 M.ismap = ismap
 

@@ -6,16 +6,12 @@
 -- its status and reason. Control characters in values are shown escaped
 -- (\n, \t) so each value stays one line of text.
 local doc = require("eidos.doc")
-local model_scalar -- lazily: eidos.snapshot.model's scalar printing
+local model = require("eidos.snapshot.model")
 
 local M = {}
 
 local function scalar(v)
-  if not model_scalar then
-    local ok, model = pcall(require, "eidos.snapshot.model")
-    model_scalar = ok and model.scalar or function(x) return tostring(x) end
-  end
-  local s = model_scalar(v)
+  local s = model.scalar(v)
   if s == nil then s = tostring(v) end
   return (s:gsub("[%c]", function(c)
     if c == "\n" then return "\\n" elseif c == "\t" then return "\\t" end

@@ -8,7 +8,7 @@ local M = {}
 local base64 = require("eidos.core.base64")
 
 function M.make(rt)
-  local NULL, LIST_MT, natcmp, isnil, islist, truth = rt.NULL, rt.LIST_MT, rt.natcmp, rt.isnil, rt.islist, rt.truth
+  local NULL, LIST_MT, natcmp, isnil, truth = rt.NULL, rt.LIST_MT, rt.natcmp, rt.isnil, rt.truth
   local fail, typename, tostr, toint, num, checklen = rt.fail, rt.typename, rt.tostr, rt.toint, rt.num, rt.checklen
   local emit = rt.emit
   local function cmp_values(a, b, what)

@@ -146,12 +146,11 @@ end
 function M.split(src, name)
   local items = {}
   local pos, line, n = 1, 1, #src
-  local rtrim_pending = false
+  local rtrim_pending
   while pos <= n do
     local s = src:find("{{", pos, true)
     local text = src:sub(pos, (s or n + 1) - 1)
     if rtrim_pending then text = text:gsub("^" .. WS .. "+", "") end
-    rtrim_pending = false
     local ltrim = s and src:byte(s + 2) == 45 and src:find("^[ \t\r\n]", s + 3) ~= nil
     if ltrim then text = text:gsub(WS .. "+$", "") end
     if text ~= "" then items[#items + 1] = { k = "text", s = text } end

@@ -35,7 +35,6 @@
 -- A check the recipe names that no module implements is "skipped", saying
 -- so.
 local errors = require("eidos.errors")
-local doc = require("eidos.doc")
 local result = require("eidos.validate.result")
 local cluster = require("eidos.validate.cluster")
 
@@ -89,6 +88,8 @@ function M.load_checks()
   for _, f in ipairs(require("eidos.core.res").list(M.CHECK_DIR)) do
     local name = f.path:match("([^/]+)%.lua$")
     if name and f.path == M.CHECK_DIR .. name .. ".lua" then
+      -- a check may be an operator's file on disk: one that does not load
+      -- is named (file and error), not a traceback
       local ok, m = pcall(require, "eidos.validate.checks." .. name)
       if not ok then
         errors.raise("invalid", string.format("check module %s (%s) does not load: %s", name, tostring(f.origin),

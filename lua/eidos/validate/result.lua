@@ -69,7 +69,7 @@ end
 
 -- counts(d) -> {tests, passed, failed, skipped, error, blocking} over every
 -- check of every phase (blocking: failed ones that are not warnings)
-function M.counts(d, checks_of)
+function M.counts(d)
   local n = { tests = 0, passed = 0, failed = 0, skipped = 0, error = 0, blocking = 0, warnings = 0 }
   for _, p in ipairs(type(d.phases) == "table" and d.phases or {}) do
     for _, c in ipairs(p.checks or {}) do

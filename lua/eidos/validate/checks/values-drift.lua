@@ -62,7 +62,7 @@ return {
   remediation = "Deploy the bundle again, or regenerate the bundle with the values the cluster should keep (--set).",
   run = function(ctx)
     ctx:each(ctx:components(function(c) return c.has_chart end), function(c)
-      local exp, act, ev = c.values or {}, nil, nil
+      local exp, act, ev = c.values or {}
       if c.app then
         local app = ctx.cluster:get("argoproj.io/v1alpha1", "applications", c.app.namespace, c.app.name)
         if not app then return ctx:skip({ component = c.name, reason = "no Application to compare (see gitops-sync)" }) end
