@@ -388,6 +388,15 @@ describe_if("Kubernetes client against the test API server", function()
     local out = {}
     k.flatten("", { a = { b = true, c = 3, d = 2.5, e = {}, f = { "p", "q" } }, g = "s" }, out)
     assert.are.same({ ["a.b"] = "true", ["a.c"] = "3", ["a.d"] = "2.5", ["a.f"] = '["p","q"]', g = "s" }, out)
+    -- arrays of objects as canonical JSON, keys in natural order: the text
+    -- never depends on the table order of the decoder (seen on a real API
+    -- server: the GPU Operator's env lists came out as {"value":..,"name":..}
+    -- on some runs and {"name":..,"value":..} on others)
+    for _, e in ipairs({ { name = "W", value = "a/b", k10 = 1, k9 = 2 }, { k9 = 2, k10 = 1, value = "a/b", name = "W" } }) do
+      local o = {}
+      k.flatten("", { env = { e, { b = { 2, 1 } } } }, o)
+      assert.are.equal('[{"k9":2,"k10":1,"name":"W","value":"a/b"},{"b":[2,1]}]', o.env)
+    end
   end)
 
   it("binding misuse raises; expected failures return nil, msg, code", function()

@@ -185,7 +185,10 @@ describe_if("eidos with Kubernetes (test API server)", function()
     assert.are.equal("570.86.15", by.policy["driver.version"])
     assert.are.equal("true", by.policy["driver.enabled"])
     assert.are.equal("single", by.policy["mig.strategy"])
-    assert.truthy(by.policy["daemonsets.tolerations"]:match("^%[{"))
+    -- an array is canonical JSON: keys sorted, "/" not escaped, the same
+    -- text on every run (the decoder's table order never shows)
+    assert.are.equal('[{"effect":"NoSchedule","key":"nvidia.com/gpu","operator":"Exists"}]',
+      by.policy["daemonsets.tolerations"])
     assert.are.equal("gpu-node-2", by.node["source-node"])
     assert.are.equal("eks", by.node.provider)
     assert.are.equal("containerd", by.node["container-runtime-name"])
