@@ -392,9 +392,11 @@ describe_if("eidos snapshot --watch (test API server)", function()
   end
 
   it("writes the node's snapshot, records a change as an Event on the node, stops on SIGTERM", function()
-    local out = "cm://default/eidos-snapshot-gpu-node-1"
+    -- written to gpu-operator; the Event about the (cluster-scoped) Node
+    -- goes to "default", the only namespace the API accepts it in
+    local out = "cm://gpu-operator/eidos-snapshot-gpu-node-1"
     local h = start("w1", out)
-    local cm = until_true(function() return api():get("/api/v1/namespaces/default/configmaps/eidos-snapshot-gpu-node-1") end,
+    local cm = until_true(function() return api():get("/api/v1/namespaces/gpu-operator/configmaps/eidos-snapshot-gpu-node-1") end,
       "the first snapshot")
     assert.are.equal("gpu-node-1", cm.metadata.labels["eidos.nvidia.com/node"])
     local d = require("eidos.doc").decode(cm.data["snapshot.yaml"], "cm")
@@ -411,7 +413,7 @@ describe_if("eidos snapshot --watch (test API server)", function()
     assert.are.equal("Warning", ev.type)
     assert.truthy(ev.message:find("OS.release.VERSION_ID 24.04 -> 24.10", 1, true), ev.message)
     until_true(function()
-      local c2 = api():get("/api/v1/namespaces/default/configmaps/eidos-snapshot-gpu-node-1")
+      local c2 = api():get("/api/v1/namespaces/gpu-operator/configmaps/eidos-snapshot-gpu-node-1")
       return c2.data["snapshot.yaml"]:find('VERSION_ID: "24.10"', 1, true)
     end, "the new snapshot")
     os.execute("sleep 1.5") -- more intervals: nothing changed, no new event

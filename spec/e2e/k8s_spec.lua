@@ -185,7 +185,10 @@ describe_if("eidos with Kubernetes (test API server)", function()
     assert.are.equal("570.86.15", by.policy["driver.version"])
     assert.are.equal("true", by.policy["driver.enabled"])
     assert.are.equal("single", by.policy["mig.strategy"])
-    assert.truthy(by.policy["daemonsets.tolerations"]:match("^%[{"))
+    -- an array is canonical JSON: keys sorted, "/" not escaped, the same
+    -- text on every run (the decoder's table order never shows)
+    assert.are.equal('[{"effect":"NoSchedule","key":"nvidia.com/gpu","operator":"Exists"}]',
+      by.policy["daemonsets.tolerations"])
     assert.are.equal("gpu-node-2", by.node["source-node"])
     assert.are.equal("eks", by.node.provider)
     assert.are.equal("containerd", by.node["container-runtime-name"])
@@ -328,6 +331,47 @@ describe_if("eidos with Kubernetes (test API server)", function()
       for _, q in ipairs(srv:requests()) do
         assert.is_false(q.method == "POST" and not q.path:find("selfsubjectaccessreviews", 1, true), q.path)
       end
+    end)
+
+    -- what a real kube-apiserver v1.37.2 with kube-controller-manager did
+    -- (spec/fixtures/k8s/sim_admission.py): the Job is created with a
+    -- Warning header, its pod is refused for ever (FailedCreate events)
+    it("a namespace whose Pod Security level refuses the pod: the server's warning, exit 6 at once", function()
+      local c = require("eidos.k8s.client")
+      c.set_defaults({ kubeconfig = srv:kubeconfig("cert") })
+      local ns = { apiVersion = "v1", kind = "Namespace", metadata = { name = "psa-baseline",
+        labels = { ["pod-security.kubernetes.io/enforce"] = "baseline" } } }
+      c.check(c.shared():create("/api/v1/namespaces", ns))
+      local t0 = os.time()
+      local r = run({ "snapshot", "--deploy-agent", "--namespace", "psa-baseline", "--image", "eidos:test",
+                      "--timeout", "120s", "-o", srv.dir .. "/psa.yaml" },
+        { KUBECONFIG = srv:kubeconfig("cert"), EIDOS_AGENT_POLL = "0.2" })
+      assert.are.equal(6, r.code, r.err)
+      assert.is_true(os.time() - t0 < 60, "waited for --timeout") -- not the 120 s timeout
+      assert.truthy(r.err:find('warning: the Kubernetes API server warns about create jobs.batch in namespace '
+        .. '"psa-baseline": would violate PodSecurity "baseline:latest": hostPath volumes (volumes "os-release", '
+        .. '"run-systemd")\n', 1, true), r.err)
+      assert.truthy(r.err:find('error: the snapshot agent cannot start: the API server refused to create its pod: '
+        .. 'pods "eidos%-agent%-%w+" is forbidden: violates PodSecurity "baseline:latest": hostPath volumes'), r.err)
+      assert.truthy(r.err:find("label the namespace pod-security.kubernetes.io/enforce=privileged", 1, true), r.err)
+      assert.truthy(r.err:find("FailedCreate", 1, true), r.err) -- the events are shown
+      assert.is_false(support.exists(srv.dir .. "/psa.yaml"))
+      assert.is_false(exists("/apis/batch/v1/namespaces/psa-baseline/jobs/eidos-agent"))
+      -- a fleet run: every node fails the same way, at once
+      r = run({ "snapshot", "--deploy-agent", "--all-nodes", "--namespace", "psa-baseline", "--image", "eidos:test",
+                "--timeout", "120s", "-o", srv.dir .. "/psa-fleet/" },
+        { KUBECONFIG = srv:kubeconfig("cert"), EIDOS_AGENT_POLL = "0.2" })
+      assert.are.equal(6, r.code, r.err)
+      assert.truthy(r.err:find("3 of 3 nodes failed", 1, true), r.err)
+      assert.truthy(r.err:find("gpu-node-2: the agent cannot start: the API server refused to create its pod: ", 1,
+        true), r.err)
+      -- a namespace eidos creates itself is at the privileged level, and the agent runs there
+      r = run({ "snapshot", "--deploy-agent", "--namespace", "eidos-new", "--image", "eidos:test",
+                "-o", srv.dir .. "/new.yaml" }, { KUBECONFIG = srv:kubeconfig("cert"), EIDOS_AGENT_POLL = "0.2" })
+      assert.are.equal(0, r.code, r.err)
+      local created = c.check(c.shared():get("/api/v1/namespaces/eidos-new"))
+      assert.are.equal("privileged", created.metadata.labels["pod-security.kubernetes.io/enforce"])
+      assert.is_nil(r.err:find("would violate", 1, true), r.err)
     end)
 
     it("refuses bad flags and nesting", function()

@@ -59,12 +59,28 @@ static int l_client(lua_State *L) {
   return 1;
 }
 
+/* t.warnings = {text, ...}: the response's Warning headers, when any */
+static void push_warnings(lua_State *L, const struct eidos_k8s_resp *r) {
+  const char *p = r->warnings, *e = r->warnings + r->warnings_len, *nl;
+  lua_Integer i = 0;
+  if (!r->warnings || r->warnings_len == 0) return;
+  lua_newtable(L);
+  for (; p < e; p = nl + 1) {
+    nl = memchr(p, '\n', (size_t)(e - p));
+    if (!nl) nl = e;
+    lua_pushlstring(L, p, (size_t)(nl - p));
+    lua_rawseti(L, -2, ++i);
+  }
+  lua_setfield(L, -2, "warnings");
+}
+
 /*
  * client:request(method, path [, body [, opts]]) where opts is
  *   {content_type=, accept=, timeout=S, max_attempts=N, max_size=N}
- * -> {status=, body=, content_type=, attempts=} for a 2xx response
- * -> nil, msg, code, {status=, reason=, body=, attempts=} otherwise
- *    (status 0 when no response arrived)
+ * -> {status=, body=, content_type=, attempts=, warnings=} for a 2xx response
+ * -> nil, msg, code, {status=, reason=, body=, attempts=, warnings=} otherwise
+ *    (status 0 when no response arrived; warnings: the texts of the
+ *    response's Warning headers, absent when there is none)
  */
 static int l_request(lua_State *L) {
   eidos_k8s_client **c = check_client(L, 1);
@@ -96,6 +112,7 @@ static int l_request(lua_State *L) {
     lua_setfield(L, -2, "content_type");
     lua_pushinteger(L, r.attempts);
     lua_setfield(L, -2, "attempts");
+    push_warnings(L, &r);
     eidos_k8s_resp_free(&r);
     return 1;
   }
@@ -111,6 +128,7 @@ static int l_request(lua_State *L) {
   }
   lua_pushinteger(L, r.attempts);
   lua_setfield(L, -2, "attempts");
+  push_warnings(L, &r);
   eidos_k8s_resp_free(&r);
   return 4;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "eidos.h"
@@ -346,12 +347,55 @@ static void status_fields(const char *body, size_t len, char *msg, size_t msglen
 }
 
 /* ------------------------------------------------------------------ */
+/* Warning headers: what the server warns about a request              */
+
+/* The warn-texts of the "Warning: 299 - \"text\"" lines among the
+ * response's header lines (RFC 7234: warn-code, warn-agent, then a quoted
+ * string with backslash escapes; a warn-date after it is ignored), each
+ * decoded, control characters made spaces, and ended by '\n', into
+ * resp->warnings (NULL when there is none; text past
+ * EIDOS_K8S_WARNINGS_MAX is dropped). */
+static void take_warnings(const char *hdrs, size_t len, struct eidos_k8s_resp *resp) {
+  const char *p = hdrs, *e = hdrs ? hdrs + len : NULL;
+  size_t n = 0, max = EIDOS_K8S_WARNINGS_MAX;
+  char *out = NULL;
+  while (p && p < e && n + 2 <= max) {
+    const char *eol = memchr(p, '\n', (size_t)(e - p));
+    const char *le = eol ? eol : e, *q = p + 8;
+    if (le - p > 8 && strncasecmp(p, "warning:", 8) == 0) {
+      int field;
+      for (field = 0; field < 2; field++) {   /* warn-code, warn-agent */
+        while (q < le && *q == ' ') q++;
+        while (q < le && *q != ' ') q++;
+      }
+      while (q < le && *q == ' ') q++;
+      if (q < le && *q == '"') {
+        if (!out && !(out = malloc(max + 1))) return;
+        for (q++; q < le && *q != '"' && n + 2 <= max; q++) {
+          unsigned char ch = (unsigned char)*q;
+          if (ch == '\\' && q + 1 < le) ch = (unsigned char)*++q;
+          out[n++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+        }
+        out[n++] = '\n';
+      }
+    }
+    p = eol ? eol + 1 : e;
+  }
+  if (out) out[n] = '\0';
+  resp->warnings = out;
+  resp->warnings_len = n;
+}
+
+/* ------------------------------------------------------------------ */
 /* the request loop                                                    */
 
 void eidos_k8s_resp_free(struct eidos_k8s_resp *resp) {
   if (!resp) return;
   free(resp->body);
   resp->body = NULL;
+  free(resp->warnings);
+  resp->warnings = NULL;
+  resp->warnings_len = 0;
 }
 
 static uint64_t jitter_seed(void) {
@@ -517,6 +561,7 @@ int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
       resp->body = hr.body;
       resp->body_len = hr.body_len;
       resp->reason[0] = '\0';
+      take_warnings(hr.headers, hr.headers_len, resp);
       hr.body = NULL;
       eidos_http_resp_free(&hr);
       return EIDOS_OK;
@@ -562,6 +607,7 @@ int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
     resp->body_len = hr.body_len;
     hr.body = NULL;
   }
+  if (resp->status) take_warnings(hr.headers, hr.headers_len, resp);
   eidos_http_resp_free(&hr);
 
   if (resp->status == 403) {

@@ -60,7 +60,15 @@ struct eidos_k8s_resp {
   char content_type[128];
   char reason[64];             /* Status.reason of a failure ("NotFound", ...) */
   int attempts;
+  char *warnings;              /* malloc'd text of the response's Warning
+                                  headers (299 - "text": deprecations, unknown
+                                  fields, Pod Security), each ended by '\n',
+                                  at most EIDOS_K8S_WARNINGS_MAX bytes; NULL
+                                  when there is none */
+  size_t warnings_len;
 };
+
+#define EIDOS_K8S_WARNINGS_MAX 8192u
 
 /* Perform the request, retrying 429 (after Retry-After), 5xx, timeouts and
  * connection failures with exponential backoff and jitter, at most
@@ -72,8 +80,9 @@ struct eidos_k8s_resp {
  *   EIDOS_ENOTFOUND, 400/413/415/422 EIDOS_EINVAL, 429 EIDOS_ERATE,
  *   5xx EIDOS_EUNAVAIL, 409/410/other EIDOS_EFAIL; transport failures as
  *   in http.h.
- * resp is always filled (status, body, reason) so that the caller can tell
- * AlreadyExists from Conflict; free it with eidos_k8s_resp_free. */
+ * resp is always filled (status, body, reason, warnings) so that the
+ * caller can tell AlreadyExists from Conflict; free it with
+ * eidos_k8s_resp_free. */
 int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
                       struct eidos_k8s_resp *resp, char *err, size_t errlen);
 void eidos_k8s_resp_free(struct eidos_k8s_resp *resp);

@@ -3,7 +3,8 @@
 -- cluster node as a Kubernetes Job and brings the result back:
 --   1. checks with SelfSubjectAccessReviews that the caller may create what
 --      follows (a missing permission: exit 4, listing every missing rule);
---   2. creates the namespace if missing, the ServiceAccount, a Role and
+--   2. creates the namespace if missing (at the privileged Pod Security
+--      level, M.namespace), the ServiceAccount, a Role and
 --      RoleBinding that allow only the ConfigMap the agent writes, and a
 --      read-only ClusterRole and ClusterRoleBinding (nodes, pods, nvidia.com
 --      clusterpolicies) whose names carry the namespace, so agents in two
@@ -219,14 +220,26 @@ M.NEEDED = {
   { "list", "", "events", true },
 }
 
+-- namespace(ns) -> the Namespace eidos makes for its agents (created when
+-- missing, and in deploy/agent/): at the privileged Pod Security level,
+-- because baseline and restricted refuse the agent's read-only hostPath
+-- mounts (a real API server then creates the Job but never its pod)
+function M.namespace(ns)
+  return { apiVersion = "v1", kind = "Namespace", metadata = { name = ns, labels = {
+    ["app.kubernetes.io/managed-by"] = "eidos",
+    ["pod-security.kubernetes.io/enforce"] = "privileged",
+  } } }
+end
+
+-- ensure_namespace(c, ns): creates M.namespace(ns) when missing; an
+-- existing namespace is left as it is
 function M.ensure_namespace(c, ns)
   local _, err = c:get(client.path("v1", "namespaces", nil, ns))
   if not err then return end
   if err.status ~= 404 then client.check(nil, err) end
-  local _, cerr = c:create("/api/v1/namespaces", { apiVersion = "v1", kind = "Namespace",
-    metadata = { name = ns, labels = { ["app.kubernetes.io/managed-by"] = "eidos" } } })
+  local _, cerr = c:create("/api/v1/namespaces", M.namespace(ns))
   if cerr and cerr.status ~= 409 then client.check(nil, cerr) end
-  log.info("created namespace " .. ns)
+  log.info("created namespace " .. ns .. " (Pod Security level privileged)")
 end
 
 -- create, or replace (keeping the server's resourceVersion) when it

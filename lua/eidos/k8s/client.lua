@@ -3,7 +3,8 @@
 -- verb, resource, namespace and status). This module adds JSON, list
 -- paging (limit/continue, restarting once when the continue token
 -- expired), exec credential plugins (run without a shell, the result
--- cached until its expirationTimestamp and refreshed on a 401), and
+-- cached until its expirationTimestamp and refreshed on a 401), the
+-- server's Warning headers (printed as warnings, each once), and
 -- structured errors.
 --
 --   local client = require("eidos.k8s.client")
@@ -206,6 +207,19 @@ local function decode(text, what)
   return v
 end
 
+-- what the API server warned about (the Warning headers of a response:
+-- Pod Security a workload's pods would violate, unknown fields, deprecated
+-- APIs) is printed as a warning, each text once per process
+local warned = {}
+local function warn(method, path, list)
+  for _, w in ipairs(list or {}) do
+    if not warned[w] then
+      warned[w] = true
+      log.warn(string.format("the Kubernetes API server warns about %s: %s", (core.describe(method, path)), w))
+    end
+  end
+end
+
 -- request(method, path [, body [, opts]]) -> decoded object | nil, err
 -- body: a table (sent as JSON) or a string; opts: {raw=true (return text),
 -- content_type=, accept=, timeout=S, max_attempts=N, max_size=N}
@@ -229,9 +243,11 @@ function Client:request(method, path, body, opts)
   end
   if not res then
     info = info or {}
+    warn(method, path, info.warnings)
     return nil, { code = code, msg = msg, status = info.status, reason = info.reason,
                   body = info.body, attempts = info.attempts }
   end
+  warn(method, path, res.warnings)
   if opts.raw then return res.body end
   return decode(res.body, (core.describe(method, path)))
 end

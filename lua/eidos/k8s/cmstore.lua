@@ -12,7 +12,8 @@
 -- Writes never lose an update: the ConfigMap is read, then created (POST)
 -- or replaced with a PUT carrying the resourceVersion that was read; a 409
 -- (someone else wrote in between) starts over, a few times. The 1 MiB
--- ConfigMap limit is checked before anything is sent. Reads take
+-- ConfigMap limit (on the values' bytes, as the API server counts) is
+-- checked before anything is sent. Reads take
 -- data["<what>.<format>"], else the one document key present.
 local errors = require("eidos.errors")
 local client = require("eidos.k8s.client")
@@ -114,11 +115,14 @@ function M.content(text, opts)
   return data, key, labels
 end
 
+-- the size the API server limits: the bytes of the values (not the keys;
+-- a real kube-apiserver refuses a ConfigMap only when this is over M.LIMIT)
 local function size_of(data)
   local n = 0
-  for k, v in pairs(data) do n = n + #k + #v end
+  for _, v in pairs(data) do n = n + #v end
   return n
 end
+M.size_of = size_of
 
 -- write(uri, text, opts): create or update without losing an update.
 -- opts: {format=, kind=, kubeconfig=, context=, labels=, annotations=}

@@ -25,7 +25,8 @@
 -- its pod's log and its events while the others go on; nodes that are not
 -- Ready fail at once. Exit: 0 when every node succeeded, else the code the
 -- failures share (1 a Job failed, 5 a timeout, 6 an image that cannot be
--- pulled or a node not Ready), 1 when they differ.
+-- pulled, a pod the API server refuses to create, or a node not Ready), 1
+-- when they differ.
 local errors = require("eidos.errors")
 local log = require("eidos.log")
 local client = require("eidos.k8s.client")
@@ -153,7 +154,7 @@ local function fail(c, p, u, code, reason, job, pod)
 end
 
 -- look at one running node -> nothing, or it is done / failed
-local function check(c, p, u, job, pod)
+local function check(c, p, u, job, pod, refused)
   if not job then
     return fail(c, p, u, "failure", string.format("Job %s/%s disappeared", p.namespace, u.name))
   end
@@ -173,6 +174,10 @@ local function check(c, p, u, job, pod)
   end
   local state, fatal = "waiting for the pod", false
   if pod then state, fatal = jobs.pod_state(pod) end
+  local why = not pod and refused[job.metadata.uid]
+  if why then
+    return fail(c, p, u, "unavailable", "the agent cannot start: " .. jobs.refused_state(why), job)
+  end
   if fatal then
     return fail(c, p, u, "unavailable", string.format("the agent cannot start: %s (image %s)", state, p.image),
       job, pod)
@@ -276,8 +281,16 @@ function M.run(p)
       local sel = labels.RUN .. "=" .. p.run
       local job_of = by_label(client.check(c:list(client.path("batch/v1", "jobs", ns), { label_selector = sel })))
       local pods = by_label(client.check(c:list(client.path("v1", "pods", ns), { label_selector = sel })), "job-name")
+      -- pods the API refused to create (PodSecurity, ...): one look for all
+      local refused = {}
       for _, u in ipairs(units) do
-        if u.state == "running" then check(c, p, u, job_of[u.name], pods[u.name]) end
+        if u.state == "running" and job_of[u.name] and not pods[u.name] then
+          refused = jobs.refusals(c, ns)
+          break
+        end
+      end
+      for _, u in ipairs(units) do
+        if u.state == "running" then check(c, p, u, job_of[u.name], pods[u.name], refused) end
       end
     end
   end)

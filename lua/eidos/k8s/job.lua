@@ -4,7 +4,8 @@
 --   * delete_and_wait: a previous object of the same name is deleted and
 --     eidos waits until it is gone;
 --   * wait: polls the object until a done or failed condition, the timeout,
---     or a pod that cannot start (image pull failure), telling where it is
+--     or a pod that cannot start (image pull failure, or a pod the API
+--     server refuses to create: PodSecurity, ...), telling where it is
 --     through eidos.progress (a live line on a terminal, a log line every
 --     few seconds without one); on failure the pods' logs and the events are
 --     printed to stderr and a structured error names what happened;
@@ -87,6 +88,36 @@ function M.pod_state(pod)
   end
   return string.format("pod %s is %s%s", pod.metadata.name, tostring(st.phase or "Pending"),
     pod.spec and pod.spec.nodeName and (" on node " .. pod.spec.nodeName) or ""), false
+end
+
+-- refusals(c, ns [, uid]) -> {[controller uid] = message}: the pods the API
+-- server refused to create for a controller (a Job, a DaemonSet), from its
+-- FailedCreate events whose message says "is forbidden" (PodSecurity, a
+-- missing RuntimeClass or ServiceAccount, a quota): the controller retries
+-- for ever, so waiting longer cannot help. The newest event of each wins.
+-- uid narrows the look to one controller.
+function M.refusals(c, ns, uid)
+  local sel = "reason=FailedCreate" .. (uid and (",involvedObject.uid=" .. uid) or "")
+  local out, at = {}, {}
+  for _, e in ipairs(c:list(client.path("v1", "events", ns), { field_selector = sel }) or {}) do
+    local u = type(e.involvedObject) == "table" and e.involvedObject.uid
+    local msg = type(e.message) == "string" and e.message or ""
+    local t = tostring(e.lastTimestamp ~= client.null and e.lastTimestamp or e.eventTime or "")
+    if u and msg:find(" is forbidden: ", 1, true) and (not at[u] or t >= at[u]) then
+      out[u], at[u] = msg, t
+    end
+  end
+  return out
+end
+
+-- refused_state(msg) -> the state line of a refused pod, with the way out
+function M.refused_state(msg)
+  local hint = ""
+  if msg:find("violates PodSecurity", 1, true) then
+    hint = "; the namespace's Pod Security level does not allow the pod: label the namespace "
+      .. "pod-security.kubernetes.io/enforce=privileged, or use a namespace that has that level"
+  end
+  return "the API server refused to create its pod: " .. msg:gsub("^Error creating: ", "") .. hint
 end
 
 -- delete_and_wait(c, path, what): delete what is at path (background
@@ -179,13 +210,16 @@ function M.wait(run)
     end
     local fcnd = failed(obj)
     local pods = pods_of(c, obj)
-    local fatal
+    local fatal, refused
     if pods[1] then
       state, fatal = M.pod_state(pods[#pods])
       if state:find("cannot be scheduled", 1, true) and not warned[state] then
         warned[state] = true
         log.warn(state)
       end
+    elseif type(obj.metadata) == "table" and obj.metadata.uid then
+      refused = M.refusals(c, run.namespace, obj.metadata.uid)[obj.metadata.uid]
+      if refused then state, fatal = M.refused_state(refused), true end
     end
     if fcnd or fatal or elapsed >= run.timeout then
       p:finish(fcnd and "failed" or fatal and "cannot start" or "timed out")
@@ -197,8 +231,8 @@ function M.wait(run)
           run.what, run.kind or "Job", run.namespace, run.name, tostring(fcnd.reason),
           fcnd.message and (": " .. fcnd.message) or ""))
       elseif fatal then
-        errors.raise("unavailable", string.format("the %s cannot start: %s (image %s)", run.what, state,
-          tostring(run.image)))
+        errors.raise("unavailable", string.format("the %s cannot start: %s%s", run.what, state,
+          refused and "" or string.format(" (image %s)", tostring(run.image))))
       end
       errors.raise("timeout", string.format("the %s %s %s/%s did not finish within %s s: %s",
         run.what, run.kind or "Job", run.namespace, run.name, tostring(run.timeout), state))

@@ -7,8 +7,9 @@
 --           highest version, so the result does not depend on list order
 --   policy  the GPU Operator's ClusterPolicies (nvidia.com/v1 only, never
 --           another group's kind of the same name), spec flattened to dot
---           keys with string values; arrays as compact JSON; several
---           policies merged in name order
+--           keys with string values; arrays as compact canonical JSON (keys
+--           sorted, so the text does not depend on the decoder's table
+--           order); several policies merged in name order
 --   node    GET nodes/<NODE_NAME|KUBERNETES_NODE_NAME|HOSTNAME>: provider,
 --           runtime, kubelet, kernel and OS image, the GFD label
 --           nvidia.com/gpu.product (gpu-product)
@@ -66,7 +67,7 @@ local function flatten(prefix, v, out)
   if t == "table" then
     if next(v) == nil then return end
     if #v > 0 then
-      out[prefix] = cjson.encode(v)
+      out[prefix] = (errors.check(require("eidos.core.emit").json(v, { indent = 0 })):gsub("\n$", ""))
       return
     end
     for k, x in pairs(v) do flatten(prefix == "" and k or (prefix .. "." .. k), x, out) end

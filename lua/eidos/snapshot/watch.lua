@@ -3,8 +3,9 @@
 -- last one written (eidos.diff, leaving out M.IGNORE: timestamps and
 -- counters that move on their own); when it changed it is written to -o and
 -- the change is recorded as drift: a log line, and with -o cm:// a
--- Kubernetes Event on the node (reason SnapshotDrift, in the output's
--- namespace) naming the first changes. The first snapshot is compared with
+-- Kubernetes Event on the node (reason SnapshotDrift, in the namespace
+-- "default", where the API keeps events about nodes) naming the first
+-- changes. The first snapshot is compared with
 -- what -o already holds, so a restarted watcher notices what changed while
 -- it was away. SIGTERM or SIGINT stops the loop between two snapshots (a
 -- snapshot being taken is dropped, never half written) with exit 0. This
@@ -50,12 +51,11 @@ function M.summary(r)
   return string.format("%d change%s: %s%s", n, n == 1 and "" or "s", table.concat(parts, "; "), more)
 end
 
--- event(output, node, text, opts): a Warning event on the node, in the
--- namespace of the cm:// output
-function M.event(output, node, text, opts)
-  local cmstore = require("eidos.k8s.cmstore")
+-- event(node, text, opts): a Warning event on the node, in the namespace
+-- of the events about nodes (eidos.k8s.watch.EVENT_NAMESPACE)
+function M.event(node, text, opts)
   local client = require("eidos.k8s.client")
-  local ns = cmstore.parse(output)
+  local ns = require("eidos.k8s.watch").EVENT_NAMESPACE
   local c = client.shared({ kubeconfig = opts.kubeconfig, context = opts.context })
   local ref = { apiVersion = "v1", kind = "Node", name = node }
   local n = c:get(client.path("v1", "nodes", nil, node))
@@ -99,7 +99,7 @@ function M.run(take, opts)
         local text = M.summary(r)
         log.warn(string.format("drift on node %s: %s", opts.node, text))
         if is_cm then
-          local eok, ee = pcall(M.event, opts.output, opts.node, text, opts)
+          local eok, ee = pcall(M.event, opts.node, text, opts)
           if not eok then
             log.warn("watch: the drift event was not recorded: " .. (errors.is(ee) and ee.msg or tostring(ee)))
           end
