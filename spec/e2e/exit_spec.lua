@@ -2,6 +2,8 @@
 -- without freeing each object (outside sanitizer builds), but everything
 -- closing means is still done -- every finalizer runs, files a script left
 -- open are flushed and closed -- and the exit code is the command's.
+-- The state's heap (src/host/heap.c): the collector starts only once the
+-- heap has grown past a few MiB, and then collects as usual.
 local support = require("support")
 
 describe("eidos at exit", function()
@@ -21,6 +23,27 @@ describe("eidos at exit", function()
     for _, w in ipairs({ "finalized 1", "finalized 2", "finalized 3", "finalized kept" }) do
       assert.is_truthy(r.err:find(w, 1, true), r.err)
     end
+    os.execute("rm -rf " .. support.q(d))
+  end)
+
+  it("starts the garbage collector once the heap is large, and then collects", function()
+    local d = support.tmpdir()
+    support.write(d .. "/t.lua", [[
+      local at_start = collectgarbage("isrunning")
+      local finalized = 0
+      -- 200 MiB of garbage, in blocks small and large
+      for i = 1, 20000 do
+        local t = { string.rep("x", 10000 + i % 7), i }
+        for j = 1, 20 do t[#t + 1] = { j, tostring(i * j) } end
+        setmetatable(t, { __gc = function() finalized = finalized + 1 end })
+      end
+      io.write(tostring(at_start), " ", tostring(collectgarbage("isrunning")), " ",
+        collectgarbage("count") < 64 * 1024 and "bounded" or ("grew to " .. collectgarbage("count") .. " KiB"), " ",
+        finalized > 0 and "finalized" or "none finalized", "\n")
+    ]])
+    local r = support.run({ "lua", d .. "/t.lua" })
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("false true bounded finalized\n", r.out)
     os.execute("rm -rf " .. support.q(d))
   end)
 end)
