@@ -2,8 +2,9 @@
 -- without freeing each object (outside sanitizer builds), but everything
 -- closing means is still done -- every finalizer runs, files a script left
 -- open are flushed and closed -- and the exit code is the command's.
--- The state's heap (src/host/heap.c): the collector starts only once the
--- heap has grown past a few MiB, and then collects as usual.
+-- The state's heap (src/host/heap.c): small blocks come from a pool and are
+-- reused by size once freed; the collector starts only once the heap has
+-- grown past a few MiB, and then collects as usual.
 local support = require("support")
 
 describe("eidos at exit", function()
@@ -44,6 +45,39 @@ describe("eidos at exit", function()
     local r = support.run({ "lua", d .. "/t.lua" })
     assert.are.equal(0, r.code, r.err)
     assert.are.equal("false true bounded finalized\n", r.out)
+    os.execute("rm -rf " .. support.q(d))
+  end)
+
+  it("keeps every value intact while blocks of every size are made, grown, shrunk, freed and reused", function()
+    local d = support.tmpdir()
+    support.write(d .. "/t.lua", [[
+      local keep, tables = {}, {}
+      for round = 1, 3 do
+        for n = 0, 600 do keep[#keep + 1] = string.rep(string.char(65 + (n + round) % 26), n) end
+        local t = {}
+        for i = 1, 300 do t[i] = { i, tostring(i), string.rep("z", i), x = i } end -- arrays grow past the pool's sizes
+        for i = 300, 1, -1 do t[i] = nil end
+        local m = {}
+        for i = 1, 200 do m["k" .. i] = i end                                      -- a hash part grows
+        for i = 1, 190 do m["k" .. i] = nil end
+        for i = 1, 5 do m["n" .. i] = i end                                        -- and is rebuilt smaller
+        tables[round] = m
+        collectgarbage()                                                           -- blocks back to the pool
+      end
+      for round = 1, 3 do
+        for n = 0, 600 do
+          local s = keep[(round - 1) * 601 + n + 1]
+          assert(s == string.rep(string.char(65 + (n + round) % 26), n), "string " .. n)
+        end
+        local m = tables[round]
+        for i = 191, 200 do assert(m["k" .. i] == i) end
+        for i = 1, 5 do assert(m["n" .. i] == i) end
+      end
+      io.write("intact\n")
+    ]])
+    local r = support.run({ "lua", d .. "/t.lua" })
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("intact\n", r.out)
     os.execute("rm -rf " .. support.q(d))
   end)
 end)

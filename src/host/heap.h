@@ -1,6 +1,7 @@
 /*
- * heap.h -- the CLI's Lua heap (heap.c): a state whose garbage collector
- * starts once the heap has grown past a few MiB, and its close at exit.
+ * heap.h -- the CLI's Lua heap (heap.c): a state whose allocator serves
+ * small blocks from a pool and whose garbage collector starts once the
+ * heap has grown past a few MiB, and its close at exit.
  */
 #ifndef EIDOS_HEAP_H
 #define EIDOS_HEAP_H
