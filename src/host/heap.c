@@ -28,6 +28,7 @@
  * exit, so that leaks and use-after-free stay visible; the collector's
  * start is the same in both.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lua.h>
@@ -44,11 +45,11 @@
 #define GC_START (8 << 20)
 
 static struct heap {
-  lua_State *L; /* the state, until its collector has been restarted */
-  size_t bytes; /* the heap's size */
+  lua_State *L;  /* the state */
+  size_t bytes;  /* the heap's size */
+  size_t limit;  /* restart the collector past this size (GC_START, then SIZE_MAX) */
   char *pool, *next, *end;
   void *free[SMALL / ALIGN + 1]; /* free blocks of the pool by size class */
-  int closing;  /* frees are dropped */
 } heap;
 
 static size_t class_of(size_t n) { return (n + ALIGN - 1) / ALIGN; }
@@ -57,20 +58,16 @@ static int in_pool(const struct heap *h, const void *p) {
   return (const char *)p >= h->pool && (const char *)p < h->end;
 }
 
-/* a block of n bytes, n <= SMALL */
-static void *small(struct heap *h, size_t n) {
+/* a block of the pool for n bytes (n <= SMALL), or NULL when it is used up */
+static void *take(struct heap *h, size_t n) {
   size_t c = class_of(n);
   void *p = h->free[c];
-  if (p) {
-    h->free[c] = *(void **)p;
-    return p;
-  }
-  if ((size_t)(h->end - h->next) >= c * ALIGN) {
+  if (p) h->free[c] = *(void **)p;
+  else if ((size_t)(h->end - h->next) >= c * ALIGN) {
     p = h->next;
     h->next += c * ALIGN;
-    return p;
   }
-  return malloc(n);
+  return p;
 }
 
 static void release(struct heap *h, void *p, size_t n) {
@@ -81,34 +78,56 @@ static void release(struct heap *h, void *p, size_t n) {
   } else free(p);
 }
 
-/* lua_Alloc. A pool block keeps its place when the new size is no larger or
- * of its size class (its size class holds osize, so that is safe); a
- * shrink never fails, as Lua requires. */
-static void *heap_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  struct heap *h = ud;
+static void counted(struct heap *h, size_t osize, size_t nsize) {
+  h->bytes = h->bytes - osize + nsize;
+  if (h->bytes > h->limit && lua_gc(h->L, LUA_GCRESTART) != -1) h->limit = SIZE_MAX;
+}
+
+/* heap_alloc's other cases: a large block, a block that moves or grows, a
+ * used-up pool. A pool block keeps its place when the new size is no
+ * larger or of its size class (its size class holds osize, so that is
+ * safe); a shrink never fails, as Lua requires. */
+static void *__attribute__((noinline)) change(struct heap *h, void *ptr, size_t osize, size_t nsize) {
   void *p;
   if (!ptr) osize = 0; /* then osize is a type tag */
-  if (nsize == 0) {
-    if (ptr && !h->closing) {
-      release(h, ptr, osize);
-      h->bytes -= osize;
-    }
-    return NULL;
-  }
-  if (!ptr) p = nsize <= SMALL ? small(h, nsize) : malloc(nsize);
+  if (!ptr) p = malloc(nsize);
   else if (!in_pool(h, ptr)) p = realloc(ptr, nsize);
   else if (nsize <= osize || class_of(nsize) == class_of(osize)) p = ptr;
   else {
-    p = nsize <= SMALL ? small(h, nsize) : malloc(nsize);
+    p = nsize <= SMALL ? take(h, nsize) : NULL;
+    if (!p) p = malloc(nsize);
     if (p) {
       memcpy(p, ptr, osize);
       release(h, ptr, osize);
     }
   }
-  if (!p) return NULL;
-  h->bytes = h->bytes - osize + nsize;
-  if (h->L && h->bytes > GC_START && lua_gc(h->L, LUA_GCRESTART) != -1) h->L = NULL;
+  if (p) counted(h, osize, nsize);
   return p;
+}
+
+/* lua_Alloc: a new small block, or a free, without calls where it can */
+static void *heap_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  struct heap *h = ud;
+  void *p;
+  if (nsize == 0) {
+    if (ptr) {
+      release(h, ptr, osize);
+      h->bytes -= osize;
+    }
+    return NULL;
+  }
+  if (!ptr && nsize <= SMALL && (p = take(h, nsize))) {
+    counted(h, 0, nsize);
+    return p;
+  }
+  return change(h, ptr, osize, nsize);
+}
+
+/* lua_Alloc while the state closes: frees are dropped (the process is
+ * ending), allocations still work for finalizers */
+static void *closing_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  if (nsize == 0) return NULL;
+  return heap_alloc(ud, ptr, osize, nsize);
 }
 
 lua_State *eidos_heap_newstate(void) {
@@ -122,12 +141,13 @@ lua_State *eidos_heap_newstate(void) {
   heap.bytes = (size_t)lua_gc(L, LUA_GCCOUNT) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB);
   lua_gc(L, LUA_GCSTOP);
   heap.L = L;
+  heap.limit = GC_START;
   lua_setallocf(L, heap_alloc, &heap);
   return L;
 }
 
 void eidos_heap_close(lua_State *L) {
-  heap.L = NULL; /* a restart while closing would let collections run in the close */
-  heap.closing = POOL != 0;
+  heap.limit = SIZE_MAX; /* a restart while closing would let collections run in the close */
+  if (POOL) lua_setallocf(L, closing_alloc, &heap);
   lua_close(L);
 }
