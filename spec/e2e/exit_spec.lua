@@ -27,6 +27,21 @@ describe("eidos at exit", function()
     os.execute("rm -rf " .. support.q(d))
   end)
 
+  it("keeps the command's exit code when finalizers run at exit", function()
+    local d = support.tmpdir()
+    support.write(d .. "/t.lua", [[
+      _G.keep = setmetatable({}, { __gc = function() io.stderr:write("finalized kept\n") end })
+      io.write("partial")
+      error("boom")
+    ]])
+    local r = support.run({ "lua", d .. "/t.lua" })
+    assert.are.equal(8, r.code, r.err)
+    assert.are.equal("partial", r.out)
+    assert.is_truthy(r.err:find("finalized kept", 1, true), r.err)
+    assert.is_truthy(r.err:find("boom", 1, true), r.err)
+    os.execute("rm -rf " .. support.q(d))
+  end)
+
   it("starts the garbage collector once the heap is large, and then collects", function()
     local d = support.tmpdir()
     support.write(d .. "/t.lua", [[

@@ -22,8 +22,14 @@
  *    next step; the step runs at the next allocation check, outside the
  *    allocator. Lua refuses it (-1) while it runs finalizers; the next
  *    allocation tries again.
- *  - At exit the state is closed (every finalizer runs) with frees dropped:
- *    the process is ending.
+ *  - At exit the state is closed: every finalizer runs. Outside sanitizer
+ *    builds the process then ends without handing each block back: the
+ *    first object marked for finalization is a sentinel made with the
+ *    state, and Lua calls the finalizers at close in the reverse order they
+ *    were marked (reference manual, lua_close and 2.5.3), so the sentinel's
+ *    runs last and exits. What lua_close would do after it is freeing
+ *    memory: walking every object the run made (0.30M instructions of
+ *    `eidos recipe`). Frees while it closes are dropped anyway.
  * Sanitizer builds keep malloc for every block and free everything at
  * exit, so that leaks and use-after-free stay visible; the collector's
  * start is the same in both.
@@ -36,8 +42,10 @@
 #include "heap.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
 #define POOL 0
 #else
+#define SANITIZED 0
 #define POOL (8 << 20)
 #endif
 #define SMALL 256
@@ -130,9 +138,39 @@ static void *closing_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   return heap_alloc(ud, ptr, osize, nsize);
 }
 
+/* what the sentinel's finalizer does: exit(finish(code)) once armed */
+static struct {
+  int (*finish)(int);
+  int code;
+} ending;
+
+static int sentinel_gc(lua_State *L) {
+  (void)L;
+  if (ending.finish) exit(ending.finish(ending.code));
+  return 0;
+}
+
+/* [-0, +0, m] the sentinel, anchored in the registry */
+static int make_sentinel(lua_State *L) {
+  lua_newuserdatauv(L, 0, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, sentinel_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &ending);
+  return 0;
+}
+
 lua_State *eidos_heap_newstate(void) {
   lua_State *L = luaL_newstate(); /* its panic and warning functions */
   if (!L) return NULL;
+  if (!SANITIZED) {
+    lua_pushcfunction(L, make_sentinel); /* the first object marked for finalization */
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+      lua_close(L);
+      return NULL;
+    }
+  }
   if (POOL && (heap.pool = malloc(POOL))) {
     heap.next = heap.pool;
     heap.end = heap.pool + POOL;
@@ -146,8 +184,13 @@ lua_State *eidos_heap_newstate(void) {
   return L;
 }
 
-void eidos_heap_close(lua_State *L) {
+int eidos_heap_close(lua_State *L, int (*finish)(int code), int code) {
   heap.limit = SIZE_MAX; /* a restart while closing would let collections run in the close */
-  if (POOL) lua_setallocf(L, closing_alloc, &heap);
+  if (!SANITIZED) {
+    lua_setallocf(L, closing_alloc, &heap);
+    ending.finish = finish;
+    ending.code = code;
+  }
   lua_close(L);
+  return finish(code);
 }

@@ -9,7 +9,9 @@
 /* A new bare state (luaL_newstate's, on the CLI heap); NULL when out of
  * memory. One per process. */
 lua_State *eidos_heap_newstate(void);
-/* lua_close(L); outside sanitizer builds without handing each block back
- * (the process is ending): every finalizer still runs. */
-void eidos_heap_close(lua_State *L);
+/* Close L (every finalizer runs) and return finish(code). Outside
+ * sanitizer builds the process exits with exit(finish(code)) right after
+ * the last finalizer, without handing each block back: this call does not
+ * return there. */
+int eidos_heap_close(lua_State *L, int (*finish)(int code), int code);
 #endif

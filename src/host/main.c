@@ -13,8 +13,8 @@
  * The state lives on the CLI's heap (heap.c: small blocks from a pool, the
  * garbage collector started once the heap passes a few MiB). At exit it is
  * closed -- every finalizer runs, so open files are closed and unfinished
- * collectors' children killed -- but, outside sanitizer builds, without
- * handing each block back: the process is ending.
+ * collectors' children killed -- but, outside sanitizer builds, the process
+ * exits once the last finalizer has run, without handing each block back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -67,6 +67,17 @@ static int close_stdout(void) {
   return 0;
 }
 
+/* the exit code, once the state is closed: code, or 1 when standard output
+ * lost what a successful command wrote to it */
+static int finish(int code) {
+  if (close_stdout() != 0 && code == 0) {
+    if (errno) fprintf(stderr, "error: cannot write to standard output: %s\n", strerror(errno));
+    else fprintf(stderr, "error: cannot write to standard output\n");
+    code = 1;
+  }
+  return code;
+}
+
 int main(int argc, char **argv) {
   lua_State *L;
   int rc, code = 8, debug = getenv("EIDOS_DEBUG") && strcmp(getenv("EIDOS_DEBUG"), "0");
@@ -95,11 +106,5 @@ int main(int argc, char **argv) {
               nl ? (int)(nl - msg) : (int)strlen(msg), msg);
     }
   }
-  eidos_heap_close(L);
-  if (close_stdout() != 0 && code == 0) {
-    if (errno) fprintf(stderr, "error: cannot write to standard output: %s\n", strerror(errno));
-    else fprintf(stderr, "error: cannot write to standard output\n");
-    code = 1;
-  }
-  return code;
+  return eidos_heap_close(L, finish, code);
 }
