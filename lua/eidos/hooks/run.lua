@@ -231,39 +231,39 @@ function R.collect(config, point, value, ...)
   return out
 end
 
--- operators from hooks: name -> {hook=file, eval=function(actual, operand) -> ok, reason}
-function R.operators(config)
+-- name -> make(box, file, name) for every name the hooks of point define
+-- under it (operators, template_helpers), in hook order
+local function named(config, point, make)
   local out = {}
-  for _, h in ipairs(R.with(config, "operators")) do
-    for _, name in ipairs(h.box:keys({ "operators" })) do
-      local box, file = h.box, h.file
-      out[name] = {
-        hook = file,
-        eval = function(actual, operand)
-          local ok, r, reason, why = box:call({ "operators", name, "eval" }, actual, operand)
-          if not ok then fail(config, file, why, r); return false, "hook operator failed: " .. tostring(r) end
-          return r == true, reason
-        end,
-      }
-    end
+  for _, h in ipairs(R.with(config, point)) do
+    for _, name in ipairs(h.box:keys({ point })) do out[name] = make(h.box, h.file, name) end
   end
   return out
 end
 
+-- operators from hooks: name -> {hook=file, eval=function(actual, operand) -> ok, reason}
+function R.operators(config)
+  return named(config, "operators", function(box, file, name)
+    return {
+      hook = file,
+      eval = function(actual, operand)
+        local ok, r, reason, why = box:call({ "operators", name, "eval" }, actual, operand)
+        if not ok then fail(config, file, why, r); return false, "hook operator failed: " .. tostring(r) end
+        return r == true, reason
+      end,
+    }
+  end)
+end
+
 -- template helpers from hooks: name -> function(...) -> value; {} without hooks
 function R.template_helpers(config)
-  local out = {}
-  for _, h in ipairs(R.with(config, "template_helpers")) do
-    for _, name in ipairs(h.box:keys({ "template_helpers" })) do
-      local box, file = h.box, h.file
-      out[name] = function(...)
-        local ok, r, _, why = box:call({ "template_helpers", name }, ...)
-        if not ok then fail(config, file, why, r); return "" end
-        return r
-      end
+  return named(config, "template_helpers", function(box, file, name)
+    return function(...)
+      local ok, r, _, why = box:call({ "template_helpers", name }, ...)
+      if not ok then fail(config, file, why, r); return "" end
+      return r
     end
-  end
-  return out
+  end)
 end
 
 return R
