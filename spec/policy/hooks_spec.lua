@@ -15,6 +15,23 @@ describe("eidos.hooks", function()
     hooks.configure({ dirs = {} })
   end)
 
+  it("leaves the machinery that runs hooks unloaded until a hook point is reached with hooks", function()
+    package.loaded["eidos.hooks.run"] = nil
+    hooks.configure({ dirs = {} })
+    local c = { service = "eks" }
+    assert.are.equal(c, hooks.apply("criteria", c))
+    assert.are.same({}, hooks.collect("snapshot", {}))
+    assert.is_false(hooks.has("recipe"))
+    assert.are.same({}, hooks.operators())
+    assert.are.same({}, hooks.template_helpers())
+    assert.are.same({}, hooks.load())
+    assert.is_nil(package.loaded["eidos.hooks.run"])
+    support.write(dir .. "/10-first.lua", "return { criteria = function(c) c.trail = 'a'; return c end }")
+    hooks.configure({ dirs = { dir } })
+    assert.are.equal("a", hooks.apply("criteria", { service = "eks" }).trail)
+    assert.is_table(package.loaded["eidos.hooks.run"])
+  end)
+
   it("applies hooks in file-name order and checks results", function()
     support.write(dir .. "/20-second.lua", "return { criteria = function(c) c.trail = (c.trail or '') .. 'b'; return c end }")
     support.write(dir .. "/10-first.lua", "return { criteria = function(c) c.trail = (c.trail or '') .. 'a'; return c end }")

@@ -10,10 +10,11 @@
  * both are checked: output that was lost (a full disk, /dev/full, a closed
  * pipe with SIGPIPE ignored) turns a success into exit 1 with the OS's
  * message, as coreutils' close_stdout does.
- * At exit the state is closed -- every finalizer runs, so open files are
- * closed and unfinished collectors' children killed -- but, outside
- * sanitizer builds, without handing each object's memory back to malloc
- * one by one: the process is ending (close_quickly).
+ * The state lives on the CLI's heap (heap.c: small blocks from a pool, the
+ * garbage collector started once the heap passes a few MiB). At exit it is
+ * closed -- every finalizer runs, so open files are closed and unfinished
+ * collectors' children killed -- but, outside sanitizer builds, the process
+ * exits once the last finalizer has run, without handing each block back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <lua.h>
 #include <lauxlib.h>
+#include "heap.h"
 #include "state.h"
 
 /* pmain(argc, argv) -> exit code  [-2, +1, e]
@@ -65,28 +67,16 @@ static int close_stdout(void) {
   return 0;
 }
 
-/* lua_close(L), minus the frees: sanitizer builds free everything, so that
- * leaks and use-after-free stay visible */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-static void close_quickly(lua_State *L) { lua_close(L); }
-#else
-/* The state's allocator while it closes: frees are dropped (the OS takes
- * the whole heap back at exit), allocations still work for finalizers.
- * Freeing every object was 4-5% of a short command (docs/performance.md). */
-static lua_Alloc real_alloc;
-
-static void *closing_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  if (nsize == 0) return NULL;
-  return real_alloc(ud, ptr, osize, nsize);
+/* the exit code, once the state is closed: code, or 1 when standard output
+ * lost what a successful command wrote to it */
+static int finish(int code) {
+  if (close_stdout() != 0 && code == 0) {
+    if (errno) fprintf(stderr, "error: cannot write to standard output: %s\n", strerror(errno));
+    else fprintf(stderr, "error: cannot write to standard output\n");
+    code = 1;
+  }
+  return code;
 }
-
-static void close_quickly(lua_State *L) {
-  void *ud;
-  real_alloc = lua_getallocf(L, &ud);
-  lua_setallocf(L, closing_alloc, ud);
-  lua_close(L);
-}
-#endif
 
 int main(int argc, char **argv) {
   lua_State *L;
@@ -94,7 +84,7 @@ int main(int argc, char **argv) {
   int i;
   for (i = 1; i < argc; i++) if (!strcmp(argv[i], "--debug")) debug = 1;
   eidos_host_roots(argc, argv);
-  L = luaL_newstate();
+  L = eidos_heap_newstate();
   if (!L) {
     fprintf(stderr, "eidos: cannot create Lua state: out of memory\n");
     return 8;
@@ -116,11 +106,5 @@ int main(int argc, char **argv) {
               nl ? (int)(nl - msg) : (int)strlen(msg), msg);
     }
   }
-  close_quickly(L);
-  if (close_stdout() != 0 && code == 0) {
-    if (errno) fprintf(stderr, "error: cannot write to standard output: %s\n", strerror(errno));
-    else fprintf(stderr, "error: cannot write to standard output\n");
-    code = 1;
-  }
-  return code;
+  return eidos_heap_close(L, finish, code);
 }

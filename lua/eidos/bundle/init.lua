@@ -238,7 +238,7 @@ function M.prepare(recipe, opts)
         values.enabled = nil
       end
     end
-    if require("eidos.bundle.overrides").has_scheduling(sched) then
+    if opts.scheduling and require("eidos.bundle.overrides").has_scheduling(sched) then
       require("eidos.bundle.overrides").apply_scheduling(values, sched, e)
     end
     local repo = str(ref.source)

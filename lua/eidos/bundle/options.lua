@@ -133,18 +133,18 @@ function M.repo(o, deployer, show)
 end
 
 -- ops(seq) -> the value operations of a sequence of {name=, value=} in the
--- order given (flag names set, set-json, values; others are skipped).
+-- order given (flag names set, set-json, values; others are skipped;
+-- eidos.bundle.overrides is loaded only when there are some).
 -- Every bad operation is reported at once, in the order given
 function M.ops(seq)
-  local overrides = require("eidos.bundle.overrides")
   local ops = {}
   local bad = errors.problems()
   for i, e in ipairs(seq or {}) do
     local ok, err = pcall(function()
       if e.name == "set" or e.name == "set-json" then
-        ops[#ops + 1] = overrides.parse_set(e.value, e.name)
+        ops[#ops + 1] = require("eidos.bundle.overrides").parse_set(e.value, e.name)
       elseif e.name == "values" then
-        for _, op in ipairs(overrides.parse_values_file(e.value)) do ops[#ops + 1] = op end
+        for _, op in ipairs(require("eidos.bundle.overrides").parse_values_file(e.value)) do ops[#ops + 1] = op end
       end
     end)
     if not ok then

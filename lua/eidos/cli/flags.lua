@@ -171,17 +171,16 @@ local function enum(s, text, what)
   invalid("invalid value %q for %s (accepted: %s)%s", text, what, table.concat(values, ", "), hint(text, words))
 end
 
+-- the eidos.units parser of each numeric flag type
+local UNITS = { int = "count", number = "number", duration = "duration", size = "size", timestamp = "timestamp" }
+
 -- convert(s, text, what) -> the value of flag s written as text; what
--- names the flag or variable in messages
+-- names the flag or variable in messages (eidos.units is loaded only for
+-- the numeric types)
 function M.convert(s, text, what)
   local t = M.type_of(s)
-  local units = t ~= "string" and require("eidos.units")
-  local o = { what = what, unit = s.unit, min = s.min, max = s.max }
-  if t == "int" then return units.count(text, o)
-  elseif t == "number" then return units.number(text, o)
-  elseif t == "duration" then return units.duration(text, o)
-  elseif t == "size" then return units.size(text, o)
-  elseif t == "timestamp" then return units.timestamp(text, o)
+  if UNITS[t] then
+    return require("eidos.units")[UNITS[t]](text, { what = what, unit = s.unit, min = s.min, max = s.max })
   elseif t == "enum" and not s.open then return enum(s, text, what)
   end
   return text
