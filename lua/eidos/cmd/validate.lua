@@ -130,6 +130,22 @@ return {
     if o.bundle and not (want.deployment or want.conformance or want.performance) then
       errors.raise("invalid", "--bundle only applies to --phase deployment, conformance or performance")
     end
+    if o["evidence-dir"] then
+      if many then
+        errors.raise("invalid", "--evidence-dir keeps what the cluster phases read; a fleet report (several " ..
+          "snapshots) reads nothing else: leave --evidence-dir out, or give one --snapshot")
+      end
+      require("eidos.validate.evidence").check_dir(o["evidence-dir"])
+    end
+    if o.snapshot or o["snapshot-selector"] or not want.readiness then
+      -- the agent's own flags would be silently ignored: no agent runs
+      for _, s in ipairs(require("eidos.cli.agent").agent_flags(nil)) do
+        if o._given[s.name] and s.name ~= "namespace" and s.name ~= "no-cleanup" then
+          errors.raise("invalid", string.format("--%s configures the snapshot agent, which validate runs only for " ..
+            "--phase readiness without --snapshot; leave --%s out", s.name, s.name))
+        end
+      end
+    end
     -- inputs, all checked before anything is read from the cluster
     local recipe, recipe_origin, list = nil, nil, {}
     if o.recipe then
