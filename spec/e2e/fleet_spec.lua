@@ -239,6 +239,16 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
     local r = fleet({ "--node-selector", "pool=none", "-o", srv.dir .. "/none/" })
     assert.are.equal(3, r.code, r.err)
     assert.truthy(r.err:find("no node matches --node-selector pool=none", 1, true), r.err)
+    -- -o cm:// into a namespace that does not exist: exit 3 before any Job runs (one Job or the fleet)
+    srv:reset()
+    for _, one in ipairs({ fleet({ "-o", "cm://nosuch-ns/fleet" }), run({ "snapshot", "--deploy-agent", "--namespace",
+                             "gpu-operator", "--image", "eidos:test", "-o", "cm://nosuch-ns/fleet" }) }) do
+      assert.are.equal(3, one.code, one.err)
+      assert.truthy(one.err:find('cm://nosuch-ns/fleet: namespace "nosuch-ns" does not exist', 1, true), one.err)
+    end
+    for _, q in ipairs(srv:requests()) do
+      assert.is_nil(q.path:find("/jobs", 1, true), q.method .. " " .. q.path)
+    end
     -- --require-gpu keeps its local meaning without --deploy-agent
     r = run({ "snapshot", "--require-gpu", "--only", "GPU", "--sysroot", "spec/fixtures/sysroot/basic" },
       { PATH = "/nonexistent", EIDOS_NVML_LIB = "/nonexistent.so" })
