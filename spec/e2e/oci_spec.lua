@@ -281,6 +281,15 @@ describe("OCI distribution against docker-registry", function()
     r = run(with("oci://" .. reg.host .. "/eidos/notcat:v1"))
     assert.are.equal(2, r.code)
     assert.matches("not a recipe catalog", r.err, 1, true)
+    -- and a catalog is not a bundle: pull and verify refuse it, writing nothing
+    local out = reg.dir .. "/catalog-as-bundle"
+    for _, a in ipairs({ { "bundle", "pull", cat, "-o", out, "--plain-http" }, { "verify", cat, "--plain-http" } }) do
+      r = run(a)
+      assert.are.equal(2, r.code, r.err)
+      assert.matches("is a recipe catalog (artifactType application/vnd.eidos.catalog.v1), not a bundle; " ..
+        "a catalog is read with --data " .. cat, r.err, 1, true)
+      assert.is_false(support.exists(out))
+    end
   end)
 
   it("eidosd --plain-http --data oci://: the registry flags reach every Lua state of the server", function()
