@@ -242,6 +242,12 @@ describe("OCI distribution against docker-registry", function()
     assert.are.equal(6, r.code, r.err)
     assert.matches("registry 127.0.0.1:1", r.err, 1, true)
     assert.matches("check blob", r.err, 1, true)
+    -- a plain-HTTP registry without --plain-http: exit 6, and the message says what to add
+    r = run({ "--lua-path=" .. support.root .. "/" .. LIB, "bundle", "-r", support.root .. "/" .. SMALL, "-o",
+      "oci://" .. reg.host .. "/x/y:v1" }, { cwd = cwd })
+    assert.are.equal(6, r.code, r.err)
+    assert.matches("registry " .. reg.host, r.err, 1, true)
+    assert.matches("add --plain-http", r.err, 1, true)
     for _, o in ipairs({ "s3://bucket/x", "file:///tmp/x", "oci://Host/Repo:v1", "oci://h/x" }) do
       r = run({ "--lua-path=" .. support.root .. "/" .. LIB, "bundle", "-r", support.root .. "/" .. SMALL, "-o", o },
         { cwd = cwd })
