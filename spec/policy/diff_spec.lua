@@ -144,12 +144,35 @@ describe("eidos.diff", function()
                   criteria = "any" }
     local r = diff.run(old, new)
     assert.are.same({ "changed /metadata/a~1b", "added /metadata/c~0d", "moved /componentRefs/0",
-      "changed /componentRefs/1/version", "changed /criteria", "changed /deploymentOrder/0",
-      "changed /deploymentOrder/1", "added /deploymentOrder/2" }, paths(r))
+      "changed /componentRefs/1/version", "changed /criteria", "moved /deploymentOrder/0",
+      "added /deploymentOrder/2" }, paths(r))
     assert.are.equal(1, r.summary.ignored) -- /metadata/timestamp by default
     assert.are.equal("(map of 1)", r.findings[5].old)
     local code, out = apply(old, diff.patch(old, new), new, true)
     assert.are.equal(0, code, out)
+  end)
+
+  it("lists of distinct strings: by value when that says it in fewer findings, else by position", function()
+    local L = doc.list
+    local function one(a, b)
+      local old, new = { kind = "RecipeResult", l = L(a) }, { kind = "RecipeResult", l = L(b) }
+      local code, out = apply(old, diff.patch(old, new), new, true)
+      assert.are.equal(0, code, out)
+      return paths(diff.run(old, new)), diff.run(old, new).findings
+    end
+    -- one name left out: one removal, not a shifted tail
+    local p, f = one({ "a", "b", "c", "d", "e" }, { "a", "c", "d", "e" })
+    assert.are.same({ "removed /l/1" }, p)
+    assert.are.equal("b", f[1].old)
+    assert.are.same({ "added /l/0" }, (one({ "b", "c" }, { "a", "b", "c" })))
+    -- a name replaced in place: one change, as before
+    assert.are.same({ "changed /l/1" }, (one({ "a", "b", "c" }, { "a", "x", "c" })))
+    -- repeated or non-string elements stay positional
+    assert.are.same({ "changed /l/0", "added /l/2" }, (one({ "a", "a" }, { "b", "a", "a" })))
+    -- a removed keyed element shows its name
+    local old = { kind = "RecipeResult", refs = L({ { name = "x", v = 1 }, { name = "y", v = 2 } }) }
+    local new = { kind = "RecipeResult", refs = L({ { name = "y", v = 2 } }) }
+    assert.are.equal("x (map of 2)", diff.run(old, new).findings[1].old)
   end)
 
   it("refuses documents of two kinds, naming both", function()
