@@ -30,6 +30,7 @@ return {
     ref.parse(loc)
     if not o.output then errors.raise("invalid", "missing -o/--output (a directory, or a .tar.gz/.zip file)") end
     require("eidos.docio").local_path(o.output, "-o", "a directory, or a .tar.gz/.tgz/.zip file")
+    require("eidos.bundle.output").check_target(o.output)
     local files, f = require("eidos.oci").pull_bundle(loc)
     local verify = require("eidos.bundle.verify")
     local r = verify.check(verify.files_tree(files), {})
