@@ -61,13 +61,13 @@ return {
   name = "validate",
   summary = "Check a cluster against a recipe: readiness, deployment, conformance, performance",
   usage = "eidos validate [--phase readiness|deployment|conformance|performance|all]... [--recipe R] " ..
-    "[--snapshot S] [--bundle DIR|ARCHIVE] [--constraint 'PATH EXPR']... [--strict] [--fail-on-error=false] " ..
+    "[--snapshot S] [--bundle DIR|ARCHIVE|oci://REF] [--constraint 'PATH EXPR']... [--strict] [--fail-on-error=false] " ..
     "[--evidence-dir DIR] [-t yaml|json|table|junit|ctrf] [-o PATH]",
   description = "Validate in phases (--phase, repeatable or a comma list; default readiness; all = every phase):\n" ..
     "  readiness    the recipe's constraints and each --constraint against a snapshot (--snapshot, or one\n" ..
     "               the snapshot agent takes on the cluster: the agent flags apply)\n" ..
     "  deployment   Helm releases, workloads, expected CRDs, Argo CD / Flux objects and values vs the recipe\n" ..
-    "               (or --bundle DIR|ARCHIVE, the bundle that was deployed)\n" ..
+    "               (or --bundle DIR|ARCHIVE|oci://REF, the bundle that was deployed)\n" ..
     "  conformance  GPUs allocatable, DRA served, gang scheduling, one GPU advertiser, GFD labels, version\n" ..
     "  performance  an NCCL all-reduce test over the recipe's GPU nodes vs its bandwidth threshold\n" ..
     "Each check is passed, failed, skipped or error (could not run), with the evidence read and a\n" ..
@@ -89,8 +89,8 @@ return {
         help = "validate the snapshot ConfigMaps with these labels in --namespace (default: the kubeconfig's), " ..
           "e.g. eidos.nvidia.com/run-id=ID" },
       { name = "recipe", short = "r", arg = "SOURCE", type = "uri", help = "a RecipeResult: file, -, URL or cm://" },
-      { name = "bundle", arg = "DIR|ARCHIVE", type = "uri",
-        help = "the bundle that was deployed (directory or .tar.gz): expected charts, versions and values" },
+      { name = "bundle", arg = "DIR|ARCHIVE|oci://REF", type = "uri",
+        help = "the bundle that was deployed (directory, .tar.gz or oci://): expected charts, versions and values" },
       { name = "constraint", short = "c", arg = "'PATH EXPR'", repeatable = true,
         help = "an extra readiness constraint, e.g. 'K8s.server.version >= 1.32'" },
       { name = "strict", help = "count every skipped readiness constraint (path not in the snapshot) as failed" },
