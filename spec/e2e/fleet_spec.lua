@@ -231,6 +231,8 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
       { { "snapshot", "--deploy-agent", "--image-pull-secret", "Bad_Name" }, "not a valid Kubernetes name" },
       { { "snapshot", "--deploy-agent", "--all-nodes", "-o", "x/", "--parallel", "0" }, "--parallel" },
       { { "snapshot", "--prune", "--deploy-agent" }, "cannot be used together" },
+      { { "snapshot", "--prune", "-o", "old.yaml" }, "--prune writes no snapshot: leave --output out" },
+      { { "snapshot", "--prune", "-t", "json" }, "leave --format out" },
       { { "snapshot", "--watch", "--deploy-agent" }, "cannot be used together" },
       { { "snapshot", "--watch" }, "--watch keeps a stored snapshot current" },
     }

@@ -153,6 +153,12 @@ end
 function M.run(ctx)
   local o = ctx.opts
   if o.prune then
+    for _, f in ipairs({ "output", "format" }) do
+      if o._given[f] then
+        errors.raise("invalid", string.format("--prune writes no snapshot: leave --%s out (it removes older runs' " ..
+          "ConfigMaps and Jobs in --namespace and says what it removed)", f))
+      end
+    end
     return require("eidos.k8s.fleet").prune({ namespace = o.namespace or require("eidos.k8s.agent").DEFAULT_NAMESPACE,
       keep = o.keep, kubeconfig = o.kubeconfig, context = o.context })
   end
