@@ -57,6 +57,7 @@ local ROWS = {
   { args = { "recipe", "--service", "eks", "-o", "yaml" }, bad = '"yaml"', hint = false, msg = "-t picks the format" },
   { args = { "validate", "-s", "s.yaml", "-c", "OS.release.ID ubuntu", "-o", "junit" }, bad = '"junit"', hint = false,
     msg = "-t picks the format" },
+  { args = { "snapshot", "--only", "OS", "-o", "wide" }, bad = '"wide"', hint = false, msg = "eidos takes --wide" },
   { args = { "recipe", "--accelerator", "h100", "--gpu", "h200" }, bad = '"h200"', hint = false, msg = "disagree" },
   { args = { "snapshot", "--namespace", "gpu-operator" }, bad = "--namespace", hint = false,
     msg = "only applies with --deploy-agent" },
