@@ -152,6 +152,25 @@ describe("eidos.diff", function()
     assert.are.equal(0, code, out)
   end)
 
+  it("a shuffled keyed list of 100,000 elements costs O(n log n), not O(n^2)", function()
+    local l, shuffled = {}, {}
+    for i = 1, 100000 do l[i] = { name = "n" .. i, v = i } end
+    local seed = 12345
+    for i = 1, #l do shuffled[i] = l[i] end
+    for i = #shuffled, 2, -1 do -- a fixed pseudo-random permutation (an LCG), the same on every run
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      local j = seed % i + 1
+      shuffled[i], shuffled[j] = shuffled[j], shuffled[i]
+    end
+    local t0 = os.clock()
+    local ops = diff.patch({ kind = "Thing", l = doc.list(l) }, { kind = "Thing", l = doc.list(shuffled) })
+    local cpu = os.clock() - t0
+    -- quadratic placement took over a minute here; n log n a few seconds
+    assert.is_true(cpu < 30, string.format("%.1f s of CPU", cpu))
+    assert.is_true(#ops > 99000 and #ops < 100000, tostring(#ops))
+    for _, o in ipairs(ops) do assert.are.equal("move", o.op) end
+  end)
+
   it("lists of distinct strings: by value when that says it in fewer findings, else by position", function()
     local L = doc.list
     local function one(a, b)

@@ -194,6 +194,33 @@ function W:map(old, new, tok, lab)
   end
 end
 
+-- placements(old, new, id, in_new) -> before: for each place j of NEW, false
+-- for an insertion, else how many survivors (elements of OLD also in NEW)
+-- not yet placed precede it when places 1..j-1 hold NEW's first elements
+-- and the rest the unplaced survivors in OLD's order: 0 means it is in
+-- place, n > 0 a move from j + n. Counted with a Fenwick tree: O(n log n)
+-- however the list was shuffled.
+local function placements(old, new, id, in_new)
+  local rank, n = {}, 0
+  for _, e in ipairs(old) do if in_new[id(e)] then n = n + 1; rank[id(e)] = n end end
+  local tree = {}
+  for i = 1, n do tree[i] = i & -i end -- every survivor counted once
+  local before = {}
+  for j, e in ipairs(new) do
+    local k = rank[id(e)]
+    if k then
+      local c, i = 0, k - 1
+      while i > 0 do c = c + tree[i]; i = i - (i & -i) end
+      i = k
+      while i <= n do tree[i] = tree[i] - 1; i = i + (i & -i) end
+      before[j] = c
+    else
+      before[j] = false
+    end
+  end
+  return before, n
+end
+
 -- a list of distinct strings on both sides, matched by value when that
 -- gives fewer findings than position by position: one component left out
 -- of a recipe's deploymentOrder is one removal, not a shifted tail
@@ -218,9 +245,12 @@ function W:list(old, new, tok, lab)
   local key = list_key(old, new)
   local id = key and function(e) return e[key] end
   if not id and #old + #new > 0 and distinct_strings(old) and distinct_strings(new) then
-    local dry = setmetatable({ findings = {}, frozen = self.frozen }, W)
-    dry:keyed(old, new, {}, {}, ident)
-    if #dry.findings < position_findings(old, new) then id = ident end
+    local in_new = {}
+    for i, e in ipairs(new) do in_new[e] = i end
+    local before, kept = placements(old, new, ident, in_new)
+    local n = #old - kept + #new - kept -- removed and added
+    for _, b in ipairs(before) do if b and b > 0 then n = n + 1 end end
+    if n < position_findings(old, new) then id = ident end
   end
   if id then return self:keyed(old, new, tok, lab, id) end
   -- position by position: the common part, then what is left over
@@ -242,7 +272,6 @@ function W:keyed(old, new, tok, lab, id)
   for i, e in ipairs(new) do in_new[id(e)] = i end
   for i, e in ipairs(old) do in_old[id(e)] = i end
   -- removals, from the end so the indices stay right
-  local cur = {}
   for i = #old, 1, -1 do
     local x = id(old[i])
     if not in_new[x] then
@@ -250,26 +279,20 @@ function W:keyed(old, new, tok, lab, id)
       self:find("removed", push(tok, i - 1), push(lab, x), old[i], nil)
     end
   end
-  for _, e in ipairs(old) do if in_new[id(e)] then cur[#cur + 1] = id(e) end end
-  -- then each place of NEW in turn: a move of an element that is further
+  -- then each place j of NEW in turn: a move of an element that is further
   -- down, or an insertion
+  local before = placements(old, new, id, in_new)
   for j, e in ipairs(new) do
     local x = id(e)
-    if in_old[x] then
-      local c = j
-      while cur[c] ~= x do c = c + 1 end
-      if c ~= j then
-        table.remove(cur, c)
-        table.insert(cur, j, x)
-        self:op({ op = "move", from = M.pointer(push(tok, c - 1)), path = M.pointer(push(tok, j - 1)) })
-        self:find("moved", push(tok, j - 1), push(lab, x), nil, nil, { from = in_old[x] - 1, to = j - 1 })
-      end
-    else
-      table.insert(cur, j, x)
+    if not before[j] then
       self:op({ op = "add", path = M.pointer(push(tok, j - 1)), value = e })
       self:find("added", push(tok, j - 1), push(lab, x), nil, e)
+    elseif before[j] > 0 then
+      self:op({ op = "move", from = M.pointer(push(tok, j - 1 + before[j])), path = M.pointer(push(tok, j - 1)) })
+      self:find("moved", push(tok, j - 1), push(lab, x), nil, nil, { from = in_old[x] - 1, to = j - 1 })
     end
   end
+  if id == ident then return end -- elements matched by value are equal
   for j, e in ipairs(new) do
     local i = in_old[id(e)]
     if i then self:value(old[i], e, push(tok, j - 1), push(lab, id(e))) end
