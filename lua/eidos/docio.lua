@@ -209,7 +209,8 @@ end
 -- and close is checked: output that cannot be written is an error (exit 1)
 -- with the OS's reason (ENOSPC, EFBIG, EPIPE, EIO), never a silent loss.
 -- Elsewhere, the closing line names opts.what (default "output") and
--- opts.detail (eidos.progress.wrote).
+-- opts.detail (eidos.progress.wrote), unless opts.part (one file of many,
+-- whose caller closes with one line for them all).
 function M.write(loc, text, opts)
   if loc == nil or loc == "-" then
     local ok, err = io.stdout:write(text)
@@ -221,7 +222,7 @@ function M.write(loc, text, opts)
   local h = handler(loc, "write")
   if h then h.write(loc, text, opts)
   else write_file(loc, text) end
-  require("eidos.progress").wrote(opts.what or "output", loc, opts.detail, #text)
+  if not opts.part then require("eidos.progress").wrote(opts.what or "output", loc, opts.detail, #text) end
 end
 
 -- what(d) -> the words for a document in messages: "snapshot",

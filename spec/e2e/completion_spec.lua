@@ -108,6 +108,11 @@ describe("completion engine", function()
       values = select(2, engine({ "--kubeconfig", env.KUBECONFIG, "recipe", "--criteria", "cm://gpu-operator/e" },
         { HOME = "/nonexistent", KUBECONFIG = "/nonexistent" }))
       assert.same({ "cm://gpu-operator/eidos-version" }, values)
+      -- arguments that take cm:// too: both of diff's
+      values = select(2, engine({ "diff", "cm://gpu-operator/e" }, env))
+      assert.same({ "cm://gpu-operator/eidos-version" }, values)
+      values = select(2, engine({ "diff", "old.yaml", "cm://gpu" }, env))
+      assert.same({ "cm://gpu-operator/" }, values)
     end)
     srv:stop()
     fake.cleanup()

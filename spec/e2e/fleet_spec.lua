@@ -145,6 +145,9 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
       local files = support.entries(dir)
       assert.are.equal(NODES / 2, #files)
       assert.are.equal("gpu-node-10.json", files[1])
+      -- one closing line for the run, not one per file
+      assert.truthy(r.err:find("wrote 32 snapshots to " .. dir .. "/*.json", 1, true), r.err)
+      assert.is_nil(r.err:find("wrote output", 1, true), r.err)
       local d = cjson.decode(support.read(dir .. "/gpu-node-10.json"))
       assert.are.equal("gpu-node-10", d.metadata["source-node"])
       r = fleet({ "--node-selector", "pool=gpu-b", "-o", "cm://default/copy" })
@@ -228,6 +231,8 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
       { { "snapshot", "--deploy-agent", "--image-pull-secret", "Bad_Name" }, "not a valid Kubernetes name" },
       { { "snapshot", "--deploy-agent", "--all-nodes", "-o", "x/", "--parallel", "0" }, "--parallel" },
       { { "snapshot", "--prune", "--deploy-agent" }, "cannot be used together" },
+      { { "snapshot", "--prune", "-o", "old.yaml" }, "--prune writes no snapshot: leave --output out" },
+      { { "snapshot", "--prune", "-t", "json" }, "leave --format out" },
       { { "snapshot", "--watch", "--deploy-agent" }, "cannot be used together" },
       { { "snapshot", "--watch" }, "--watch keeps a stored snapshot current" },
     }
@@ -239,6 +244,16 @@ describe_if("the fleet (test API server, 64 simulated nodes)", function()
     local r = fleet({ "--node-selector", "pool=none", "-o", srv.dir .. "/none/" })
     assert.are.equal(3, r.code, r.err)
     assert.truthy(r.err:find("no node matches --node-selector pool=none", 1, true), r.err)
+    -- -o cm:// into a namespace that does not exist: exit 3 before any Job runs (one Job or the fleet)
+    srv:reset()
+    for _, one in ipairs({ fleet({ "-o", "cm://nosuch-ns/fleet" }), run({ "snapshot", "--deploy-agent", "--namespace",
+                             "gpu-operator", "--image", "eidos:test", "-o", "cm://nosuch-ns/fleet" }) }) do
+      assert.are.equal(3, one.code, one.err)
+      assert.truthy(one.err:find('cm://nosuch-ns/fleet: namespace "nosuch-ns" does not exist', 1, true), one.err)
+    end
+    for _, q in ipairs(srv:requests()) do
+      assert.is_nil(q.path:find("/jobs", 1, true), q.method .. " " .. q.path)
+    end
     -- --require-gpu keeps its local meaning without --deploy-agent
     r = run({ "snapshot", "--require-gpu", "--only", "GPU", "--sysroot", "spec/fixtures/sysroot/basic" },
       { PATH = "/nonexistent", EIDOS_NVML_LIB = "/nonexistent.so" })

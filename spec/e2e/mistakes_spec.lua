@@ -57,6 +57,7 @@ local ROWS = {
   { args = { "recipe", "--service", "eks", "-o", "yaml" }, bad = '"yaml"', hint = false, msg = "-t picks the format" },
   { args = { "validate", "-s", "s.yaml", "-c", "OS.release.ID ubuntu", "-o", "junit" }, bad = '"junit"', hint = false,
     msg = "-t picks the format" },
+  { args = { "snapshot", "--only", "OS", "-o", "wide" }, bad = '"wide"', hint = false, msg = "eidos takes --wide" },
   { args = { "recipe", "--accelerator", "h100", "--gpu", "h200" }, bad = '"h200"', hint = false, msg = "disagree" },
   { args = { "snapshot", "--namespace", "gpu-operator" }, bad = "--namespace", hint = false,
     msg = "only applies with --deploy-agent" },
@@ -64,6 +65,11 @@ local ROWS = {
     msg = "only applies with --deploy-agent" },
   { args = { "snapshot", "--deploy-agent", "--sysroot", "." }, bad = "--sysroot", hint = false,
     msg = "cannot be used together" },
+  { args = { "snapshot", "--only", "OSS" }, bad = '"OSS"', hint = "OS" },
+  -- no cluster configured: --watch stops at once (exit 3), it does not retry every interval
+  { args = { "snapshot", "--watch", "--interval", "1s", "--only", "OS", "-o", "cm://eidos/node" },
+    env = { KUBECONFIG = "", HOME = "/nonexistent" }, code = 3, bad = "KUBECONFIG", hint = false,
+    msg = "no Kubernetes configuration found" },
   -- sizes, durations, counts
   { args = { "--max-input-size", "99999999999999999999G", "version" }, bad = '"99999999999999999999G"', hint = false,
     msg = "too large" },

@@ -242,6 +242,12 @@ describe("OCI distribution against docker-registry", function()
     assert.are.equal(6, r.code, r.err)
     assert.matches("registry 127.0.0.1:1", r.err, 1, true)
     assert.matches("check blob", r.err, 1, true)
+    -- a plain-HTTP registry without --plain-http: exit 6, and the message says what to add
+    r = run({ "--lua-path=" .. support.root .. "/" .. LIB, "bundle", "-r", support.root .. "/" .. SMALL, "-o",
+      "oci://" .. reg.host .. "/x/y:v1" }, { cwd = cwd })
+    assert.are.equal(6, r.code, r.err)
+    assert.matches("registry " .. reg.host, r.err, 1, true)
+    assert.matches("add --plain-http", r.err, 1, true)
     for _, o in ipairs({ "s3://bucket/x", "file:///tmp/x", "oci://Host/Repo:v1", "oci://h/x" }) do
       r = run({ "--lua-path=" .. support.root .. "/" .. LIB, "bundle", "-r", support.root .. "/" .. SMALL, "-o", o },
         { cwd = cwd })
@@ -281,6 +287,15 @@ describe("OCI distribution against docker-registry", function()
     r = run(with("oci://" .. reg.host .. "/eidos/notcat:v1"))
     assert.are.equal(2, r.code)
     assert.matches("not a recipe catalog", r.err, 1, true)
+    -- and a catalog is not a bundle: pull and verify refuse it, writing nothing
+    local out = reg.dir .. "/catalog-as-bundle"
+    for _, a in ipairs({ { "bundle", "pull", cat, "-o", out, "--plain-http" }, { "verify", cat, "--plain-http" } }) do
+      r = run(a)
+      assert.are.equal(2, r.code, r.err)
+      assert.matches("is a recipe catalog (artifactType application/vnd.eidos.catalog.v1), not a bundle; " ..
+        "a catalog is read with --data " .. cat, r.err, 1, true)
+      assert.is_false(support.exists(out))
+    end
   end)
 
   it("eidosd --plain-http --data oci://: the registry flags reach every Lua state of the server", function()

@@ -160,6 +160,31 @@ describe_if("eidos validate phases (test API server)", function()
       assert.are.equal("helm", r.doc.metadata.deployer)
     end)
 
+    it("--bundle oci://: the bundle pushed to a registry (docker-registry) checks as its directory does", function()
+      local oreg = require("oci_registry")
+      if oreg.missing() then return pending("needs " .. oreg.missing()) end
+      local reg = oreg.start()
+      local ok, err = pcall(function()
+        cluster(R["helm-components"])
+        local ref = "oci://" .. reg.host .. "/eidos/deployed:v1"
+        local r = run({ "bundle", "-r", R.kubeflow, "-d", "helm-components", "-o", ref, "--plain-http" })
+        assert.are.equal(0, r.code, r.err)
+        local from_dir = validate({ "--bundle", R["helm-components"], "--phase", "deployment" })
+        local from_oci = validate({ "--bundle", ref, "--phase", "deployment", "--plain-http" })
+        assert.are.equal(0, from_oci.code, from_oci.err)
+        assert.are.equal("helm-components", from_oci.doc.metadata.deployer)
+        assert.are.equal(ref, from_oci.doc.metadata.bundle)
+        assert.are.equal(show(checks(from_dir.doc)), show(checks(from_oci.doc)))
+        -- a tag that is not there: exit 3, naming the registry
+        r = validate({ "--bundle", "oci://" .. reg.host .. "/eidos/deployed:nope", "--phase", "deployment",
+                       "--plain-http" })
+        assert.are.equal(3, r.code, r.err)
+        assert.matches("registry " .. reg.host, r.err, 1, true)
+      end)
+      reg.stop()
+      assert(ok, err)
+    end)
+
     it("without --bundle compares with the recipe hydrated as a helm bundle", function()
       cluster(R.helm)
       local r = validate({ "-r", R.kubeflow, "--phase", "deployment" })
@@ -481,8 +506,10 @@ describe_if("eidos validate phases (test API server)", function()
         .. "current-context: x\n")
       for _, ph in ipairs({ "readiness", "deployment", "conformance", "performance", "all" }) do
         for _, t in ipairs({ "table", "yaml", "json", "junit", "ctrf" }) do
-          local r = run({ "validate", "-r", R.training, "--phase", ph, "-t", t, "--image", "eidos:test" },
-            { KUBECONFIG = dead })
+          -- the agent (and so --image) runs for readiness only
+          local a = { "validate", "-r", R.training, "--phase", ph, "-t", t }
+          if ph == "readiness" or ph == "all" then a[#a + 1] = "--image"; a[#a + 1] = "eidos:test" end
+          local r = run(a, { KUBECONFIG = dead })
           local what = ph .. " -t " .. t
           assert.are.equal(6, r.code, what .. ": " .. r.err)
           assert.matches("could not run", r.err, 1, true)

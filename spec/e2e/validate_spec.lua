@@ -283,6 +283,12 @@ constraints:
       { { "-t", "xml", "-c", "OS.release.ID ubuntu" }, 'invalid value "xml" for --format' },
       { {}, "nothing to validate" },
       { { "--fail-on-error", "-c", "K8s.server.version >= 1.x" }, "malformed expression" },
+      -- flags that cannot apply are refused before anything runs or is written
+      { { "-c", "OS.release.ID ubuntu", "--image", "x:1" }, "--image configures the snapshot agent" },
+      { { "-c", "OS.release.ID ubuntu", "--privileged" }, "leave --privileged out" },
+      { { "-c", "OS.release.ID ubuntu", "--evidence-dir", SMALL }, "exists and is not a directory" },
+      { { "-c", "OS.release.ID ubuntu", "-s", "spec/fixtures/snapshots/console-old-node.json", "--evidence-dir", "ev" },
+        "a fleet report (several snapshots) reads nothing else" },
     }
     for _, c in ipairs(invalid) do
       it("is 2 for invalid input: " .. c[2], function()

@@ -144,12 +144,54 @@ describe("eidos.diff", function()
                   criteria = "any" }
     local r = diff.run(old, new)
     assert.are.same({ "changed /metadata/a~1b", "added /metadata/c~0d", "moved /componentRefs/0",
-      "changed /componentRefs/1/version", "changed /criteria", "changed /deploymentOrder/0",
-      "changed /deploymentOrder/1", "added /deploymentOrder/2" }, paths(r))
+      "changed /componentRefs/1/version", "changed /criteria", "moved /deploymentOrder/0",
+      "added /deploymentOrder/2" }, paths(r))
     assert.are.equal(1, r.summary.ignored) -- /metadata/timestamp by default
     assert.are.equal("(map of 1)", r.findings[5].old)
     local code, out = apply(old, diff.patch(old, new), new, true)
     assert.are.equal(0, code, out)
+  end)
+
+  it("a shuffled keyed list of 100,000 elements costs O(n log n), not O(n^2)", function()
+    local l, shuffled = {}, {}
+    for i = 1, 100000 do l[i] = { name = "n" .. i, v = i } end
+    local seed = 12345
+    for i = 1, #l do shuffled[i] = l[i] end
+    for i = #shuffled, 2, -1 do -- a fixed pseudo-random permutation (an LCG), the same on every run
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      local j = seed % i + 1
+      shuffled[i], shuffled[j] = shuffled[j], shuffled[i]
+    end
+    local t0 = os.clock()
+    local ops = diff.patch({ kind = "Thing", l = doc.list(l) }, { kind = "Thing", l = doc.list(shuffled) })
+    local cpu = os.clock() - t0
+    -- quadratic placement took over a minute here; n log n a few seconds
+    assert.is_true(cpu < 30, string.format("%.1f s of CPU", cpu))
+    assert.is_true(#ops > 99000 and #ops < 100000, tostring(#ops))
+    for _, o in ipairs(ops) do assert.are.equal("move", o.op) end
+  end)
+
+  it("lists of distinct strings: by value when that says it in fewer findings, else by position", function()
+    local L = doc.list
+    local function one(a, b)
+      local old, new = { kind = "RecipeResult", l = L(a) }, { kind = "RecipeResult", l = L(b) }
+      local code, out = apply(old, diff.patch(old, new), new, true)
+      assert.are.equal(0, code, out)
+      return paths(diff.run(old, new)), diff.run(old, new).findings
+    end
+    -- one name left out: one removal, not a shifted tail
+    local p, f = one({ "a", "b", "c", "d", "e" }, { "a", "c", "d", "e" })
+    assert.are.same({ "removed /l/1" }, p)
+    assert.are.equal("b", f[1].old)
+    assert.are.same({ "added /l/0" }, (one({ "b", "c" }, { "a", "b", "c" })))
+    -- a name replaced in place: one change, as before
+    assert.are.same({ "changed /l/1" }, (one({ "a", "b", "c" }, { "a", "x", "c" })))
+    -- repeated or non-string elements stay positional
+    assert.are.same({ "changed /l/0", "added /l/2" }, (one({ "a", "a" }, { "b", "a", "a" })))
+    -- a removed keyed element shows its name
+    local old = { kind = "RecipeResult", refs = L({ { name = "x", v = 1 }, { name = "y", v = 2 } }) }
+    local new = { kind = "RecipeResult", refs = L({ { name = "y", v = 2 } }) }
+    assert.are.equal("x (map of 2)", diff.run(old, new).findings[1].old)
   end)
 
   it("refuses documents of two kinds, naming both", function()

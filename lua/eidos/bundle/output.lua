@@ -93,6 +93,24 @@ local function archive_format(out)
 end
 M.archive_format = archive_format
 
+-- archive names eidos does not write: a directory of that name would
+-- surprise whoever asked for the archive
+local OTHER_ARCHIVES = { "%.tar", "%.tar%.xz", "%.txz", "%.tar%.bz2", "%.tbz2?", "%.tar%.zst", "%.tzst", "%.gz",
+                         "%.xz", "%.bz2", "%.zst", "%.rar", "%.7z" }
+
+-- check_target(out): refuses (exit 2) an output named like an archive
+-- eidos does not write, before any work
+function M.check_target(out)
+  if archive_format(out) then return end
+  for _, pat in ipairs(OTHER_ARCHIVES) do
+    local ext = out:match("(" .. pat .. ")$")
+    if ext then
+      invalid("output %q names a %s archive, which eidos does not write (accepted: a directory, or a .tar.gz/.tgz/.zip" ..
+        " file)", out, (ext:gsub("%%", "")))
+    end
+  end
+end
+
 local function dirname(p)
   local d = p:match("^(.*)/[^/]*$")
   if d == nil then return "." end
@@ -204,6 +222,7 @@ function M.write(files, out, opts)
   if out == nil or out == "" then invalid("no output given (-o DIR, or -o FILE.tar.gz / FILE.zip)") end
   -- a URL is never a directory name (oci:// is pushed by eidos.bundle.publish)
   require("eidos.docio").local_path(out, "output", "a directory, or a .tar.gz/.tgz/.zip file")
+  M.check_target(out)
   local fmt, top = archive_format(out)
   if fmt then
     if not top or top == "" then invalid("output %q: the archive needs a name before the extension", out) end

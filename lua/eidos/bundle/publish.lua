@@ -88,7 +88,7 @@ function M.verify(loc, opts)
   opts = opts or {}
   local oci = require("eidos.oci")
   local verify = require("eidos.bundle.verify")
-  local ok, files, f = pcall(oci.pull_files, loc, "bundle " .. loc)
+  local ok, files, f = pcall(oci.pull_bundle, loc)
   if not ok then
     local e = files
     if errors.is(e) and e.code == "checkfailed" then

@@ -153,15 +153,25 @@ end
 function M.run(ctx)
   local o = ctx.opts
   if o.prune then
+    for _, f in ipairs({ "output", "format" }) do
+      if o._given[f] then
+        errors.raise("invalid", string.format("--prune writes no snapshot: leave --%s out (it removes older runs' " ..
+          "ConfigMaps and Jobs in --namespace and says what it removed)", f))
+      end
+    end
     return require("eidos.k8s.fleet").prune({ namespace = o.namespace or require("eidos.k8s.agent").DEFAULT_NAMESPACE,
       keep = o.keep, kubeconfig = o.kubeconfig, context = o.context })
   end
   local p = M.params(o)
+  local cmstore = require("eidos.k8s.cmstore")
+  -- a ConfigMap output in a namespace that does not exist fails before any Job runs
   if o["all-nodes"] then
     p.output, p.format = M.fleet_output(o), o.format or "yaml"
     p.selector = o["node-selector"] and table.concat(o["node-selector"], ",") or nil
+    if p.output.cm then cmstore.check_namespace(o.output, o) end
     return require("eidos.k8s.fleet").run(p)
   end
+  if type(o.output) == "string" and o.output:match("^cm://") then cmstore.check_namespace(o.output, o) end
   local text, loc = require("eidos.k8s.agent").deploy(p)
   local d = require("eidos.doc").decode(text, loc)
   local detail = require("eidos.snapshot.collect").summary(d)

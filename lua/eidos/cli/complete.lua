@@ -45,6 +45,15 @@ local function configmaps(r, cur, opts)
   return ok
 end
 
+-- a file, or cm://NAMESPACE/NAME (flags and arguments of type uri)
+local function uri(r, cur, prefix, opts)
+  if starts(cur, "cm://") then configmaps(r, cur, opts)
+  else
+    r.files = true
+    if cur ~= "" and starts("cm://", cur) then add(r, prefix .. "cm://", "a ConfigMap: cm://NAMESPACE/NAME"); r.nospace = true end
+  end
+end
+
 -- the values of flag s for the word cur (prefix: what precedes the value
 -- in the word, "--format=")
 local function values(r, s, cur, prefix, opts)
@@ -58,18 +67,13 @@ local function values(r, s, cur, prefix, opts)
     end
   elseif t == "file" then r.files = true
   elseif t == "dir" then r.dirs = true
-  elseif t == "uri" then
-    if starts(cur, "cm://") then configmaps(r, cur, opts)
-    else
-      r.files = true
-      if cur ~= "" and starts("cm://", cur) then add(r, prefix .. "cm://", "a ConfigMap: cm://NAMESPACE/NAME"); r.nospace = true end
-    end
+  elseif t == "uri" then uri(r, cur, prefix, opts)
   end
 end
 
 -- positional words of a command: subcommands, or args.type (file, dir,
--- enum with args.choices)
-local function positional(r, cmd, pos, cur)
+-- uri, enum with args.choices)
+local function positional(r, cmd, pos, cur, opts)
   if #pos == 0 then
     for _, s in ipairs(flags.subcommands(cmd)) do add(r, s.name, s.summary, cur) end
   end
@@ -77,6 +81,7 @@ local function positional(r, cmd, pos, cur)
   if a and (a.max == nil or #pos < a.max) then
     if a.type == "file" then r.files = true
     elseif a.type == "dir" then r.dirs = true
+    elseif a.type == "uri" then uri(r, cur, "", opts)
     elseif a.choices then for _, v in ipairs(a.choices) do add(r, v, "", cur) end end
   end
 end
@@ -143,7 +148,7 @@ function M.complete(words)
     end
     if not cmdname then add(r, "help", "help for a command", cur) end
   elseif cmd then
-    positional(r, cmd, pos, cur)
+    positional(r, cmd, pos, cur, opts)
   end
   return r
 end

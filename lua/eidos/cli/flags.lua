@@ -287,6 +287,10 @@ local function check(specs, bylong, opts, given, cmdname)
   end
   local fmt = bylong.format
   if given.output and fmt and type(opts._raw.output) == "string" then
+    if opts._raw.output == "wide" and bylong.wide then -- kubectl's -o wide
+      invalid("-o \"wide\" names kubectl's wide output, not a file: eidos takes --wide (with -t table); " ..
+        "write -o ./wide for a file named wide")
+    end
     for _, f in ipairs(M.values(fmt)) do
       if opts._raw.output == f then
         invalid("-o %q names a format, not a file: -t picks the format (-t %s); " ..

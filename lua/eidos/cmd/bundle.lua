@@ -93,7 +93,7 @@ return {
       errors.raise("invalid", string.format("-o %q: %s:// is not a bundle destination (accepted: a directory, a" ..
         " .tar.gz/.tgz/.zip file, or oci://REGISTRY/REPO:TAG)", o.output, scheme))
     end
-    if scheme then require("eidos.oci.ref").parse(o.output) end
+    if scheme then require("eidos.oci.ref").parse(o.output) else output.check_target(o.output) end
     -- flags first: a bad flag fails before anything is read
     local sched = options.scheduling(o)
     local ops = options.ops(o._seq)

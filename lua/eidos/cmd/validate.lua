@@ -61,13 +61,13 @@ return {
   name = "validate",
   summary = "Check a cluster against a recipe: readiness, deployment, conformance, performance",
   usage = "eidos validate [--phase readiness|deployment|conformance|performance|all]... [--recipe R] " ..
-    "[--snapshot S] [--bundle DIR|ARCHIVE] [--constraint 'PATH EXPR']... [--strict] [--fail-on-error=false] " ..
+    "[--snapshot S] [--bundle DIR|ARCHIVE|oci://REF] [--constraint 'PATH EXPR']... [--strict] [--fail-on-error=false] " ..
     "[--evidence-dir DIR] [-t yaml|json|table|junit|ctrf] [-o PATH]",
   description = "Validate in phases (--phase, repeatable or a comma list; default readiness; all = every phase):\n" ..
     "  readiness    the recipe's constraints and each --constraint against a snapshot (--snapshot, or one\n" ..
     "               the snapshot agent takes on the cluster: the agent flags apply)\n" ..
     "  deployment   Helm releases, workloads, expected CRDs, Argo CD / Flux objects and values vs the recipe\n" ..
-    "               (or --bundle DIR|ARCHIVE, the bundle that was deployed)\n" ..
+    "               (or --bundle DIR|ARCHIVE|oci://REF, the bundle that was deployed)\n" ..
     "  conformance  GPUs allocatable, DRA served, gang scheduling, one GPU advertiser, GFD labels, version\n" ..
     "  performance  an NCCL all-reduce test over the recipe's GPU nodes vs its bandwidth threshold\n" ..
     "Each check is passed, failed, skipped or error (could not run), with the evidence read and a\n" ..
@@ -89,8 +89,8 @@ return {
         help = "validate the snapshot ConfigMaps with these labels in --namespace (default: the kubeconfig's), " ..
           "e.g. eidos.nvidia.com/run-id=ID" },
       { name = "recipe", short = "r", arg = "SOURCE", type = "uri", help = "a RecipeResult: file, -, URL or cm://" },
-      { name = "bundle", arg = "DIR|ARCHIVE", type = "uri",
-        help = "the bundle that was deployed (directory or .tar.gz): expected charts, versions and values" },
+      { name = "bundle", arg = "DIR|ARCHIVE|oci://REF", type = "uri",
+        help = "the bundle that was deployed (directory, .tar.gz or oci://): expected charts, versions and values" },
       { name = "constraint", short = "c", arg = "'PATH EXPR'", repeatable = true,
         help = "an extra readiness constraint, e.g. 'K8s.server.version >= 1.32'" },
       { name = "strict", help = "count every skipped readiness constraint (path not in the snapshot) as failed" },
@@ -129,6 +129,22 @@ return {
     end
     if o.bundle and not (want.deployment or want.conformance or want.performance) then
       errors.raise("invalid", "--bundle only applies to --phase deployment, conformance or performance")
+    end
+    if o["evidence-dir"] then
+      if many then
+        errors.raise("invalid", "--evidence-dir keeps what the cluster phases read; a fleet report (several " ..
+          "snapshots) reads nothing else: leave --evidence-dir out, or give one --snapshot")
+      end
+      require("eidos.validate.evidence").check_dir(o["evidence-dir"])
+    end
+    if o.snapshot or o["snapshot-selector"] or not want.readiness then
+      -- the agent's own flags would be silently ignored: no agent runs
+      for _, s in ipairs(require("eidos.cli.agent").agent_flags(nil)) do
+        if o._given[s.name] and s.name ~= "namespace" and s.name ~= "no-cleanup" then
+          errors.raise("invalid", string.format("--%s configures the snapshot agent, which validate runs only for " ..
+            "--phase readiness without --snapshot; leave --%s out", s.name, s.name))
+        end
+      end
     end
     -- inputs, all checked before anything is read from the cluster
     local recipe, recipe_origin, list = nil, nil, {}

@@ -9,6 +9,8 @@
 --     others changed `moved` (a `move` operation), and the ones in both
 --     are compared inside. Snapshot measurements (by type) and subtypes
 --     (by subtype) are such lists, so a changed kernel is one finding;
+--   * a list of distinct strings is compared by value the same way when
+--     that gives fewer findings (a name left out of a list is one removal);
 --   * any other list is compared position by position;
 --   * scalars differ when their type or value differs.
 -- Findings of a snapshot are named by constraint paths (`Type.subtype.key`,
@@ -71,7 +73,8 @@ end
 M.equal = equal
 
 -- a value as a finding shows it: scalars as they are, containers by size
--- (a snapshot's measurements and subtypes by what they hold)
+-- (a snapshot's measurements and subtypes by what they hold; a map by its
+-- name, subtype or type first)
 local function count(t)
   local n = 0
   if is_table(t) then for _ in pairs(t) do n = n + 1 end end
@@ -85,6 +88,9 @@ local function shown(v, snap_level)
   if snap_level == 2 and is_list(v.subtypes) then return n(#v.subtypes, "subtype") end
   if snap_level == 4 and is_table(v.data) then return n(count(v.data), "key") end
   if is_list(v) then return string.format("(list of %d)", #v) end
+  for _, k in ipairs(M.LIST_KEYS) do  -- a list element by the key that names it
+    if type(v[k]) == "string" then return string.format("%s (map of %d)", v[k], count(v)) end
+  end
   return string.format("(map of %d)", count(v))
 end
 
@@ -188,57 +194,108 @@ function W:map(old, new, tok, lab)
   end
 end
 
+-- placements(old, new, id, in_new) -> before: for each place j of NEW, false
+-- for an insertion, else how many survivors (elements of OLD also in NEW)
+-- not yet placed precede it when places 1..j-1 hold NEW's first elements
+-- and the rest the unplaced survivors in OLD's order: 0 means it is in
+-- place, n > 0 a move from j + n. Counted with a Fenwick tree: O(n log n)
+-- however the list was shuffled.
+local function placements(old, new, id, in_new)
+  local rank, n = {}, 0
+  for _, e in ipairs(old) do if in_new[id(e)] then n = n + 1; rank[id(e)] = n end end
+  local tree = {}
+  for i = 1, n do tree[i] = i & -i end -- every survivor counted once
+  local before = {}
+  for j, e in ipairs(new) do
+    local k = rank[id(e)]
+    if k then
+      local c, i = 0, k - 1
+      while i > 0 do c = c + tree[i]; i = i - (i & -i) end
+      i = k
+      while i <= n do tree[i] = tree[i] - 1; i = i + (i & -i) end
+      before[j] = c
+    else
+      before[j] = false
+    end
+  end
+  return before, n
+end
+
+-- a list of distinct strings on both sides, matched by value when that
+-- gives fewer findings than position by position: one component left out
+-- of a recipe's deploymentOrder is one removal, not a shifted tail
+local function distinct_strings(l)
+  local seen = {}
+  for _, e in ipairs(l) do
+    if type(e) ~= "string" or seen[e] then return false end
+    seen[e] = true
+  end
+  return true
+end
+
+local function ident(e) return e end
+
+local function position_findings(a, b)
+  local n = 0
+  for i = 1, math.max(#a, #b) do if a[i] ~= b[i] then n = n + 1 end end
+  return n
+end
+
 function W:list(old, new, tok, lab)
   local key = list_key(old, new)
-  if not key then
-    -- position by position: the common part, then what is left over
-    local n = math.min(#old, #new)
-    for i = 1, n do self:value(old[i], new[i], push(tok, i - 1), push(lab, i - 1)) end
-    for i = #old, n + 1, -1 do
-      self:op({ op = "remove", path = M.pointer(push(tok, i - 1)) })
-      self:find("removed", push(tok, i - 1), push(lab, i - 1), old[i], nil)
-    end
-    for i = n + 1, #new do
-      self:op({ op = "add", path = M.pointer(push(tok, i - 1)), value = new[i] })
-      self:find("added", push(tok, i - 1), push(lab, i - 1), nil, new[i])
-    end
-    return
+  local id = key and function(e) return e[key] end
+  if not id and #old + #new > 0 and distinct_strings(old) and distinct_strings(new) then
+    local in_new = {}
+    for i, e in ipairs(new) do in_new[e] = i end
+    local before, kept = placements(old, new, ident, in_new)
+    local n = #old - kept + #new - kept -- removed and added
+    for _, b in ipairs(before) do if b and b > 0 then n = n + 1 end end
+    if n < position_findings(old, new) then id = ident end
   end
+  if id then return self:keyed(old, new, tok, lab, id) end
+  -- position by position: the common part, then what is left over
+  local n = math.min(#old, #new)
+  for i = 1, n do self:value(old[i], new[i], push(tok, i - 1), push(lab, i - 1)) end
+  for i = #old, n + 1, -1 do
+    self:op({ op = "remove", path = M.pointer(push(tok, i - 1)) })
+    self:find("removed", push(tok, i - 1), push(lab, i - 1), old[i], nil)
+  end
+  for i = n + 1, #new do
+    self:op({ op = "add", path = M.pointer(push(tok, i - 1)), value = new[i] })
+    self:find("added", push(tok, i - 1), push(lab, i - 1), nil, new[i])
+  end
+end
+
+-- keyed(old, new, tok, lab, id): elements matched by id(element)
+function W:keyed(old, new, tok, lab, id)
   local in_new, in_old = {}, {}
-  for i, e in ipairs(new) do in_new[e[key]] = i end
-  for i, e in ipairs(old) do in_old[e[key]] = i end
+  for i, e in ipairs(new) do in_new[id(e)] = i end
+  for i, e in ipairs(old) do in_old[id(e)] = i end
   -- removals, from the end so the indices stay right
-  local cur = {}
   for i = #old, 1, -1 do
-    local id = old[i][key]
-    if not in_new[id] then
+    local x = id(old[i])
+    if not in_new[x] then
       self:op({ op = "remove", path = M.pointer(push(tok, i - 1)) })
-      self:find("removed", push(tok, i - 1), push(lab, id), old[i], nil)
+      self:find("removed", push(tok, i - 1), push(lab, x), old[i], nil)
     end
   end
-  for _, e in ipairs(old) do if in_new[e[key]] then cur[#cur + 1] = e[key] end end
-  -- then each place of NEW in turn: a move of an element that is further
+  -- then each place j of NEW in turn: a move of an element that is further
   -- down, or an insertion
+  local before = placements(old, new, id, in_new)
   for j, e in ipairs(new) do
-    local id = e[key]
-    if in_old[id] then
-      local c = j
-      while cur[c] ~= id do c = c + 1 end
-      if c ~= j then
-        table.remove(cur, c)
-        table.insert(cur, j, id)
-        self:op({ op = "move", from = M.pointer(push(tok, c - 1)), path = M.pointer(push(tok, j - 1)) })
-        self:find("moved", push(tok, j - 1), push(lab, id), nil, nil, { from = in_old[id] - 1, to = j - 1 })
-      end
-    else
-      table.insert(cur, j, id)
+    local x = id(e)
+    if not before[j] then
       self:op({ op = "add", path = M.pointer(push(tok, j - 1)), value = e })
-      self:find("added", push(tok, j - 1), push(lab, id), nil, e)
+      self:find("added", push(tok, j - 1), push(lab, x), nil, e)
+    elseif before[j] > 0 then
+      self:op({ op = "move", from = M.pointer(push(tok, j - 1 + before[j])), path = M.pointer(push(tok, j - 1)) })
+      self:find("moved", push(tok, j - 1), push(lab, x), nil, nil, { from = in_old[x] - 1, to = j - 1 })
     end
   end
+  if id == ident then return end -- elements matched by value are equal
   for j, e in ipairs(new) do
-    local i = in_old[e[key]]
-    if i then self:value(old[i], e, push(tok, j - 1), push(lab, e[key])) end
+    local i = in_old[id(e)]
+    if i then self:value(old[i], e, push(tok, j - 1), push(lab, id(e))) end
   end
 end
 

@@ -124,6 +124,23 @@ local function size_of(data)
 end
 M.size_of = size_of
 
+local function no_namespace(uri, ns, cause)
+  errors.raise("notfound", string.format("%s: namespace %q does not exist (create it first: "
+    .. "kubectl create namespace %s)", uri, ns, ns), cause)
+end
+
+-- check_namespace(uri, opts): raises notfound (exit 3) when the namespace
+-- of cm://NS/NAME does not exist, before work whose result goes there (the
+-- snapshot agent); a namespace the user may not read is left to write().
+function M.check_namespace(uri, opts)
+  local ns = M.parse(uri)
+  local c = client.shared(conn_opts(opts))
+  local _, err = c:get(client.path("v1", "namespaces", nil, ns))
+  if not err or err.status == 403 then return end
+  if err.status == 404 then no_namespace(uri, ns, err) end
+  client.check(nil, err)
+end
+
 -- write(uri, text, opts): create or update without losing an update.
 -- opts: {format=, kind=, kubeconfig=, context=, labels=, annotations=}
 -- (labels and annotations are added to the ConfigMap's own)
@@ -169,11 +186,7 @@ function M.write(uri, text, opts)
                     data = data }
       local _, cerr = c:create(path, obj)
       if not cerr then return true end
-      if cerr.status == 404 then
-        -- creating in a namespace that does not exist
-        errors.raise("notfound", string.format("%s: namespace %q does not exist (create it first: "
-          .. "kubectl create namespace %s)", uri, ns, ns), cerr)
-      end
+      if cerr.status == 404 then no_namespace(uri, ns, cerr) end -- creating in a namespace that does not exist
       if cerr.status ~= 409 then client.check(nil, cerr) end
       last = cerr
     else

@@ -126,7 +126,7 @@ local function write_output(c, p, u)
   else
     loc = out.dir .. "/" .. u.node .. "." .. p.format
     if p.format == "json" then text = require("eidos.doc").encode(require("eidos.doc").decode(text, tmp), "json") end
-    require("eidos.docio").write(loc, text)
+    require("eidos.docio").write(loc, text, { part = true })  -- the run's closing line names them all
   end
   if not p.no_cleanup then
     local _, err = c:delete(client.path("v1", "configmaps", p.namespace, u.cm))

@@ -59,24 +59,35 @@ function M.fetch(loc, what)
   return { ref = ref, client = c, bytes = bytes, manifest = m, digest = digest, what = what or loc }
 end
 
--- pull_files(loc, what) -> files ({path=, data=, mode=}, sorted), fetched
--- (see fetch, plus layer = descriptor and layer_data = bytes)
-function M.pull_files(loc, what)
-  local f = M.fetch(loc, what)
-  local layer = artifact.files_layer(f.manifest, f.what)
-  f.layer = layer
-  f.layer_data = f.client:get_blob(layer, artifact.MAX_LAYER)
+-- layer_files(fetched) -> files ({path=, data=, mode=}, sorted), fetched
+-- (plus layer = the descriptor and layer_data = its bytes)
+local function layer_files(f)
+  f.layer = artifact.files_layer(f.manifest, f.what)
+  f.layer_data = f.client:get_blob(f.layer, artifact.MAX_LAYER)
   return artifact.unpack(f.manifest, f.layer_data, f.what), f
 end
 
--- pull_catalog(loc) -> files of a recipe catalog pushed by 'eidos catalog push'
+-- pull_bundle(loc) -> files, fetched: a bundle (eidos's, or any Helm chart,
+-- Flux or tar.gz artifact of that shape); a recipe catalog is refused
+-- (exit 2) before its layer is fetched, naming where it is used instead
+function M.pull_bundle(loc)
+  local f = M.fetch(loc, "bundle " .. loc)
+  if artifact.kind_of(f.manifest) == "catalog" then
+    errors.raise("invalid", string.format("%s is a recipe catalog (artifactType %s), not a bundle; a catalog is read" ..
+      " with --data %s", loc, artifact.CATALOG_TYPE, loc))
+  end
+  return layer_files(f)
+end
+
+-- pull_catalog(loc) -> files, fetched: a recipe catalog pushed by 'eidos
+-- catalog push' (anything else refused before its layer is fetched)
 function M.pull_catalog(loc)
-  local files, f = M.pull_files(loc, "catalog " .. loc)
+  local f = M.fetch(loc, "catalog " .. loc)
   if artifact.kind_of(f.manifest) ~= "catalog" then
     errors.raise("invalid", string.format("%s is not a recipe catalog (artifactType %s expected, got %s)", loc,
       artifact.CATALOG_TYPE, tostring(f.manifest.artifactType or f.manifest.config.mediaType)))
   end
-  return files, f
+  return layer_files(f)
 end
 
 -- the oci:// scheme of eidos.docio -----------------------------------

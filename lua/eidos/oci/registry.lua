@@ -116,7 +116,10 @@ function Client:exchange(step, method, url, headers, body, max_size)
     wait = math.min(wait * 2, M.MAX_WAIT)
   end
   if not res then
-    errors.raise(code, string.format("registry %s: %s: %s", self.host, step, msg))
+    -- OpenSSL's words for an answer that is not TLS: a plain-HTTP registry
+    local hint = not self.opts.plain_http and tostring(msg):find("wrong version number", 1, true)
+      and "; the registry answers plain HTTP, not TLS (a local registry: add --plain-http)" or ""
+    errors.raise(code, string.format("registry %s: %s: %s%s", self.host, step, msg, hint))
   end
   return res
 end

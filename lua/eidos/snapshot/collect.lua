@@ -48,8 +48,9 @@ function M.parse_types(words, flag)
     for name in tostring(w):gmatch("[^,%s]+") do
       local t = canon[name:lower()]
       if not t then
-        errors.raise("invalid", string.format("unknown measurement type %q for --%s (accepted: %s)",
-          name, flag or "only", table.concat(M.types(), ", ")))
+        local h = require("eidos.nearest").hint(name, M.types())
+        errors.raise("invalid", string.format("unknown measurement type %q for --%s (accepted: %s)%s",
+          name, flag or "only", table.concat(M.types(), ", "), h ~= "" and ("; " .. h) or ""))
       end
       set = set or {}
       set[t] = true

@@ -78,6 +78,9 @@ end
 function M.run(take, opts)
   sys.catch_stop()
   local is_cm = opts.output:match("^cm://") ~= nil
+  -- no cluster configured is not something a later try can change: stop
+  -- now (exit 3), not once per interval
+  if is_cm then require("eidos.k8s.client").shared({ kubeconfig = opts.kubeconfig, context = opts.context }) end
   local prev = stored(opts.output, opts)
   local n = 0
   while not sys.stopped() do

@@ -112,23 +112,34 @@ function E:files(result)
   return files
 end
 
--- write(dir, result) -> number of files written
-function E:write(dir, result)
-  local files = self:files(result)
+-- check_dir(dir) -> dir without trailing slashes; raises invalid (exit 2)
+-- when DIR cannot hold evidence: no usable name, an existing non-directory,
+-- or a non-empty directory that is not earlier evidence. validate calls it
+-- before the run, so a bad DIR costs no cluster reads and leaves no result.
+function M.check_dir(dir)
   local output = require("eidos.bundle.output")
   dir = dir:gsub("/+$", "")
   if dir == "" or dir:match("([^/]+)$") == "." or dir:match("([^/]+)$") == ".." then
     errors.raise("invalid", string.format("--evidence-dir %q is not a usable directory name", dir))
   end
+  local kind = fs.exists(dir)
+  if kind and kind ~= "dir" then
+    errors.raise("invalid", string.format("--evidence-dir %q exists and is not a directory", dir))
+  end
+  if kind == "dir" and #errors.check(fs.list(dir)) > 0 and fs.exists(dir .. "/" .. output.CHECKSUMS) ~= "file" then
+    errors.raise("invalid", string.format("--evidence-dir %q is not empty and holds no checksums.txt, so it is " ..
+      "not earlier evidence; give a new or empty directory", dir))
+  end
+  return dir
+end
+
+-- write(dir, result) -> number of files written
+function E:write(dir, result)
+  local files = self:files(result)
+  local output = require("eidos.bundle.output")
+  dir = M.check_dir(dir)
   output.replace_dir(dir, function(root)
-    local kind = fs.exists(dir)
-    if kind and kind ~= "dir" then
-      errors.raise("invalid", string.format("--evidence-dir %q exists and is not a directory", dir))
-    end
-    if kind == "dir" and #errors.check(fs.list(dir)) > 0 and fs.exists(dir .. "/" .. output.CHECKSUMS) ~= "file" then
-      errors.raise("invalid", string.format("--evidence-dir %q is not empty and holds no checksums.txt, so it is " ..
-        "not earlier evidence; give a new or empty directory", dir))
-    end
+    M.check_dir(dir)
     local made = {}
     for _, f in ipairs(files) do
       local p = errors.within("evidence file " .. f.path, fs.join(root, f.path))

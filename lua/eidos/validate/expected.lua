@@ -2,7 +2,8 @@
 -- component, for `validate --phase deployment`:
 --   * from a recipe: the recipe hydrated as `eidos bundle` would with no
 --     override (eidos.bundle.prepare), deployed by the helm deployer;
---   * from a bundle (--bundle DIR or a .tar.gz/.tgz/.tar archive of one):
+--   * from a bundle (--bundle DIR, a .tar.gz/.tgz/.tar archive of one, or
+--     oci://REGISTRY/REPO:TAG as 'eidos bundle -o oci://' pushed it):
 --     the bundle's own recipe.yaml for the component list, namespaces and
 --     registry, and the bundle's files for what was deployed: the deployer
 --     is told by the layout (Chart.yaml: helm; app-of-apps.yaml: argocd;
@@ -61,8 +62,15 @@ end
 -- ---------------------------------------------------------------------------
 -- bundles
 
--- read_bundle(loc) -> map path -> text (paths relative to the bundle's top)
+-- read_bundle(loc) -> map path -> text (paths relative to the bundle's top);
+-- loc a directory, an archive or oci://REGISTRY/REPO:TAG
 local function read_bundle(loc)
+  if require("eidos.oci.ref").is(loc) then
+    -- a bundle pushed with 'eidos bundle -o oci://', every digest checked
+    local files = {}
+    for _, f in ipairs((require("eidos.oci").pull_bundle(loc))) do files[f.path] = f.data end
+    return files
+  end
   local kind = fs.exists(loc)
   if kind == nil then errors.raise("notfound", string.format("--bundle %q not found (give a bundle directory or archive)", loc)) end
   local files = {}

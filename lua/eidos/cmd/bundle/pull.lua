@@ -30,7 +30,8 @@ return {
     ref.parse(loc)
     if not o.output then errors.raise("invalid", "missing -o/--output (a directory, or a .tar.gz/.zip file)") end
     require("eidos.docio").local_path(o.output, "-o", "a directory, or a .tar.gz/.tgz/.zip file")
-    local files, f = require("eidos.oci").pull_files(loc, "bundle " .. loc)
+    require("eidos.bundle.output").check_target(o.output)
+    local files, f = require("eidos.oci").pull_bundle(loc)
     local verify = require("eidos.bundle.verify")
     local r = verify.check(verify.files_tree(files), {})
     local bad = {}
