@@ -36,4 +36,11 @@ function M.trim(s)
   return s:sub(i, n)
 end
 
+-- count(n, word) -> "1 file", "2 files": a count and its noun, the noun
+-- plural (an added "s") unless n is 1; words whose plural differs pass it
+-- as a third argument
+function M.count(n, word, plural)
+  return string.format("%d %s", n, n == 1 and word or (plural or word .. "s"))
+end
+
 return M

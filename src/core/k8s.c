@@ -442,13 +442,19 @@ static void excerpt(const char *b, size_t n, char *out, size_t outlen) {
   out[k] = '\0';
 }
 
+/* what each attempt of a request met, for the error that gives up: "1)
+ * ...; 2) ..." or, when every attempt met the same, that once (first) */
 struct attempt_log {
   char text[1536];
   size_t len;
+  char first[1200];
+  int differ; /* an attempt met something other than the first */
 };
 
 static void log_add(struct attempt_log *l, int attempt, const char *what) {
   int k;
+  if (attempt == 1) snprintf(l->first, sizeof l->first, "%s", what);
+  else if (strcmp(l->first, what) != 0) l->differ = 1;
   if (l->len >= sizeof l->text - 1) return;
   k = snprintf(l->text + l->len, sizeof l->text - l->len, "%s%d) %s",
                l->len ? "; " : "", attempt, what);
@@ -474,7 +480,8 @@ int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
   memset(resp, 0, sizeof *resp);
   memset(&hr, 0, sizeof hr);
   log.len = 0;
-  log.text[0] = '\0';
+  log.text[0] = log.first[0] = '\0';
+  log.differ = 0;
   if (!req->path || req->path[0] != '/')
     return eidos_err(err, errlen, EIDOS_EINVAL,
                      "Kubernetes API path \"%s\" does not start with /",
@@ -627,6 +634,11 @@ int eidos_k8s_request(eidos_k8s_client *c, const struct eidos_k8s_req *req,
                      "certificate it does not trust)", desc);
   if (resp->attempts <= 1)
     return eidos_err(err, errlen, rc, "%s: %s", desc, log.text + 3);
+  if (!log.differ)
+    return eidos_err(err, errlen, rc,
+                     "%s: gave up after %d attempts (429, 5xx, timeouts and "
+                     "connection failures are retried with backoff), each: %s",
+                     desc, resp->attempts, log.first);
   return eidos_err(err, errlen, rc,
                    "%s: gave up after %d attempts (429, 5xx, timeouts and "
                    "connection failures are retried with backoff): %s",

@@ -7,6 +7,7 @@
 -- are eidos.bundle.options.
 local errors = require("eidos.errors")
 local options = require("eidos.bundle.options")
+local count = require("eidos.text").count
 
 -- the flags: the shared options (eidos.bundle.options, in their place
 -- "shared"), and those only the command line has (local files, the output)
@@ -123,8 +124,8 @@ return {
       local res = require("eidos.bundle.publish").push(b, files, o.output, { sign_key = key })
       for _, n in ipairs(b.notes) do log.warn(n) end
       io.stdout:write(res.name, "\n")
-      require("eidos.progress").wrote(o.deployer .. " bundle", o.output, string.format("%d components, %d files%s",
-        #b.model.Components, #files, key and ", signed; signature and attestation attached as referrers" or ""))
+      require("eidos.progress").wrote(o.deployer .. " bundle", o.output, string.format("%s, %s%s",
+        count(#b.model.Components, "component"), count(#files, "file"), key and ", signed; signature and attestation attached as referrers" or ""))
       return 0
     end
     local kind = output.write(files, o.output, { force = o.force })
@@ -134,8 +135,8 @@ return {
     end
     for _, n in ipairs(b.notes) do log.warn(n) end
     local ncomp = #b.model.Components
-    require("eidos.progress").wrote(o.deployer .. " bundle", o.output, string.format("%d components, %d files%s%s",
-      ncomp, #files, key and ", signed" or "", kind == "dir" and "; start with its README.md" or ""))
+    require("eidos.progress").wrote(o.deployer .. " bundle", o.output, string.format("%s, %s%s%s",
+      count(ncomp, "component"), count(#files, "file"), key and ", signed" or "", kind == "dir" and "; start with its README.md" or ""))
     return 0
   end,
 }

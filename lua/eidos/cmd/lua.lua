@@ -21,7 +21,7 @@ local function extract(dir)
     errors.check(fs.write_atomic(path, data))
     n = n + 1
   end
-  require("eidos.progress").wrote("the embedded tree", dir, string.format("%d files", n))
+  require("eidos.progress").wrote("the embedded tree", dir, require("eidos.text").count(n, "file"))
 end
 
 return {

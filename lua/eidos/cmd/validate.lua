@@ -237,7 +237,7 @@ return {
     write_result(o, result, info)
     if ev then
       local n = ev:write(o["evidence-dir"], result)
-      require("eidos.progress").wrote("evidence", o["evidence-dir"], string.format("%d files", n))
+      require("eidos.progress").wrote("evidence", o["evidence-dir"], require("eidos.text").count(n, "file"))
     end
     local code, msg = require("eidos.validate.result").exit(result, info.codes, o["fail-on-error"], o.strict)
     if code then errors.raise(code, msg) end

@@ -25,7 +25,7 @@ function M.cut(s, n)
   return require("eidos.columns").elide(s, n or M.VALUE_WIDTH)
 end
 
-local function plural(n, word) return string.format("%d %s%s", n, word, n == 1 and "" or "s") end
+local plural = require("eidos.text").count
 
 -- render(result) -> text
 function M.render(r)

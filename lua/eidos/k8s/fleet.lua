@@ -259,8 +259,8 @@ function M.run(p)
   if not p.sa_given then p.service_account = p.role_name end
   agent.ensure_namespace(c, ns)
   local objs = agent.objects(p)
-  local prog = progress.new(string.format("fleet run %s in %s, %d nodes", p.run, ns, #units))
-  log.info(string.format("fleet run %s: %d nodes, %d at a time (image %s)", p.run, #units, p.parallel, p.image))
+  local prog = progress.new(string.format("fleet run %s in %s, %s", p.run, ns, require("eidos.text").count(#units, "node")))
+  log.info(string.format("fleet run %s: %s, %d at a time (image %s)", p.run, require("eidos.text").count(#units, "node"), p.parallel, p.image))
   local ok, err = pcall(function()
     for _, o in ipairs(objs) do agent.apply(c, o) end
     local next_i = 1

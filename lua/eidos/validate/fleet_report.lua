@@ -13,7 +13,7 @@ local view = require("eidos.diff.view")
 
 local M = {}
 
-local function plural(n, word) return string.format("%d %s%s", n, word, n == 1 and "" or "s") end
+local plural = require("eidos.text").count
 
 
 local function value(v) return v == doc.null and "(missing)" or view.cut(view.one(v)) end

@@ -352,8 +352,17 @@ static void test_retries(void) {
   control("fault", "{\"kind\":\"500\",\"count\":3}");
   rc = req(k, "GET", "/api/v1/nodes", NULL, &r);
   CHECK(rc == EIDOS_EUNAVAIL && r.attempts == 3 && strstr(ERR, "gave up after 3 attempts") &&
-        strstr(ERR, "1) HTTP 500 InternalError") && strstr(ERR, "3) HTTP 500"),
+        strstr(ERR, "each: HTTP 500 InternalError") && !strstr(ERR, "2)"),
         "three 500: %d %s", rc, ERR);
+  eidos_k8s_resp_free(&r);
+
+  /* attempts that met different answers are each listed */
+  control("fault", "{\"kind\":\"500\",\"count\":1}");
+  control("fault", "{\"kind\":\"503\",\"count\":2,\"retry_after\":0}");
+  rc = req(k, "GET", "/api/v1/nodes", NULL, &r);
+  CHECK(rc == EIDOS_EUNAVAIL && r.attempts == 3 && strstr(ERR, "1) HTTP 500") &&
+        strstr(ERR, "2) HTTP 503") && strstr(ERR, "3) HTTP 503") && !strstr(ERR, "each:"),
+        "500 then two 503: %d %s", rc, ERR);
   eidos_k8s_resp_free(&r);
 
   control("fault", "{\"kind\":\"429\",\"count\":3,\"retry_after\":0}");

@@ -43,7 +43,7 @@ return {
         table.concat(bad, "; ")))
     end
     require("eidos.bundle.output").write(files, o.output, { force = o.force })
-    require("eidos.progress").wrote("bundle " .. ref.name(f.ref, f.digest), o.output, string.format("%d files", #files))
+    require("eidos.progress").wrote("bundle " .. ref.name(f.ref, f.digest), o.output, require("eidos.text").count(#files, "file"))
     return 0
   end,
 }

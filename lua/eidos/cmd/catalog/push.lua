@@ -46,7 +46,7 @@ return {
     local packed = require("eidos.oci.artifact").pack("catalog", files)
     local digest, ref = require("eidos.oci").push(dest, packed)
     io.stdout:write(require("eidos.oci.ref").name(ref, digest), "\n")
-    require("eidos.progress").wrote("catalog " .. dir, dest, string.format("%d files", #files))
+    require("eidos.progress").wrote("catalog " .. dir, dest, require("eidos.text").count(#files, "file"))
     return 0
   end,
 }
