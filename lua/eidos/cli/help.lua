@@ -8,7 +8,8 @@ local flags = require("eidos.cli.flags")
 local M = {}
 
 local PLACEHOLDER = { int = "N", number = "N", duration = "DURATION", size = "SIZE", timestamp = "TIME",
-                      enum = "VALUE", file = "FILE", dir = "DIR", uri = "LOCATION", string = "VALUE" }
+                      enum = "VALUE", file = "FILE", dir = "DIR", uri = "LOCATION", selector = "SELECTOR",
+                      string = "VALUE" }
 
 -- placeholder(spec) -> "DURATION", "FILE", ... for a flag without arg
 function M.placeholder(s) return s.arg or PLACEHOLDER[flags.type_of(s)] or "VALUE" end
