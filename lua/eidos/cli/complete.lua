@@ -87,7 +87,7 @@ local function values(r, s, cur, prefix, opts)
 end
 
 -- positional words of a command: subcommands, or args.type (file, dir,
--- uri, enum with args.choices)
+-- uri, enum with args.choices and their args.aliases)
 local function positional(r, cmd, pos, cur, opts)
   if #pos == 0 then
     for _, s in ipairs(flags.subcommands(cmd)) do add(r, s.name, s.summary, cur) end
@@ -97,7 +97,10 @@ local function positional(r, cmd, pos, cur, opts)
     if a.type == "file" then r.files = true
     elseif a.type == "dir" then r.dirs = true
     elseif a.type == "uri" then uri(r, cur, "", opts)
-    elseif a.choices then for _, v in ipairs(a.choices) do add(r, v, "", cur) end end
+    elseif a.choices then
+      for _, v in ipairs(a.choices) do add(r, v, "", cur) end
+      for _, al in ipairs(flags.aliases(a)) do add(r, al[1], "alias of " .. al[2], cur) end
+    end
   end
 end
 

@@ -86,6 +86,12 @@ function M.command(cmd)
     :gsub("\n$", ""))
   b[#b + 1] = ""
   b[#b + 1] = (columns.text(cmd.description or cmd.summary or "", { hang = "" }):gsub("\n$", ""))
+  local al = {}
+  for _, a in ipairs(cmd.args and flags.aliases(cmd.args) or {}) do al[#al + 1] = a[1] .. " = " .. a[2] end
+  if #al > 0 then
+    b[#b + 1] = ""
+    b[#b + 1] = "Aliases: " .. table.concat(al, ", ")
+  end
   local subs = flags.subcommands(cmd)
   if #subs > 0 then
     local rows = {}
