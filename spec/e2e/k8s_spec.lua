@@ -152,6 +152,53 @@ describe_if("eidos with Kubernetes (test API server)", function()
       assert.is_true(os.time() - t0 < 20)
     end)
 
+    it("a label selector is checked before the server is asked; the server answers a bad one 400", function()
+      local env = { KUBECONFIG = srv:kubeconfig("cert") }
+      local c = require("eidos.k8s.client")
+      c.set_defaults({ kubeconfig = env.KUBECONFIG })
+      local api, path = c.shared(), c.path("v1", "configmaps", "default")
+      for _, m in ipairs({ { "a", "ml" }, { "b", "infra" }, { "c", "web" } }) do
+        c.check(api:create(path, { apiVersion = "v1", kind = "ConfigMap",
+          metadata = { name = "sel-" .. m[1], labels = { team = m[2] } }, data = { x = "1" } }))
+      end
+      local function names(sel)
+        local out = {}
+        for _, o in ipairs(c.check(api:list(path, { label_selector = sel }))) do
+          if o.metadata.name:match("^sel%-") then out[#out + 1] = o.metadata.name end
+        end
+        table.sort(out)
+        return table.concat(out, " ")
+      end
+      -- set-based selectors select, as on a real server
+      assert.are.equal("sel-a sel-b", names("team in (ml, infra)"))
+      assert.are.equal("sel-c", names("team notin (ml,infra),team"))
+      assert.are.equal("", names("!team"))
+      -- a real kube-apiserver refuses an unparsable one: 400 BadRequest, "unable to parse requirement"
+      local items, err = api:list(path, { label_selector = "bad!!" })
+      assert.is_nil(items)
+      assert.are.equal(400, err.status)
+      assert.truthy(err.msg:find("unable to parse requirement", 1, true), err.msg)
+      -- eidos refuses it first: exit 2 naming it, where and what is accepted; nothing is asked of the server
+      srv:reset()
+      for _, bad in ipairs({ { "bad!!", 'at character 4 ("!"): expected an operator' },
+                             { "team=ml,", "at character 9 (the end): expected a requirement after ','" },
+                             { "team in ml", 'at character 9 ("ml"): expected \'(\' after in' },
+                             { "-team=ml", 'bad label key "-team"' },
+                             { "team=ml!", 'at character 8 ("!")' } }) do
+        local r = run({ "validate", "--snapshot-selector=" .. bad[1], "-n", "default", "-c", "OS.release.ID == ubuntu" }, env)
+        assert.are.equal(2, r.code, r.err)
+        assert.truthy(r.err:find(string.format("invalid --snapshot-selector %q: ", bad[1]), 1, true), r.err)
+        assert.truthy(r.err:find(bad[2], 1, true), r.err)
+        assert.truthy(r.err:find("accepted: comma-separated KEY=VALUE", 1, true), r.err)
+      end
+      assert.are.same({}, srv:requests())
+      -- a good one reaches the server and selects
+      local r = run({ "validate", "--snapshot-selector", "team in (nobody)", "-n", "default",
+                      "-c", "OS.release.ID == ubuntu" }, env)
+      assert.are.equal(3, r.code, r.err)
+      assert.truthy(r.err:find("no ConfigMap matches", 1, true), r.err)
+    end)
+
     it("a missing ConfigMap is exit 3, an unreachable server exit 6", function()
       local r = run({ "validate", "--snapshot", "cm://default/nothing", "-c", "OS.release.ID == ubuntu" },
         { KUBECONFIG = srv:kubeconfig("cert") })

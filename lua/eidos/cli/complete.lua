@@ -6,7 +6,8 @@
 -- "-" for none) and one candidate a line, "value<TAB>description". The
 -- candidates come from the flag model (eidos.cli.flags) and the command
 -- modules: commands at any position after global flags, subcommands,
--- flags, enum values with their aliases, files where a flag takes a file,
+-- flags, enum values with their aliases (in a list flag such as --phase
+-- a,b, those not already in the list), files where a flag takes a file,
 -- directories where it takes one, and cm://NAMESPACE/ and cm://NS/NAME
 -- from the cluster when a kubeconfig is reachable (a short timeout).
 local flags = require("eidos.cli.flags")
@@ -59,11 +60,25 @@ end
 local function values(r, s, cur, prefix, opts)
   local t = flags.type_of(s)
   if t == "enum" then
-    local head = ""
-    if s.separator then head = cur:match("^(.*" .. s.separator:gsub("%p", "%%%0") .. ")") or "" end
-    for _, v in ipairs(flags.values(s)) do add(r, prefix .. head .. v, "", prefix .. cur) end
-    for _, a in ipairs(flags.aliases(s)) do
-      add(r, prefix .. head .. a[1], "alias of " .. a[2], prefix .. cur)
+    local head, chosen = "", {}
+    if s.separator then
+      local sep = s.separator:gsub("%p", "%%%0")
+      head = cur:match("^(.*" .. sep .. ")") or ""
+      for w in head:gmatch("([^" .. sep .. "]+)") do chosen[w:lower()] = true end
+    end
+    -- a list in one word offers only what it does not hold yet (a value
+    -- counts as held when it or one of its aliases was typed)
+    local aliases = flags.aliases(s)
+    for _, a in ipairs(aliases) do
+      if chosen[a[1]:lower()] then chosen[a[2]:lower()] = true end
+    end
+    for _, v in ipairs(flags.values(s)) do
+      if not chosen[v:lower()] then add(r, prefix .. head .. v, "", prefix .. cur) end
+    end
+    for _, a in ipairs(aliases) do
+      if not (chosen[a[1]:lower()] or chosen[a[2]:lower()]) then
+        add(r, prefix .. head .. a[1], "alias of " .. a[2], prefix .. cur)
+      end
     end
   elseif t == "file" then r.files = true
   elseif t == "dir" then r.dirs = true
@@ -72,7 +87,7 @@ local function values(r, s, cur, prefix, opts)
 end
 
 -- positional words of a command: subcommands, or args.type (file, dir,
--- uri, enum with args.choices)
+-- uri, enum with args.choices and their args.aliases)
 local function positional(r, cmd, pos, cur, opts)
   if #pos == 0 then
     for _, s in ipairs(flags.subcommands(cmd)) do add(r, s.name, s.summary, cur) end
@@ -82,7 +97,10 @@ local function positional(r, cmd, pos, cur, opts)
     if a.type == "file" then r.files = true
     elseif a.type == "dir" then r.dirs = true
     elseif a.type == "uri" then uri(r, cur, "", opts)
-    elseif a.choices then for _, v in ipairs(a.choices) do add(r, v, "", cur) end end
+    elseif a.choices then
+      for _, v in ipairs(a.choices) do add(r, v, "", cur) end
+      for _, al in ipairs(flags.aliases(a)) do add(r, al[1], "alias of " .. al[2], cur) end
+    end
   end
 end
 

@@ -5,8 +5,10 @@
 --   arg               the value's placeholder in help ("SERVICE"); a spec
 --                     without arg and without type is a boolean
 --   type              string | int | number | duration | size | timestamp |
---                     enum | file | dir | uri | bool (default: bool without
---                     arg, enum with choices, else string). Values of int,
+--                     enum | file | dir | uri | selector | bool (default:
+--                     bool without arg, enum with choices, else string);
+--                     selector: a Kubernetes label selector, its syntax
+--                     checked by eidos.k8s.labels. Values of int,
 --                     number, duration (ms), size (bytes) and timestamp flags
 --                     reach the command parsed by eidos.units; enum values
 --                     in their canonical spelling.
@@ -182,6 +184,7 @@ function M.convert(s, text, what)
   if UNITS[t] then
     return require("eidos.units")[UNITS[t]](text, { what = what, unit = s.unit, min = s.min, max = s.max })
   elseif t == "enum" and not s.open then return enum(s, text, what)
+  elseif t == "selector" then return (require("eidos.k8s.labels").label_selector(text, what))
   end
   return text
 end

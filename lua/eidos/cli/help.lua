@@ -8,7 +8,8 @@ local flags = require("eidos.cli.flags")
 local M = {}
 
 local PLACEHOLDER = { int = "N", number = "N", duration = "DURATION", size = "SIZE", timestamp = "TIME",
-                      enum = "VALUE", file = "FILE", dir = "DIR", uri = "LOCATION", string = "VALUE" }
+                      enum = "VALUE", file = "FILE", dir = "DIR", uri = "LOCATION", selector = "SELECTOR",
+                      string = "VALUE" }
 
 -- placeholder(spec) -> "DURATION", "FILE", ... for a flag without arg
 function M.placeholder(s) return s.arg or PLACEHOLDER[flags.type_of(s)] or "VALUE" end
@@ -85,6 +86,12 @@ function M.command(cmd)
     :gsub("\n$", ""))
   b[#b + 1] = ""
   b[#b + 1] = (columns.text(cmd.description or cmd.summary or "", { hang = "" }):gsub("\n$", ""))
+  local al = {}
+  for _, a in ipairs(cmd.args and flags.aliases(cmd.args) or {}) do al[#al + 1] = a[1] .. " = " .. a[2] end
+  if #al > 0 then
+    b[#b + 1] = ""
+    b[#b + 1] = "Aliases: " .. table.concat(al, ", ")
+  end
   local subs = flags.subcommands(cmd)
   if #subs > 0 then
     local rows = {}

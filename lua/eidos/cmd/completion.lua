@@ -115,28 +115,33 @@ Register-ArgumentCompleter -Native -CommandName 'eidos' -ScriptBlock {
 
 local SHELLS = { "bash", "zsh", "fish", "powershell" }
 local SCRIPTS = { bash = BASH, zsh = ZSH, fish = FISH, powershell = POWERSHELL }
+local ALIASES = { pwsh = "powershell" } -- as kubectl users type it
 
 return {
   name = "completion",
   summary = "Print a shell completion script (bash, zsh, fish, powershell)",
-  usage = "eidos completion bash|zsh|fish|powershell",
+  usage = "eidos completion bash|zsh|fish|powershell|pwsh",
   description = table.concat({
     "Print a completion script for the named shell. Every script asks this binary",
     "(`eidos __complete`) for candidates, so commands, flags, enum values and their",
     "aliases (from data/criteria.yaml, the deployers present, the formats), files,",
     "directories and cm:// locations are completed from the same flag model as",
-    "parsing and --help. See docs/cli.md for installing each.",
+    "parsing and --help. pwsh is an alias of powershell. See docs/cli.md for installing each.",
   }, "\n"),
-  args = { min = 1, max = 1, text = "one shell name (bash, zsh, fish, powershell)", choices = SHELLS },
+  args = { min = 1, max = 1, text = "one shell name (bash, zsh, fish, powershell or its alias pwsh)", choices = SHELLS,
+           aliases = ALIASES },
   examples = { "source <(eidos completion bash)", "eidos completion zsh > \"${fpath[1]}/_eidos\"",
                "eidos completion fish > ~/.config/fish/completions/eidos.fish",
                "eidos completion powershell | Out-String | Invoke-Expression" },
   run = function(ctx)
     local sh = ctx.args[1]
+    sh = ALIASES[sh] or sh
     if not SCRIPTS[sh] then
-      local h = require("eidos.nearest").hint(sh, SHELLS)
-      errors.raise("invalid", string.format("unknown shell %q (accepted: %s)%s", sh, table.concat(SHELLS, ", "),
-        h ~= "" and ("; " .. h) or ""))
+      local names = { table.unpack(SHELLS) }
+      names[#names + 1] = "pwsh"
+      local h = require("eidos.nearest").hint(sh, names)
+      errors.raise("invalid", string.format("unknown shell %q (accepted: %s; pwsh = powershell)%s", sh,
+        table.concat(SHELLS, ", "), h ~= "" and ("; " .. h) or ""))
     end
     require("eidos.docio").write(nil, SCRIPTS[sh])
     return 0

@@ -85,9 +85,9 @@ return {
       { name = "snapshot", short = "s", arg = "SOURCE", type = "uri", repeatable = true,
         help = "the snapshot: a file, -, http(s):// URL or cm://NAMESPACE/NAME (default: take one with the agent); " ..
           "again, a directory or cm://NAMESPACE/PREFIX-* for a fleet report" },
-      { name = "snapshot-selector", arg = "LABELS",
+      { name = "snapshot-selector", arg = "LABELS", type = "selector",
         help = "validate the snapshot ConfigMaps with these labels in --namespace (default: the kubeconfig's), " ..
-          "e.g. eidos.nvidia.com/run-id=ID" },
+          "e.g. eidos.nvidia.com/run-id=ID (k=v, k!=v, k in (a,b), k notin (a,b), k, !k; comma-separated)" },
       { name = "recipe", short = "r", arg = "SOURCE", type = "uri", help = "a RecipeResult: file, -, URL or cm://" },
       { name = "bundle", arg = "DIR|ARCHIVE|oci://REF", type = "uri",
         help = "the bundle that was deployed (directory, .tar.gz or oci://): expected charts, versions and values" },

@@ -6,7 +6,11 @@
 --                digits, '-' and '.', at most 253), NAME at most 63 of
 --                letters, digits, '-', '_', '.', alphanumeric at both ends
 --   label value  empty, or like NAME
---   selector     KEY=VALUE
+--   selector     KEY=VALUE (a node selector: one label)
+--   label selector  what a list request's labelSelector takes (e.g.
+--                --snapshot-selector): comma-separated requirements KEY=VALUE,
+--                KEY==VALUE, KEY!=VALUE, KEY in (V,...), KEY notin (V,...),
+--                KEY (exists), !KEY (does not exist), KEY>N, KEY<N
 --   toleration   KEY=VALUE:EFFECT (operator Equal) or KEY:EFFECT (Exists),
 --                EFFECT one of NoSchedule, PreferNoSchedule, NoExecute
 -- Every malformed word raises an "invalid" error (exit 2, HTTP 400) naming
@@ -73,6 +77,97 @@ function M.selectors(list, flag)
     out[k] = v
   end
   return out, keys
+end
+
+-- ---- label selectors (Kubernetes' labels.Parse) -------------------------
+
+M.LABEL_SELECTOR_SYNTAX = "comma-separated KEY=VALUE, KEY==VALUE, KEY!=VALUE, KEY in (A,B), KEY notin (A,B), " ..
+  "KEY, !KEY, KEY>N, KEY<N, e.g. 'eidos.nvidia.com/run-id=abc,team in (ml,infra)'"
+
+local OPS = { ["="] = true, ["=="] = true, ["!="] = true, ["<"] = true, [">"] = true }
+
+-- tokens of a label selector: {kind, text, at}; kind is "word" (a run
+-- of anything but blanks and !=,()<>) or the operator/punctuation itself
+local function lex(text)
+  local toks, i, n = {}, 1, #text
+  while i <= n do
+    local c = text:sub(i, i)
+    if c:match("%s") then i = i + 1
+    elseif text:sub(i, i + 1) == "!=" or text:sub(i, i + 1) == "==" then
+      toks[#toks + 1] = { text:sub(i, i + 1), text:sub(i, i + 1), i }; i = i + 2
+    elseif c:match("[!=,()<>]") then toks[#toks + 1] = { c, c, i }; i = i + 1
+    else
+      local j = text:find("[%s!=,()<>]", i) or n + 1
+      toks[#toks + 1] = { "word", text:sub(i, j - 1), i }; i = j
+    end
+  end
+  toks[#toks + 1] = { "end", "", n + 1 }
+  return toks
+end
+
+-- label_selector(text, what) -> text, requirements ({key, op, values})
+-- when text is a Kubernetes label selector (empty: everything); else
+-- raises "invalid" naming what (e.g. "--snapshot-selector"), the text,
+-- the character where it goes wrong and the accepted syntax
+function M.label_selector(text, what)
+  local toks, k, reqs = lex(text), 1, {}
+  local function fail(t, why)
+    local found = t[1] == "end" and "the end" or string.format("%q", t[2])
+    invalid("invalid %s %q: at character %d (%s): %s (accepted: %s)", what, text, t[3], found, why,
+      M.LABEL_SELECTOR_SYNTAX)
+  end
+  local function take() k = k + 1; return toks[k - 1] end
+  local function key(t)
+    if t[1] ~= "word" then fail(t, "expected a label key") end
+    local ok, why = M.key_ok(t[2])
+    if not ok then fail(t, string.format("bad label key %q: %s", t[2], why)) end
+    return t[2]
+  end
+  local function value(t, op)
+    local ok, why = M.value_ok(t[2])
+    if not ok then fail(t, string.format("bad label value %q (%s)", t[2], why)) end
+    if (op == "<" or op == ">") and not t[2]:match("^%-?%d+$") then
+      fail(t, string.format("%q needs an integer after %s", t[2], op))
+    end
+    return t[2]
+  end
+  if toks[1][1] == "end" then return text, reqs end
+  while true do
+    local t = take()
+    local r
+    if t[1] == "!" then r = { key = key(take()), op = "!" }
+    else
+      r = { key = key(t) }
+      local o = toks[k]
+      if OPS[o[1]] then
+        take()
+        local v = toks[k]
+        if v[1] == "word" then take()
+        elseif (v[1] == "," or v[1] == "end") and o[1] ~= "<" and o[1] ~= ">" then v = { "word", "", v[3] }
+        else fail(v, "expected a label value after " .. o[1]) end
+        r.op, r.values = o[1], { value(v, o[1]) }
+      elseif o[1] == "word" and (o[2] == "in" or o[2] == "notin") then
+        take()
+        r.op, r.values = o[2], {}
+        if toks[k][1] ~= "(" then fail(toks[k], "expected '(' after " .. o[2]) end
+        take()
+        if toks[k][1] == ")" then r.values[1] = "" end
+        while toks[k][1] ~= ")" do
+          local v = take()
+          if v[1] ~= "word" then fail(v, "expected a label value in (...)") end
+          r.values[#r.values + 1] = value(v)
+          if toks[k][1] == "," then take() elseif toks[k][1] ~= ")" then fail(toks[k], "expected ',' or ')'") end
+        end
+        take()
+      elseif o[1] == "," or o[1] == "end" then r.op = "exists"
+      else fail(o, string.format("expected an operator (=, ==, !=, in, notin) or ',' after the key %q", r.key)) end
+    end
+    reqs[#reqs + 1] = r
+    local e = take()
+    if e[1] == "end" then return text, reqs end
+    if e[1] ~= "," then fail(e, "expected ',' or the end after a requirement") end
+    if toks[k][1] == "end" then fail(toks[k], "expected a requirement after ','") end
+  end
 end
 
 -- toleration("k=v:Effect" | "k:Effect", flag) -> {key, operator, value, effect}
