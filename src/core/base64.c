@@ -44,8 +44,9 @@ size_t eidos_base64_encode(const void *in, size_t n, char *out, int flags) {
   return o;
 }
 
-/* the value of each byte in the alphabets, -1 outside them: the fast path
- * below decodes whole groups of four with four lookups */
+/* the value of each byte in the alphabets, -1 outside them: the one
+ * table the decoder reads, whole groups of four at a time on its fast path
+ * and byte by byte around spaces and padding */
 static const signed char std_val[256] = {
   -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
   -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -82,16 +83,6 @@ static const signed char url_val[256] = {
   -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
   -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 };
-
-/* value of c in the alphabet, -1 outside it */
-static int digit(unsigned char c, int url) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == (url ? '-' : '+')) return 62;
-  if (c == (url ? '_' : '/')) return 63;
-  return -1;
-}
 
 static int is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -157,7 +148,7 @@ int eidos_base64_decode(const char *in, size_t len, void *out, size_t *outlen,
       return eidos_err(err, errlen, EIDOS_EINVAL,
                        "invalid base64: data after the '=' padding at byte %zu",
                        i);
-    if ((v = digit(c, url)) < 0) return bad_byte(err, errlen, in, i, url);
+    if ((v = val[c]) < 0) return bad_byte(err, errlen, in, i, url);
     acc = acc << 6 | (uint32_t)v;
     if (++nchars % 4 == 0) {
       o[n++] = (unsigned char)(acc >> 16);
