@@ -305,6 +305,37 @@ static void gauge(struct sb *b, const char *name, const char *help, long v) {
   sb_add(b, "# HELP %s %s\n# TYPE %s gauge\n%s %ld\n", name, help, name, name, v);
 }
 
+/* one of the observation histograms (OBS_*), with its HELP and TYPE lines */
+static void histogram(struct sb *b, const char *name, const char *help, int obs, const double *le) {
+  sb_add(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+  hist_render(b, name, "", offsetof(struct srv_metrics, obs) + sizeof(struct hist) * obs, le);
+}
+
+/* the counters summed over every thread, in the order /metrics lists them */
+static const struct { const char *name, *help; int which; } COUNTERS[] = {
+  {"eidos_response_cache_hits_total",
+   "Responses sent from the response cache.", CNT_CACHE_HITS},
+  {"eidos_response_cache_misses_total",
+   "Cacheable requests that were not in the response cache.", CNT_CACHE_MISSES},
+  {"eidos_recipe_cache_hits_total",
+   "Recipes answered from the canonical-criteria cache.", CNT_RECIPE_CACHE_HITS},
+  {"eidos_recipe_cache_misses_total",
+   "Recipes built because the canonical criteria were not cached.", CNT_RECIPE_CACHE_MISSES},
+  {"eidos_handler_errors_total",
+   "Requests answered 500 because a handler failed.", CNT_LUA_ERRORS},
+  {"eidos_request_timeouts_total",
+   "Requests answered 504 because they passed their deadline.", CNT_TIMEOUTS},
+  {"eidos_queue_rejects_total",
+   "Requests answered 503 because their pool's queue was full (--queue-limit).", CNT_QUEUE_REJECTS},
+  {"eidos_requests_cancelled_total",
+   "Requests whose client went away before the answer.", CNT_CANCELLED},
+  {"eidos_shutdown_cut_total",
+   "Requests answered 503 because the shutdown deadline passed.", CNT_SHUTDOWN_CUT},
+  {"eidos_slow_readers_cut_total",
+   "Connections cut because the client did not read its answer within --request-timeout.", CNT_SLOW_READERS},
+};
+
+
 /* ---- upstream's names ----
  * The families dashboards and alerts written for the upstream server (aicr)
  * read, rendered from the same counters beside ours (docs/api.md, "Metrics"):
@@ -405,40 +436,14 @@ char *srv_metrics_render(size_t *len) {
           sum_cnt(CNT_RATE_REJECTS));
   gauge(&b, "eidos_rate_limit_clients", "Client addresses tracked by the rate limiter.",
         G.rl ? (long)srv_rl_clients(G.rl) : 0);
-  counter(&b, "eidos_response_cache_hits_total", "Responses sent from the response cache.",
-          sum_cnt(CNT_CACHE_HITS));
-  counter(&b, "eidos_response_cache_misses_total", "Cacheable requests that were not in the response cache.",
-          sum_cnt(CNT_CACHE_MISSES));
-  counter(&b, "eidos_recipe_cache_hits_total", "Recipes answered from the canonical-criteria cache.",
-          sum_cnt(CNT_RECIPE_CACHE_HITS));
-  counter(&b, "eidos_recipe_cache_misses_total", "Recipes built because the canonical criteria were not cached.",
-          sum_cnt(CNT_RECIPE_CACHE_MISSES));
-  counter(&b, "eidos_handler_errors_total", "Requests answered 500 because a handler failed.",
-          sum_cnt(CNT_LUA_ERRORS));
-  counter(&b, "eidos_request_timeouts_total", "Requests answered 504 because they passed their deadline.",
-          sum_cnt(CNT_TIMEOUTS));
-  counter(&b, "eidos_queue_rejects_total", "Requests answered 503 because their pool's queue was full (--queue-limit).",
-          sum_cnt(CNT_QUEUE_REJECTS));
-  counter(&b, "eidos_requests_cancelled_total", "Requests whose client went away before the answer.",
-          sum_cnt(CNT_CANCELLED));
-  counter(&b, "eidos_shutdown_cut_total", "Requests answered 503 because the shutdown deadline passed.",
-          sum_cnt(CNT_SHUTDOWN_CUT));
-  counter(&b, "eidos_slow_readers_cut_total", "Connections cut because the client did not read its answer within --request-timeout.",
-          sum_cnt(CNT_SLOW_READERS));
+  for (i = 0; i < sizeof COUNTERS / sizeof COUNTERS[0]; i++)
+    counter(&b, COUNTERS[i].name, COUNTERS[i].help, sum_cnt(COUNTERS[i].which));
   gauge(&b, "eidos_jobs_queued", "Requests waiting for a Lua thread.", sum_gauge(2));
   gauge(&b, "eidos_jobs_running", "Requests a Lua thread is answering now.", sum_gauge(3));
-  sb_add(&b, "# HELP eidos_recipe_build_duration_seconds Time to build a recipe (cache misses only).\n"
-             "# TYPE eidos_recipe_build_duration_seconds histogram\n");
-  hist_render(&b, "eidos_recipe_build_duration_seconds", "",
-              offsetof(struct srv_metrics, obs) + sizeof(struct hist) * OBS_RECIPE_BUILD, dur_le);
-  sb_add(&b, "# HELP eidos_bundle_build_duration_seconds Time to build a bundle archive.\n"
-             "# TYPE eidos_bundle_build_duration_seconds histogram\n");
-  hist_render(&b, "eidos_bundle_build_duration_seconds", "",
-              offsetof(struct srv_metrics, obs) + sizeof(struct hist) * OBS_BUNDLE_BUILD, dur_le);
-  sb_add(&b, "# HELP eidos_bundle_size_bytes Size of the bundle archives sent.\n"
-             "# TYPE eidos_bundle_size_bytes histogram\n");
-  hist_render(&b, "eidos_bundle_size_bytes", "",
-              offsetof(struct srv_metrics, obs) + sizeof(struct hist) * OBS_BUNDLE_SIZE, size_le);
+  histogram(&b, "eidos_recipe_build_duration_seconds", "Time to build a recipe (cache misses only).",
+            OBS_RECIPE_BUILD, dur_le);
+  histogram(&b, "eidos_bundle_build_duration_seconds", "Time to build a bundle archive.", OBS_BUNDLE_BUILD, dur_le);
+  histogram(&b, "eidos_bundle_size_bytes", "Size of the bundle archives sent.", OBS_BUNDLE_SIZE, size_le);
   upstream_metrics(&b, rows, nrows);
   free(rows);
   pthread_mutex_unlock(&reg_mu);
