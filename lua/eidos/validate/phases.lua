@@ -264,11 +264,6 @@ local function run_check(plan, phase, sel, shared)
   return ctx.out
 end
 
--- run(plan) -> document, info. plan: {phases=, recipe=, recipe_origin=,
--- readiness = function() -> readiness ValidationResult (eidos.validate.run)
--- or raises, cluster= (a reader), expected = function() -> model,
--- evidence=, params=, meta = {snapshot=, bundle=, deployer=, strict=}}.
--- info: {codes = {code = count}, timing = {start=, stop=, durations=}}
 -- readiness_checks(r) -> the checks of the readiness phase of r, a
 -- readiness ValidationResult (eidos.validate.run): one per constraint
 function M.readiness_checks(r)
@@ -280,12 +275,13 @@ function M.readiness_checks(r)
   return checks
 end
 
+-- run(plan) -> document, info. plan: {phases=, recipe=, recipe_origin=,
+-- readiness = function() -> readiness ValidationResult (eidos.validate.run)
+-- or raises, cluster= (a reader), expected = function() -> model,
+-- evidence=, params=, meta = {snapshot=, bundle=, deployer=, strict=}}.
+-- info: {codes = {code = count}, timing = {start=, stop=, durations=}}
 function M.run(plan)
   local sys = require("eidos.core.sys")
-  -- a run allocates large short-lived strings (release records, list
-  -- pages): the generational collector marks less of what survives
-  -- (bench/validate-deployment: 0.95 -> 0.86 s of CPU)
-  collectgarbage("generational")
   local info = { codes = {}, durations = {} }
   local phases = {}
   local readiness
